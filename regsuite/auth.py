@@ -1,0 +1,141 @@
+"""Answering registry auth challenges inside httpx (Basic and Bearer token)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+from collections.abc import Generator
+
+import httpx
+
+from .challenge import ChallengeParseError, parse_response_challenges
+from .redact import register_secret
+
+_REPO_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?:blobs|manifests|tags|referrers)/")
+
+
+def basic_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def scope_for(request: httpx.Request) -> str | None:
+    """The scope a request needs, used as the token cache key before any challenge."""
+    path = request.url.path
+    if path.startswith("/v2/_catalog"):
+        return "registry:catalog:*"
+    m = _REPO_PATH.match(path)
+    if not m:
+        return None
+    if request.method in ("GET", "HEAD"):
+        actions = "pull"
+    elif request.method == "DELETE" and "/uploads/" not in path:
+        actions = "delete"
+    else:
+        actions = "pull,push"
+    return f"repository:{m.group('name')}:{actions}"
+
+
+class TokenError(Exception):
+    """The token endpoint refused or answered something unusable."""
+
+
+class RegistryAuth(httpx.Auth):
+    """Sends credentials the way a registry asks for them.
+
+    Basic: after the first Basic challenge, credentials go with every request.
+    Bearer: a token per scope string, fetched from the challenge's realm with
+    the challenge's scope and cached until it expires.
+    """
+
+    requires_response_body = True
+
+    def __init__(self, username: str | None, password: str | None) -> None:
+        self.username = username
+        self.password = password
+        register_secret(password)
+        self._lock = threading.Lock()
+        self._basic = False
+        self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (token, expiry)
+        self.token_fetches = 0
+        self.last_token_response: httpx.Response | None = None
+
+    def _cached(self, scope: str | None) -> str | None:
+        if scope is None:
+            return None
+        with self._lock:
+            entry = self._tokens.get(scope)
+        if entry and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "authorization" in request.headers:
+            # The caller chose the credentials (auth checks send their own).
+            yield request
+            return
+        need = scope_for(request)
+        token = self._cached(need)
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
+        elif self._basic and self.username is not None:
+            request.headers["Authorization"] = basic_header(self.username, self.password or "")
+        response = yield request
+        if response.status_code != 401:
+            return
+        try:
+            challenges = parse_response_challenges(response.headers.get_list("www-authenticate"))
+        except ChallengeParseError:
+            return
+        for challenge in challenges:
+            if challenge.scheme == "basic" and self.username is not None and not self._basic:
+                self._basic = True
+                request.headers["Authorization"] = basic_header(self.username, self.password or "")
+                yield request
+                return
+            if challenge.scheme == "bearer" and challenge.realm:
+                if challenge.error == "insufficient_scope" and token is not None:
+                    return  # a fresh token would not grant more
+                scope = challenge.scope or need
+                token_request = self.token_request(challenge.realm, challenge.service, scope)
+                token_response = yield token_request
+                self.token_fetches += 1
+                self.last_token_response = token_response
+                new = self._store(token_response, scope, need)
+                if new is None:
+                    return
+                request.headers["Authorization"] = f"Bearer {new}"
+                yield request
+                return
+
+    def token_request(self, realm: str, service: str | None, scope: str | None) -> httpx.Request:
+        params: list[tuple[str, str]] = []
+        if service:
+            params.append(("service", service))
+        for s in (scope or "").split():
+            params.append(("scope", s))
+        headers = {}
+        if self.username is not None:
+            params.append(("account", self.username))
+            headers["Authorization"] = basic_header(self.username, self.password or "")
+        return httpx.Request("GET", realm, params=params, headers=headers)
+
+    def _store(self, response: httpx.Response, scope: str | None, need: str | None) -> str | None:
+        if response.status_code != 200:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        token = body.get("token") or body.get("access_token")
+        if not isinstance(token, str) or not token:
+            return None
+        register_secret(token)
+        register_secret(body.get("refresh_token"))
+        expires_in = body.get("expires_in") or 60
+        expiry = time.monotonic() + max(float(expires_in) - 5, 1)
+        with self._lock:
+            for key in {scope, need} - {None}:
+                self._tokens[key] = (token, expiry)  # type: ignore[index]
+        return token

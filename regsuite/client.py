@@ -1,0 +1,299 @@
+"""The registry client: every API call of the distribution spec over httpx.
+
+Methods return the raw `httpx.Response` so checks can judge every status and
+header; the `push_*`/`pull_*` helpers chain steps and raise `StepFailed` with
+the step's name when a step answers something unusable. Every exchange lands
+in `self.transcript`, redacted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from . import mediatypes as mt
+from .auth import RegistryAuth
+from .content import Blob, Manifest
+from .digest import digest_of
+from .target import Target
+from .transcript import Transcript
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+_LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
+
+
+class StepFailed(AssertionError):
+    """A protocol step answered something the next step cannot build on."""
+
+    def __init__(self, step: str, response: httpx.Response, expected: str) -> None:
+        self.step = step
+        self.response = response
+        super().__init__(
+            f"{step}: expected {expected}, got {response.status_code} "
+            f"{response.request.method} {response.request.url.path}"
+        )
+
+
+@dataclass
+class Page:
+    response: httpx.Response
+    items: list[str]
+    next_url: str | None
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The `rel="next"` target of a Link header, resolved against the request URL."""
+    for value in response.headers.get_list("link"):
+        m = _LINK_NEXT.search(value)
+        if m:
+            return str(response.request.url.join(m.group(1)))
+    return None
+
+
+class RegistryClient:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        transcript: Transcript | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        auth: bool = True,
+        max_connections: int = 20,
+    ) -> None:
+        self.target = target
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.auth = RegistryAuth(target.username, target.password) if auth else None
+        self.http = httpx.Client(
+            base_url=target.url,
+            verify=target.verify(),
+            timeout=timeout,
+            auth=self.auth,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            event_hooks={"request": [self.transcript.on_request], "response": [self.transcript.on_response]},
+        )
+
+    # -- plumbing -------------------------------------------------------------
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; `url` is a path on the target or an absolute URL (a Location)."""
+        request = self.http.build_request(method, url, **{k: v for k, v in kwargs.items() if k not in ("auth", "follow_redirects")})
+        try:
+            return self.http.send(
+                request,
+                auth=kwargs.get("auth", httpx.USE_CLIENT_DEFAULT),
+                follow_redirects=kwargs.get("follow_redirects", False),
+            )
+        except httpx.HTTPError as exc:
+            self.transcript.on_error(request, exc)
+            raise
+
+    @contextmanager
+    def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        with self.http.stream(method, url, **kwargs) as response:
+            yield response
+
+    def resolve(self, response: httpx.Response, location: str | None = None) -> str:
+        """The absolute URL of a response's Location (relative ones resolve against the request)."""
+        location = location if location is not None else response.headers.get("location", "")
+        return str(response.request.url.join(location))
+
+    # -- base -----------------------------------------------------------------
+
+    def ping(self) -> httpx.Response:
+        return self.request("GET", "/v2/")
+
+    # -- blobs ----------------------------------------------------------------
+
+    def head_blob(self, name: str, digest: str) -> httpx.Response:
+        return self.request("HEAD", f"/v2/{name}/blobs/{digest}")
+
+    def get_blob(self, name: str, digest: str, *, range: str | None = None, follow_redirects: bool = True) -> httpx.Response:
+        headers = {"Range": range} if range else {}
+        return self.request("GET", f"/v2/{name}/blobs/{digest}", headers=headers, follow_redirects=follow_redirects)
+
+    def delete_blob(self, name: str, digest: str) -> httpx.Response:
+        return self.request("DELETE", f"/v2/{name}/blobs/{digest}")
+
+    # -- uploads --------------------------------------------------------------
+
+    def start_upload(
+        self,
+        name: str,
+        *,
+        digest: str | None = None,
+        data: bytes | None = None,
+        mount: str | None = None,
+        from_: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        query: list[tuple[str, str]] = []
+        if mount:
+            query.append(("mount", mount))
+            if from_:
+                query.append(("from", from_))
+        if digest:
+            query.append(("digest", digest))
+        url = f"/v2/{name}/blobs/uploads/" + (f"?{urlencode(query, safe=':/')}" if query else "")
+        hdrs = dict(headers or {})
+        if data is not None:
+            hdrs.setdefault("Content-Type", "application/octet-stream")
+            hdrs.setdefault("Content-Length", str(len(data)))
+        else:
+            hdrs.setdefault("Content-Length", "0")
+        return self.request("POST", url, content=data if data is not None else b"", headers=hdrs)
+
+    def patch_upload(
+        self, location: str, data: bytes, *, start: int | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """PATCH a chunk; with `start`, as a chunked upload with Content-Range, else streamed."""
+        hdrs = {"Content-Type": "application/octet-stream", **(headers or {})}
+        if start is not None:
+            hdrs.setdefault("Content-Range", f"{start}-{start + len(data) - 1}")
+            hdrs.setdefault("Content-Length", str(len(data)))
+        return self.request("PATCH", location, content=data, headers=hdrs)
+
+    def put_upload(self, location: str, digest: str, data: bytes = b"", headers: dict[str, str] | None = None) -> httpx.Response:
+        hdrs = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data)), **(headers or {})}
+        sep = "&" if "?" in location else "?"
+        return self.request("PUT", f"{location}{sep}{urlencode({'digest': digest}, safe=':')}", content=data, headers=hdrs)
+
+    def upload_status(self, location: str) -> httpx.Response:
+        return self.request("GET", location)
+
+    def cancel_upload(self, location: str) -> httpx.Response:
+        return self.request("DELETE", location)
+
+    # -- blob push helpers ----------------------------------------------------
+
+    def _started(self, name: str, **kwargs: Any) -> str:
+        response = self.start_upload(name, **kwargs)
+        if response.status_code != 202 or "location" not in response.headers:
+            raise StepFailed("start upload", response, "202 with Location")
+        return self.resolve(response)
+
+    def push_blob(self, name: str, blob: Blob | bytes, *, method: str = "post-put", chunk_size: int | None = None) -> httpx.Response:
+        """Push a blob; returns the final response (201 expected).
+
+        methods: post-put (monolithic PUT), post-digest (body in the POST, falling back
+        to PUT on 202), chunked (PATCH with Content-Range), stream (one PATCH, no range).
+        """
+        data = blob.data if isinstance(blob, Blob) else blob
+        digest = blob.digest if isinstance(blob, Blob) else digest_of(data)
+        if method == "post-digest":
+            response = self.start_upload(name, digest=digest, data=data)
+            if response.status_code == 201:
+                return response
+            if response.status_code != 202:
+                raise StepFailed("POST with digest", response, "201 or 202")
+            return self._finish(self.resolve(response), digest, data)
+        location = self._started(name)
+        if method == "post-put":
+            return self._finish(location, digest, data)
+        if method == "stream":
+            response = self.patch_upload(location, data)
+            if response.status_code != 202:
+                raise StepFailed("streamed PATCH", response, "202")
+            return self._finish(self.resolve(response), digest, b"")
+        if method == "chunked":
+            size = max(chunk_size or max(len(data) // 3, 1), 1)
+            offset = 0
+            while offset < len(data):
+                chunk = data[offset : offset + size]
+                response = self.patch_upload(location, chunk, start=offset)
+                if response.status_code != 202:
+                    raise StepFailed("chunk PATCH", response, "202")
+                location = self.resolve(response)
+                offset += len(chunk)
+            return self._finish(location, digest, b"")
+        raise ValueError(f"unknown push method {method!r}")
+
+    def _finish(self, location: str, digest: str, data: bytes) -> httpx.Response:
+        response = self.put_upload(location, digest, data)
+        if response.status_code != 201:
+            raise StepFailed("finish upload (PUT)", response, "201")
+        return response
+
+    def mount_blob(self, name: str, digest: str, from_: str | None) -> httpx.Response:
+        return self.start_upload(name, mount=digest, from_=from_)
+
+    # -- manifests ------------------------------------------------------------
+
+    def put_manifest(
+        self, name: str, reference: str, manifest: Manifest | bytes, media_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        body = manifest.body if isinstance(manifest, Manifest) else manifest
+        ctype = media_type or (manifest.media_type if isinstance(manifest, Manifest) else mt.OCI_MANIFEST)
+        return self.request(
+            "PUT", f"/v2/{name}/manifests/{reference}", content=body,
+            headers={"Content-Type": ctype, **(headers or {})},
+        )
+
+    def get_manifest(self, name: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFESTS) -> httpx.Response:
+        return self.request("GET", f"/v2/{name}/manifests/{reference}", headers={"Accept": accept})
+
+    def head_manifest(self, name: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFESTS) -> httpx.Response:
+        return self.request("HEAD", f"/v2/{name}/manifests/{reference}", headers={"Accept": accept})
+
+    def delete_manifest(self, name: str, reference: str) -> httpx.Response:
+        return self.request("DELETE", f"/v2/{name}/manifests/{reference}")
+
+    def push_image(self, name: str, manifest: Manifest, tag: str | None = None, *, blob_method: str = "post-put") -> httpx.Response:
+        """Push every blob and child manifest, then the manifest by tag (or digest)."""
+        for blob in manifest.all_blobs():
+            if self.head_blob(name, blob.digest).status_code != 200:
+                self.push_blob(name, blob, method=blob_method)
+        for child in manifest.children:
+            self.push_image(name, child, None, blob_method=blob_method)
+        response = self.put_manifest(name, tag or manifest.digest, manifest)
+        if response.status_code != 201:
+            raise StepFailed("manifest PUT", response, "201")
+        return response
+
+    # -- discovery ------------------------------------------------------------
+
+    def list_tags(self, name: str, n: int | None = None, last: str | None = None) -> httpx.Response:
+        return self.request("GET", f"/v2/{name}/tags/list", params=_paging(n, last))
+
+    def catalog(self, n: int | None = None, last: str | None = None) -> httpx.Response:
+        return self.request("GET", "/v2/_catalog", params=_paging(n, last))
+
+    def referrers(self, name: str, digest: str, artifact_type: str | None = None) -> httpx.Response:
+        params = {"artifactType": artifact_type} if artifact_type else {}
+        return self.request("GET", f"/v2/{name}/referrers/{digest}", params=params)
+
+    def pages(self, first: httpx.Response, key: str, limit: int = 1000) -> Iterator[Page]:
+        """Follow `Link: rel="next"` from a first list response (bounded by `limit` pages)."""
+        response = first
+        for _ in range(limit):
+            items = list((response.json() or {}).get(key) or []) if response.status_code == 200 else []
+            nxt = next_link(response)
+            yield Page(response, items, nxt)
+            if not nxt or response.status_code != 200:
+                return
+            response = self.request("GET", nxt)
+
+
+def _paging(n: int | None, last: str | None) -> dict[str, str]:
+    params = {}
+    if n is not None:
+        params["n"] = str(n)
+    if last is not None:
+        params["last"] = last
+    return params

@@ -1,0 +1,97 @@
+"""Keeping credentials and tokens out of transcripts, reports and logs.
+
+Two layers: structural redaction (Authorization headers, token fields in JSON,
+password fields in forms) and a process-wide set of known secret strings
+(passwords given by the user, every token the client receives) scrubbed from
+any text before it is written anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED = "<redacted>"
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
+SECRET_FIELDS = {"token", "access_token", "refresh_token", "password", "client_secret", "id_token"}
+_MIN_SECRET_LEN = 4  # shorter strings would scrub ordinary text
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_JSON_FIELD = re.compile(
+    r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"'
+)
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret so that `redact_text` scrubs it from any text."""
+    if value and len(value) >= _MIN_SECRET_LEN:
+        with _lock:
+            _secrets.add(value)
+
+
+def known_secrets() -> frozenset[str]:
+    with _lock:
+        return frozenset(_secrets)
+
+
+def redact_text(text: str) -> str:
+    text = _JSON_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    for secret in sorted(known_secrets(), key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_header(name: str, value: str) -> str:
+    if name.lower() in SECRET_HEADERS:
+        scheme, _, rest = value.partition(" ")
+        return f"{scheme} {REDACTED}" if rest else REDACTED
+    return redact_text(value)
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, redact_header(k, v)) for k, v in headers]
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    query = parts.query
+    if query:
+        pairs = [(k, REDACTED if k.lower() in SECRET_FIELDS else v) for k, v in parse_qsl(query, keep_blank_values=True)]
+        query = urlencode(pairs, safe=":/,@")
+    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def redact_mapping(data: Mapping[str, object]) -> dict[str, object]:
+    """A copy of a (config or JSON) mapping with secret-looking fields redacted."""
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        lowered = key.lower()
+        if lowered in SECRET_FIELDS or "password" in lowered or "secret" in lowered or "token" in lowered:
+            out[key] = REDACTED if value else value
+        elif isinstance(value, Mapping):
+            out[key] = redact_mapping(value)
+        elif isinstance(value, str):
+            out[key] = redact_text(value)
+        else:
+            out[key] = value
+    return out
+
+
+def redact_body(body: bytes, content_type: str = "") -> str:
+    """A printable, redacted excerpt of a request or response body."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", errors="replace")
+    if "x-www-form-urlencoded" in content_type:
+        pairs = [(k, REDACTED if k.lower() in SECRET_FIELDS else v) for k, v in parse_qsl(text, keep_blank_values=True)]
+        text = urlencode(pairs)
+    # JSON token fields are scrubbed by redact_text's pattern; the bytes stay as sent.
+    return redact_text(text)
+
