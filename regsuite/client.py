@@ -9,7 +9,7 @@ in `self.transcript`, redacted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from . import mediatypes as mt
 from .auth import RegistryAuth
 from .content import Blob, Manifest
 from .digest import digest_of
+from .namespace import WriteLog
 from .target import Target
 from .transcript import Transcript
 
@@ -65,6 +66,8 @@ class RegistryClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         auth: bool = True,
         max_connections: int = 20,
+        guard: Callable[[httpx.Request], None] | None = None,
+        write_log: WriteLog | None = None,
     ) -> None:
         self.target = target
         self.transcript = transcript if transcript is not None else Transcript()
@@ -76,7 +79,11 @@ class RegistryClient:
             auth=self.auth,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            event_hooks={"request": [self.transcript.on_request], "response": [self.transcript.on_response]},
+            event_hooks={
+                # The guard runs first: a refused request is never sent, nor recorded as sent.
+                "request": [*([guard] if guard else []), self.transcript.on_request],
+                "response": [self.transcript.on_response, *([write_log.on_response] if write_log else [])],
+            },
         )
 
     # -- plumbing -------------------------------------------------------------

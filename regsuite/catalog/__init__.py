@@ -1,0 +1,70 @@
+"""The check catalog: every conformance check's id, spec reference, level and area.
+
+One module per area (`push.py`, `pull.py`, ...) holds that area's
+`CHECKS` list; this package gathers them. A test names its check by id
+(`@check("push.post-put")`), so from a report's id one finds the test (grep
+the id), the spec line (`spec_url`) and the self-test that makes it fail.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from enum import StrEnum
+
+SPEC_BASE = "https://github.com/opencontainers/distribution-spec/blob/v1.1.1/spec.md"
+SPEC_MAIN = "https://github.com/opencontainers/distribution-spec/blob/main/spec.md"
+DOCKER_V2 = "https://distribution.github.io/distribution/spec/api/"
+AUTH_SPEC = "https://distribution.github.io/distribution/spec/auth/token/"
+
+AREAS = (
+    "ping", "pull", "push", "discovery", "management", "referrers", "naming", "errors",
+    "auth", "tls", "fuzz", "clients", "replicas",
+)
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    id: str
+    title: str
+    area: str
+    level: Level
+    spec: str  # "end-4a", a section name, or an RFC
+    spec_url: str = SPEC_BASE
+    version: str = "1.1"  # "1.1", "dev" (unreleased main branch), "docker" (Docker V2 API), "beyond" (no spec line)
+
+    def __post_init__(self) -> None:
+        if self.area not in AREAS:
+            raise ValueError(f"check {self.id}: unknown area {self.area!r}")
+
+
+class CatalogError(LookupError):
+    pass
+
+
+def _load() -> dict[str, CheckInfo]:
+    checks: dict[str, CheckInfo] = {}
+    for module in pkgutil.iter_modules(__path__):
+        mod = importlib.import_module(f"{__name__}.{module.name}")
+        for info in getattr(mod, "CHECKS", ()):
+            if info.id in checks:
+                raise CatalogError(f"check id {info.id!r} is defined twice")
+            checks[info.id] = info
+    return checks
+
+
+CATALOG: dict[str, CheckInfo] = _load()
+
+
+def get(check_id: str) -> CheckInfo:
+    try:
+        return CATALOG[check_id]
+    except KeyError:
+        raise CatalogError(f"unknown check id {check_id!r}: add it to regsuite/catalog/") from None

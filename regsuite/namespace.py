@@ -1,0 +1,117 @@
+"""The run namespace: every write goes under `<prefix>/<run-id>/`, and only there.
+
+The client consults a `WriteGuard` before every request: outside the
+namespace, and in read-only mode for anything but GET/HEAD, the request is
+refused before it leaves the process. Writes that succeed are logged so the
+run can delete exactly what it created.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+_REPO_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>blobs|manifests|tags|referrers)(?:/(?P<rest>.*))?$")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class WriteRefused(RuntimeError):
+    """A request the namespace rules forbid (raised before anything is sent)."""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class Namespace:
+    prefix: str
+    run_id: str = field(default_factory=new_run_id)
+    read_only: bool = False
+
+    @property
+    def root(self) -> str:
+        return f"{self.prefix}/{self.run_id}"
+
+    def repo(self, name: str) -> str:
+        return f"{self.root}/{name}"
+
+    def owns(self, repository: str) -> bool:
+        return repository == self.root or repository.startswith(self.root + "/")
+
+
+@dataclass
+class WriteLog:
+    """What the run created: manifests (repo, digest) and blobs (repo, digest), in order."""
+
+    manifests: list[tuple[str, str]] = field(default_factory=list)
+    blobs: list[tuple[str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_response(self, response: httpx.Response) -> None:
+        request = response.request
+        if response.status_code != 201 or request.method not in ("PUT", "POST"):
+            return
+        m = _REPO_PATH.match(request.url.path)
+        digest = response.headers.get("docker-content-digest") or request.url.params.get("digest")
+        if not m or not digest:
+            return
+        entry = (m.group("name"), digest)
+        with self._lock:
+            target = self.manifests if m.group("kind") == "manifests" else self.blobs
+            if entry not in target:
+                target.append(entry)
+
+
+class WriteGuard:
+    """Refuses writes outside the namespace and every write in read-only mode."""
+
+    def __init__(self, namespace: Namespace) -> None:
+        self.namespace = namespace
+        self.refused: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> None:
+        if request.method in READ_METHODS:
+            return
+        if self.namespace.read_only:
+            self._refuse(request, "read-only mode sends only GET and HEAD")
+        path = request.url.path
+        if not path.startswith("/v2/"):
+            return  # token endpoints and the like are not the registry's storage
+        m = _REPO_PATH.match(path)
+        if m is None or not self.namespace.owns(m.group("name")):
+            self._refuse(request, f"writes go only under {self.namespace.root}/")
+
+    def _refuse(self, request: httpx.Request, why: str) -> None:
+        self.refused.append(f"{request.method} {request.url.path}")
+        raise WriteRefused(f"refused {request.method} {request.url.path}: {why}")
+
+
+def cleanup(client: httpx.Client | object, log: WriteLog) -> list[str]:
+    """Delete what the run wrote: manifests first (newest first), then blobs.
+
+    `client` is a RegistryClient. Returns the problems met (a registry without
+    deletes answers 405, which is not a problem). Only entries inside the
+    namespace are ever in the log, because the guard let nothing else through.
+    """
+    problems: list[str] = []
+    for repo, digest in reversed(log.manifests):
+        _delete(client, "manifests", repo, digest, problems)
+    for repo, digest in reversed(log.blobs):
+        _delete(client, "blobs", repo, digest, problems)
+    return problems
+
+
+def _delete(client: object, kind: str, repo: str, digest: str, problems: list[str]) -> None:
+    try:
+        response = client.request("DELETE", f"/v2/{repo}/{kind}/{digest}")  # type: ignore[attr-defined]
+    except httpx.HTTPError as exc:
+        problems.append(f"DELETE {repo} {kind} {digest}: {exc}")
+        return
+    if response.status_code not in (202, 404, 405):
+        problems.append(f"DELETE {repo} {kind} {digest}: {response.status_code}")

@@ -1,0 +1,98 @@
+"""First contact with a target: is it reachable, a registry, and do our credentials work?
+
+Every failure becomes a `TargetError` whose message is one line a person
+can act on; the exception chain never reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import ssl
+from urllib.parse import urlsplit
+
+import httpx
+
+from .client import RegistryClient
+from .errors import TargetAuthError, TargetError, TargetNotRegistry, TargetTLSError, TargetUnreachable, UsageError
+from .target import Target
+
+
+def validate_url(url: str) -> str:
+    """Check the shape of a registry URL; raise UsageError saying what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(f"registry URL {url!r} needs http:// or https:// in front (e.g. http://127.0.0.1:5000)")
+    if not parts.hostname:
+        raise UsageError(f"registry URL {url!r} has no host")
+    try:
+        parts.port
+    except ValueError:
+        raise UsageError(f"registry URL {url!r} has an invalid port") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise UsageError(
+            f"registry URL {url!r} has a path or query; give only scheme://host[:port] (the suite adds /v2/)"
+        )
+    return url.rstrip("/")
+
+
+def classify(exc: BaseException, target: Target) -> TargetError:
+    """Turn a transport exception into a one-line diagnosis."""
+    text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}"
+    low = text.lower()
+    url = target.url
+    if isinstance(exc, httpx.TimeoutException):
+        return TargetUnreachable(f"{url} did not answer within the timeout: check the host, the port and any firewall")
+    if target.is_tls and ("wrong_version_number" in low or "record layer failure" in low or "http_request" in low
+                          or "packet length too long" in low or "unexpected eof" in low and "handshake" not in low):
+        return TargetTLSError(f"{url}: the server speaks plain HTTP; use http:// or check the port")
+    if "certificate_verify_failed" in low or isinstance(exc, ssl.SSLCertVerificationError):
+        if "hostname mismatch" in low or "ip address mismatch" in low or "doesn't match" in low:
+            what = "the certificate does not name this host (hostname/IP mismatch); use a name the certificate lists"
+        elif "expired" in low:
+            what = "the certificate has expired; renew it"
+        elif "not yet valid" in low:
+            what = "the certificate is not yet valid; check its dates and the clocks"
+        elif "self-signed" in low or "unable to get local issuer" in low or "unknown ca" in low:
+            what = "the certificate is signed by an unknown authority; pass --registry-ca FILE (or --registry-insecure)"
+        else:
+            what = "certificate verification failed; pass --registry-ca FILE (or --registry-insecure)"
+        return TargetTLSError(f"{url}: {what}")
+    if "ssl" in low or "tls" in low or "handshake" in low:
+        return TargetTLSError(f"{url}: TLS handshake failed ({_short(text)}); check the TLS settings and client certificate")
+    if "name or service not known" in low or "nodename nor servname" in low or "temporary failure in name resolution" in low:
+        return TargetUnreachable(f"{url}: the host name does not resolve; check the URL")
+    if "connection refused" in low or "connect call failed" in low or "errno 111" in low:
+        return TargetUnreachable(f"{url}: connection refused; is the registry running and the port right?")
+    return TargetUnreachable(f"{url}: cannot connect ({_short(text)})")
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:160]
+
+
+def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
+    """GET /v2/ with the target's credentials; raise TargetError when unusable."""
+    client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    try:
+        try:
+            response = client.ping()
+        except httpx.HTTPError as exc:
+            raise classify(exc, target) from None
+        except ssl.SSLError as exc:
+            raise classify(exc, target) from None
+        if response.status_code == 401:
+            if target.username is None:
+                raise TargetAuthError(
+                    f"{target.url} requires authentication: give --registry-username and a password "
+                    "(REGSUITE_PASSWORD), or docker login"
+                )
+            raise TargetAuthError(f"{target.url} refused the credentials of user {target.username!r}; check them")
+        if response.status_code == 400 and "http request to an https server" in response.text.lower():
+            raise TargetTLSError(f"{target.url}: the server speaks HTTPS on this port; use https://")
+        if response.status_code != 200:
+            raise TargetNotRegistry(
+                f"{target.url}/v2/ answered {response.status_code}, not 200: this does not look like a registry "
+                "(check the URL and port)"
+            )
+        return response
+    finally:
+        client.close()

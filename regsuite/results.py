@@ -1,0 +1,127 @@
+"""The results model of a conformance run and its JSON form (`results.json`).
+
+Schema `regsuite.results/1` (docs/results-schema.md): a run object with
+`schema`, `suite`, `target`, `config`, `started`, `duration`, `summary` and
+`checks`, one record per check verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .redact import redact_mapping, redact_text
+
+SCHEMA = "regsuite.results/1"
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNSUPPORTED = "unsupported"  # a valid "not supported" answer from the registry
+    ERROR = "error"  # network failure or timeout: says nothing about conformance
+    SKIPPED = "skipped"  # not run: disabled by configuration, read-only mode, missing input
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str
+    area: str
+    level: str
+    spec: str
+    spec_url: str
+    version: str
+    outcome: Outcome
+    message: str = ""
+    duration: float = 0.0
+    nodeid: str = ""
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    # set by expectations (CI gating): "expected failure", "stale expectation", ...
+    expectation: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["outcome"] = str(self.outcome)
+        d["message"] = redact_text(self.message)
+        d["duration"] = round(self.duration, 4)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["outcome"] = Outcome(kwargs["outcome"])
+        return cls(**kwargs)
+
+
+@dataclass
+class RunResults:
+    target: dict[str, Any]
+    config: dict[str, Any]
+    started: str
+    duration: float
+    checks: list[CheckResult]
+    suite: dict[str, Any] = field(
+        default_factory=lambda: {
+            "name": "regsuite",
+            "version": __version__,
+            "python": platform.python_version(),
+        }
+    )
+    registry: dict[str, Any] = field(default_factory=dict)  # what the target says about itself
+
+    def summary(self) -> dict[str, Any]:
+        by_outcome = Counter(str(c.outcome) for c in self.checks)
+        by_area: dict[str, Counter[str]] = {}
+        by_level: dict[str, Counter[str]] = {}
+        for c in self.checks:
+            by_area.setdefault(c.area, Counter())[str(c.outcome)] += 1
+            by_level.setdefault(c.level, Counter())[str(c.outcome)] += 1
+        return {
+            "total": len(self.checks),
+            "outcomes": {o.value: by_outcome.get(o.value, 0) for o in Outcome},
+            "by_area": {k: dict(v) for k, v in sorted(by_area.items())},
+            "by_level": {k: dict(v) for k, v in sorted(by_level.items())},
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "suite": self.suite,
+            "target": self.target,
+            "registry": self.registry,
+            "config": redact_mapping(self.config),
+            "started": self.started,
+            "duration": round(self.duration, 3),
+            "summary": self.summary(),
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(redact_text(json.dumps(self.to_dict(), indent=2)))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> RunResults:
+        data = json.loads(Path(path).read_text())
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"{path}: not a {SCHEMA} file (schema {data.get('schema')!r})")
+        return cls(
+            target=data["target"],
+            config=data.get("config", {}),
+            started=data.get("started", ""),
+            duration=data.get("duration", 0.0),
+            checks=[CheckResult.from_dict(c) for c in data["checks"]],
+            suite=data.get("suite", {}),
+            registry=data.get("registry", {}),
+        )
