@@ -7,6 +7,11 @@ tls, auth, ...); adding a module adds it to the plugin.
 import pkgutil
 from pathlib import Path
 
+import pytest
+
+# The plugin modules import each other; rewrite them all before the first import.
+pytest.register_assert_rewrite("fixtures")
+
 pytest_plugins = sorted(
     f"fixtures.{m.name}" for m in pkgutil.iter_modules([str(Path(__file__).parent / "fixtures")])
 )
