@@ -1,0 +1,60 @@
+"""Running the conformance suite from a self-test: a real pytest process, real results.json."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from regsuite.results import CheckResult, Outcome, RunResults
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ConformanceRun:
+    returncode: int
+    output: str
+    results: RunResults | None
+    report_dir: Path
+
+    def outcome(self, check_id: str) -> Outcome:
+        return self.record(check_id).outcome
+
+    def record(self, check_id: str) -> CheckResult:
+        assert self.results is not None, f"no results.json; output:\n{self.output[-3000:]}"
+        for record in self.results.checks:
+            if record.id == check_id:
+                return record
+        raise AssertionError(f"no verdict for {check_id}; have {[c.id for c in self.results.checks]}")
+
+    def with_outcome(self, outcome: Outcome) -> list[str]:
+        assert self.results is not None, f"no results.json; output:\n{self.output[-3000:]}"
+        return sorted(c.id for c in self.results.checks if c.outcome == outcome)
+
+
+def run_conformance(
+    url: str | None,
+    report_dir: Path,
+    *args: str,
+    checks: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> ConformanceRun:
+    """Run `pytest conformance` in a subprocess against `url` and load its results.json."""
+    cmd = [sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:randomly", "--report-dir", str(report_dir)]
+    if url:
+        cmd += ["--registry-url", url]
+    for check_id in checks or []:
+        cmd += ["--check", check_id]
+    cmd += list(args)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("REGSUITE_", "OCI_", "PYTEST_"))}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    path = report_dir / "conformance" / "results.json"
+    results = RunResults.load(path) if path.exists() else None
+    return ConformanceRun(proc.returncode, proc.stdout + proc.stderr, results, report_dir)
