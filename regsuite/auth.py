@@ -110,7 +110,7 @@ class RegistryAuth(httpx.Auth):
                 return
 
     def token_request(self, realm: str, service: str | None, scope: str | None) -> httpx.Request:
-        params: list[tuple[str, str]] = []
+        params: list[tuple[str, str | int | float | bool | None]] = []
         if service:
             params.append(("service", service))
         for s in (scope or "").split():

@@ -24,7 +24,7 @@ def validate_url(url: str) -> str:
     if not parts.hostname:
         raise UsageError(f"registry URL {url!r} has no host")
     try:
-        parts.port
+        _ = parts.port  # urlsplit validates the port only when asked
     except ValueError:
         raise UsageError(f"registry URL {url!r} has an invalid port") from None
     if parts.path not in ("", "/") or parts.query or parts.fragment:
