@@ -44,8 +44,10 @@ class CheckResult:
     duration: float = 0.0
     nodeid: str = ""
     transcript: list[dict[str, Any]] = field(default_factory=list)
-    # set by expectations (CI gating): "expected failure", "stale expectation", ...
+    # set by expectations (CI gating, regsuite.report.expectations): "expected",
+    # "unexpected" or "stale"; None when the run had no expectations file
     expectation: str | None = None
+    expectation_reason: str | None = None  # the expectations file's reason for this check
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -77,6 +79,8 @@ class RunResults:
         }
     )
     registry: dict[str, Any] = field(default_factory=dict)  # what the target says about itself
+    # the CI gate's verdict once expectations are applied (regsuite.report.expectations.Gate)
+    expectations: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         by_outcome = Counter(str(c.outcome) for c in self.checks)
@@ -102,6 +106,7 @@ class RunResults:
             "started": self.started,
             "duration": round(self.duration, 3),
             "summary": self.summary(),
+            "expectations": self.expectations,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -124,4 +129,5 @@ class RunResults:
             checks=[CheckResult.from_dict(c) for c in data["checks"]],
             suite=data.get("suite", {}),
             registry=data.get("registry", {}),
+            expectations=data.get("expectations"),
         )

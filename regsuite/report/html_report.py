@@ -1,0 +1,239 @@
+"""report.html: one run, for the person who has to act on it.
+
+Top to bottom: the verdict, counts, what needs attention (unexpected
+failures, errors, stale expectations), counts by area and by level, the
+target and configuration, unsupported features, then every check by area.
+Failing checks open to their message, spec link and transcript.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..results import CheckResult, Outcome, RunResults
+from .expectations import Gate, gate_of
+from .page import STATUSES, anchor, esc, page, pill, status_of
+from .transcripts import exchange_of
+
+ORDER = ("failed", "error", "expected", "passed", "unsupported", "skipped")
+WHY_LIMIT = 160  # characters of the message shown on a check's one-line row
+
+
+def render_report(results: RunResults) -> str:
+    gate = gate_of(results)
+    counts = Counter(status_of(c) for c in results.checks)
+    body = [
+        _banner(results, gate),
+        "<main>",
+        _cards(counts, len(results.checks), len(gate.stale)),
+        _attention(results, gate),
+        '<div class="grid"><div>',
+        _breakdown("By area", results.checks, lambda c: c.area),
+        "</div><div>",
+        _breakdown("By level", results.checks, lambda c: c.level),
+        "</div></div>",
+        _about(results, gate),
+        _unsupported(results.checks),
+        _areas(results.checks),
+        "</main>",
+    ]
+    return page(f"regsuite: {results.target.get('url', 'conformance')}", "\n".join(body))
+
+
+def _banner(results: RunResults, gate: Gate) -> str:
+    if gate.ok:
+        verdict = "PASSED"
+        detail = "no unexpected failures" + (f", {len(gate.expected)} known deviations" if gate.expected else "")
+    else:
+        verdict = "FAILED"
+        detail = f"{len(gate.unexpected)} unexpected failure{'s' * (len(gate.unexpected) != 1)}"
+        if gate.strict and gate.stale:
+            detail += f", {len(gate.stale)} stale expectations (strict)"
+    meta = [
+        f"target <b>{esc(results.target.get('url', '?'))}</b>",
+        esc(results.target.get("description", "")),
+        f"started {esc(results.started)}",
+        f"{results.duration:.1f} s",
+        f"regsuite {esc(results.suite.get('version', '?'))}",
+    ]
+    return (
+        f'<header class="banner {"ok" if gate.ok else "fail"}"><h1>regsuite conformance report</h1>'
+        f'<div class="verdict">{verdict} <span style="font-weight:400;font-size:18px">— {esc(detail)}</span></div>'
+        f'<div class="meta">{"".join(f"<span>{m}</span>" for m in meta if m)}</div></header>'
+    )
+
+
+def _cards(counts: Counter[str], total: int, stale: int) -> str:
+    cards = [(str(total), "checks", "#1f2328")]
+    cards += [(str(counts.get(s, 0)), STATUSES[s][0], STATUSES[s][1]) for s in ORDER]
+    if stale:
+        cards.append((str(stale), "stale expectations", "#b08800"))
+    return '<div class="cards">' + "".join(
+        f'<div class="card" style="--c:{colour}"><div class="n">{n}</div><div class="l">{esc(label)}</div></div>'
+        for n, label, colour in cards
+    ) + "</div>"
+
+
+def _attention(results: RunResults, gate: Gate) -> str:
+    by_id = {c.id: c for c in results.checks}
+    out = []
+    if gate.unexpected:
+        items = "".join(_attention_item(by_id[i]) for i in gate.unexpected if i in by_id)
+        title = "Unexpected failures" if gate.source else "Failures"
+        out.append(f'<h2>{title} ({len(gate.unexpected)})</h2><ul class="attention">{items}</ul>')
+    if gate.stale:
+        items = "".join(
+            f'<li><a class="cid" href="#{anchor(i)}">{esc(i)}</a> passed, but the expectations file lists it: '
+            f"<i>{esc(by_id[i].expectation_reason or '')}</i> — remove the entry</li>"
+            for i in gate.stale if i in by_id
+        )
+        out.append(f'<h2>Stale expectations ({len(gate.stale)})</h2><ul class="attention warn">{items}</ul>')
+    return "\n".join(out)
+
+
+def _attention_item(check: CheckResult) -> str:
+    return (
+        f'<li>{pill(status_of(check))} <a class="cid" href="#{anchor(check.id)}">{esc(check.id)}</a> '
+        f'<span class="muted">{esc(check.level)}</span> — {esc(_first_line(check.message))}</li>'
+    )
+
+
+def _breakdown(title: str, checks: list[CheckResult], key: Any) -> str:
+    groups: dict[str, Counter[str]] = {}
+    for c in checks:
+        groups.setdefault(str(key(c)), Counter())[status_of(c)] += 1
+    head = "".join(f'<th class="num">{esc(STATUSES[s][0])}</th>' for s in ORDER)
+    rows = []
+    for name in sorted(groups, key=_group_order):
+        counts = groups[name]
+        total = sum(counts.values())
+        cells = "".join(
+            f'<td class="num{" zero" if not counts.get(s) else ""}">{counts.get(s, 0)}</td>' for s in ORDER
+        )
+        bar = "".join(
+            f'<span style="width:{100 * counts[s] / total:.2f}%;background:{STATUSES[s][1]}" title="{counts[s]} {s}"></span>'
+            for s in ORDER if counts.get(s)
+        )
+        rows.append(f'<tr><td><b>{esc(name)}</b><div class="bar">{bar}</div></td>{cells}</tr>')
+    return f"<h2>{esc(title)}</h2><table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _group_order(name: str) -> tuple[int, str]:
+    levels = ("MUST", "SHOULD", "MAY")
+    return (levels.index(name), name) if name in levels else (len(levels), name)
+
+
+def _about(results: RunResults, gate: Gate) -> str:
+    target = dict(results.target)
+    capabilities = target.pop("capabilities", {}) or {}
+    rows = {**{k: v for k, v in target.items() if v not in (None, "", False)},
+            **{f"capabilities.{k}": v for k, v in capabilities.items()}}
+    says = {k: v for k, v in results.registry.items()} or {"(nothing)": ""}
+    run = {
+        "suite": f"{results.suite.get('name', 'regsuite')} {results.suite.get('version', '?')} (Python {results.suite.get('python', '?')})",
+        "started": results.started,
+        "duration": f"{results.duration:.1f} s",
+        "expectations": gate.source or "none (every failure fails the run)",
+        "stale expectations": "fail the run (strict)" if gate.strict else "warn",
+    }
+    config = {k: v for k, v in results.config.items() if k != "sources"}
+    return (
+        '<h2>Target and run</h2><div class="grid"><div>'
+        f"<h3>Target</h3>{_kv(rows)}<h3>What the registry says about itself</h3>{_kv(says)}</div>"
+        f"<div><h3>Run</h3>{_kv(run)}"
+        f"<details><summary><b>Configuration</b> <span class=\"muted\">(secrets redacted)</span></summary>{_kv(config)}</details>"
+        "</div></div>"
+    )
+
+
+def _kv(data: dict[str, Any]) -> str:
+    return '<dl class="kv">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(_plain(v))}</dd>" for k, v in data.items()) + "</dl>"
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _unsupported(checks: list[CheckResult]) -> str:
+    rows = [c for c in checks if c.outcome == Outcome.UNSUPPORTED]
+    if not rows:
+        return ""
+    items = "".join(
+        f'<tr><td class="cid"><a href="#{anchor(c.id)}">{esc(c.id)}</a></td><td>{esc(c.level)}</td>'
+        f"<td>{esc(c.message)}</td></tr>"
+        for c in rows
+    )
+    return (
+        f"<h2>Unsupported features ({len(rows)})</h2>"
+        '<p class="muted">The registry answered validly that it does not support these; they are not failures.</p>'
+        f"<table><tr><th>check</th><th>level</th><th>what the registry said</th></tr>{items}</table>"
+    )
+
+
+def _areas(checks: list[CheckResult]) -> str:
+    by_area: dict[str, list[CheckResult]] = {}
+    for c in checks:
+        by_area.setdefault(c.area, []).append(c)
+    out = ["<h2>Checks by area</h2>"]
+    for area in sorted(by_area):
+        rows = sorted(by_area[area], key=lambda c: (ORDER.index(status_of(c)), c.id))
+        counts = Counter(status_of(c) for c in rows)
+        tally = ", ".join(f"{counts[s]} {STATUSES[s][0]}" for s in ORDER if counts.get(s))
+        out.append(f'<h3 id="area-{esc(area)}">{esc(area)} <span class="muted" style="font-weight:400">— {tally}</span></h3>')
+        out += [_check(c) for c in rows]
+    return "\n".join(out)
+
+
+def _check(check: CheckResult) -> str:
+    status = status_of(check)
+    why = check.expectation_reason if status == "expected" else check.message
+    if check.expectation == "stale":
+        why = f"stale expectation: {check.expectation_reason}"
+    cells = (
+        f"{pill(status)}<span class=\"cid\">{esc(check.id)}</span>"
+        f'<span class="why">{esc(_first_line(why or check.title, WHY_LIMIT))}</span>'
+        f'<span class="muted">{esc(check.level)}</span><span class="muted num">{check.duration:.2f}s</span>'
+    )
+    if check.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.UNSUPPORTED) or check.transcript:
+        return (
+            f'<details class="check {status}" id="{anchor(check.id)}"><summary>{cells}</summary>'
+            f'<div class="body">{_check_body(check)}</div></details>'
+        )
+    return f'<div class="check-row {status}" id="{anchor(check.id)}" title="{esc(check.title)}">{cells}</div>'
+
+
+def _check_body(check: CheckResult) -> str:
+    parts = [f"<div><b>{esc(check.title)}</b></div>"]
+    if check.message:
+        parts.append(f'<pre class="message">{esc(check.message)}</pre>')
+    if check.expectation in ("expected", "stale"):
+        parts.append(f"<div>Expectation ({esc(check.expectation)}): <i>{esc(check.expectation_reason or '')}</i></div>")
+    parts.append(
+        f'<div>Spec: <a href="{esc(check.spec_url)}">{esc(check.spec)}</a> · level {esc(check.level)}'
+        f' · version {esc(check.version)} · test <code>{esc(check.nodeid)}</code></div>'
+    )
+    if check.transcript:
+        parts.append(f"<div><b>Transcript</b> ({len(check.transcript)} exchanges, credentials redacted)</div>")
+        parts.append(f'<pre class="transcript">{_transcript(check.transcript)}</pre>')
+    return "".join(parts)
+
+
+def _transcript(records: list[dict[str, Any]]) -> str:
+    blocks = []
+    for record in records:
+        lines = []
+        for line in exchange_of(record).render().splitlines():
+            css = {">": "req", "<": "resp", "!": "err"}.get(line[:1], "")
+            lines.append(f'<span class="{css}">{esc(line)}</span>' if css else esc(line))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    first = (text.strip().splitlines() or [""])[0]
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -1,0 +1,38 @@
+"""Writing a run's report files next to its results.json."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..redact import redact_text
+from ..results import RunResults
+from .badge import badge_svg
+from .html_report import render_report
+from .junit import junit_xml
+
+RESULTS_JSON = "results.json"
+JUNIT_XML = "junit.xml"
+REPORT_HTML = "report.html"
+BADGE_SVG = "badge.svg"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write atomically, redacted once more: a report file never carries a known secret."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(redact_text(text), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_reports(results: RunResults, directory: Path, *, html: bool = True) -> list[Path]:
+    """results.json (again, with the expectations applied), junit.xml, badge.svg and report.html."""
+    results.write_json(directory / RESULTS_JSON)
+    written = [directory / RESULTS_JSON]
+    outputs = {JUNIT_XML: junit_xml, BADGE_SVG: badge_svg}
+    if html:
+        outputs[REPORT_HTML] = render_report
+    for name, render in outputs.items():
+        write_text(directory / name, render(results))
+        written.append(directory / name)
+    return written
