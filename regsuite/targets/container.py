@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import socket
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
+from .base import EmbeddedProvider
 from .config import RegistryConfig, free_port, url_for, write_config
 from .readiness import wait_ready
 
 DEFAULT_IMAGE = "registry:2"
+ENGINE_TIMEOUT = 30  # seconds for any one call to the Docker engine
 
-# The reaper image cannot be pulled on closed networks; we remove containers ourselves.
+# Ryuk, testcontainers' reaper, is an image that cannot be pulled on closed
+# networks; we remove our containers ourselves and sweep orphans (below).
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+# Labels on every container we start, so containers of a run that was killed
+# (SIGKILL, a crashed runner) are found and removed by the next start.
+LABEL_KIND = "org.regsuite.provider"
+LABEL_OWNER = "org.regsuite.owner"  # "<hostname>:<pid>" of the process that started it
+
+
+def _docker_client(timeout: float) -> Any:
+    import docker
+
+    return docker.from_env(timeout=timeout)
 
 
 def docker_engine_available(timeout: float = 2.0) -> bool:
     """True when a Docker engine answers a ping (through DOCKER_HOST or the default socket)."""
     try:
-        import docker
-
-        client = docker.from_env(timeout=timeout)
+        client = _docker_client(timeout)
         try:
             return bool(client.ping())
         finally:
@@ -34,9 +49,7 @@ def docker_engine_available(timeout: float = 2.0) -> bool:
 
 def image_available(image: str) -> bool:
     try:
-        import docker
-
-        client = docker.from_env(timeout=5)
+        client = _docker_client(5)
         try:
             client.images.get(image)
             return True
@@ -46,94 +59,172 @@ def image_available(image: str) -> bool:
         return False
 
 
-class ContainerProvider:
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans() -> list[str]:
+    """Remove regsuite registry containers whose starting process on this host is gone; their ids."""
+    removed: list[str] = []
+    try:
+        client = _docker_client(ENGINE_TIMEOUT)
+    except Exception:  # noqa: BLE001 - no engine, nothing to sweep
+        return removed
+    try:
+        host = socket.gethostname()
+        for container in client.containers.list(all=True, filters={"label": LABEL_KIND}):
+            owner_host, _, pid = (container.labels.get(LABEL_OWNER) or "").rpartition(":")
+            if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                try:
+                    container.remove(force=True, v=True)
+                    removed.append(container.id)
+                except Exception:  # noqa: BLE001 - another sweeper got it first
+                    pass
+    except Exception:  # noqa: BLE001 - the sweep is a courtesy; the start decides
+        pass
+    finally:
+        client.close()
+    return removed
+
+
+class ContainerProvider(EmbeddedProvider):
     """Runs a registry image with host networking on a free loopback port.
 
-    Config, certificates and storage live in a temporary directory bind-mounted
-    at the same path inside the container, so the rendered config's paths hold
-    on both sides.
+    Config and storage live in a temporary directory bind-mounted at the same
+    path inside the container, and the files the config names (htpasswd,
+    certificates) are mounted read-only at their own paths, so the rendered
+    config's paths hold on both sides. The container runs as the calling user,
+    so everything it writes can be removed afterwards.
     """
 
     kind = "container"
 
-    def __init__(self, config: RegistryConfig | None = None, *, image: str = DEFAULT_IMAGE, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self, config: RegistryConfig | None = None, *, image: str = DEFAULT_IMAGE, start_timeout: float = 30.0
+    ) -> None:
+        super().__init__()
         self.config = config or RegistryConfig()
         self.image = image
         self.start_timeout = start_timeout
-        self.container = None
+        self.container: Any = None  # testcontainers DockerContainer
         self.workdir: Path | None = None
-        self.target: Target | None = None
+        self._log_text = ""
 
-    def start(self) -> Target:
+    def _start(self) -> Target:
+        from testcontainers.core.config import testcontainers_config
         from testcontainers.core.container import DockerContainer
 
         if not docker_engine_available():
-            raise NoEmbeddedRegistry("no Docker engine answers: start dockerd or use the process provider")
+            raise NoEmbeddedRegistry(
+                "no Docker engine answers (DOCKER_HOST or /var/run/docker.sock): start one with "
+                "scripts/start-dockerd.sh, or use --registry-provider process"
+            )
         if not image_available(self.image):
             raise NoEmbeddedRegistry(
-                f"the image {self.image} is not present in the Docker engine: build it with "
+                f"the image {self.image} is not in the Docker engine: build it with "
                 "scripts/build-registry-image.sh (nothing can be pulled here)"
             )
+        if not testcontainers_config.ryuk_disabled and not image_available(testcontainers_config.ryuk_image):
+            testcontainers_config.ryuk_disabled = True  # the reaper cannot run; we clean up ourselves
+        remove_orphans()
         self.workdir = Path(tempfile.mkdtemp(prefix="regsuite-container-"))
         storage = self.config.storage_dir or (self.workdir / "storage")
         storage.mkdir(parents=True, exist_ok=True)
         port = self.config.port or free_port(self.config.host)
         config_path = self.workdir / "config.yml"
         write_config(self.config.render(port, storage), config_path)
-        container = DockerContainer(self.image).with_kwargs(network_mode="host")
-        mounts = {self.workdir, storage, *(p.parent for p in self.config.files())}
-        for path in mounts:
-            container = container.with_volume_mapping(str(path), str(path), "rw")
-        container = container.with_command(["serve", str(config_path)])
-        self.container = container
+        mounts = {str(self.workdir): "rw", str(storage): "rw"}
+        for path in self.config.files():
+            mounts.setdefault(str(path.resolve()), "ro")
+            mounts.setdefault(str(path), "ro")
+        kwargs: dict[str, Any] = {
+            "network_mode": "host",
+            "network": None,  # stops testcontainers from guessing a network to join
+            "labels": {LABEL_KIND: self.kind, LABEL_OWNER: _owner()},
+        }
+        if os.getuid() != 0:
+            kwargs["user"] = f"{os.getuid()}:{os.getgid()}"
+        container = DockerContainer(self.image).with_kwargs(**kwargs)
+        container = container.with_name(f"regsuite-registry-{port}-{secrets.token_hex(3)}")
+        for path, mode in mounts.items():
+            container = container.with_volume_mapping(path, path, mode)
+        self.container = container.with_command(["serve", str(config_path)])
         try:
-            container.start()
-        except Exception as exc:  # noqa: BLE001
-            self.stop()
-            raise TargetStartError(f"the registry container did not start: {exc}") from None
+            self.container.start()
+        except Exception as exc:  # noqa: BLE001 - the engine's words are the diagnosis
+            raise TargetStartError(f"the registry container did not start: {_one_line(exc)}") from None
         url = url_for(self.config, port)
         if not wait_ready(url, timeout=self.start_timeout, alive=self._alive):
-            log = self.log()
-            self.stop()
-            raise TargetStartError(f"the registry container did not answer on {url}; its log:\n{log[-4000:]}")
-        self.target = Target(url, capabilities=self.config.capabilities(), description=f"distribution ({self.image}) as a container")
-        return self.target
+            why = "exited" if not self._alive() else f"did not answer within {self.start_timeout:g}s"
+            raise TargetStartError(f"the registry container {why} on {url}; its log:\n{self.log()[-4000:]}")
+        description = f"distribution ({self.image}) as a container"
+        return Target(url, capabilities=self.config.capabilities(), description=description)
 
     def _alive(self) -> bool:
         try:
-            wrapped = self.container.get_wrapped_container()  # type: ignore[union-attr]
+            wrapped = self.container.get_wrapped_container()
             wrapped.reload()
             return wrapped.status in ("created", "running")
         except Exception:  # noqa: BLE001
             return False
 
     def log(self) -> str:
-        try:
-            out, err = self.container.get_logs()  # type: ignore[union-attr]
-            return (out + err).decode(errors="replace")
-        except Exception:  # noqa: BLE001
-            return ""
+        if self.container is not None:
+            try:
+                out, err = self.container.get_logs()
+                self._log_text = (out + err).decode(errors="replace")
+            except Exception:  # noqa: BLE001 - keep the last log we saw
+                pass
+        return self._log_text
 
     @property
     def container_id(self) -> str | None:
         try:
-            return self.container.get_wrapped_container().id  # type: ignore[union-attr]
+            return str(self.container.get_wrapped_container().id)
         except Exception:  # noqa: BLE001
             return None
 
-    def stop(self) -> None:
+    def _stop(self) -> None:
         container, self.container = self.container, None
-        if container is not None:
-            try:
-                container.stop()  # testcontainers' stop removes the container too
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        try:
+            if container is not None:
+                _remove(container)
+        finally:
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
 
-    def __enter__(self) -> Target:
-        return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+def _remove(container: Any) -> None:
+    """Force-remove the container; a second try through a fresh client if the first call failed."""
+    wrapped = getattr(container, "_container", None)
+    try:
+        container.stop()  # testcontainers: remove(force=True, v=True), then closes its client
+        return
+    except Exception:  # noqa: BLE001 - retried below
+        pass
+    if wrapped is None:
+        return
+    import docker
+
+    client = _docker_client(ENGINE_TIMEOUT)
+    try:
+        client.containers.get(wrapped.id).remove(force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    finally:
+        client.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

@@ -7,21 +7,24 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
+from .base import EmbeddedProvider
 from .config import RegistryConfig, free_port, url_for, write_config
 from .readiness import wait_ready
 
 BINARY_NAMES = ("docker-registry", "registry")
+STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 
 
 def registry_binary() -> str | None:
-    """The distribution binary on PATH (Debian names it docker-registry)."""
+    """The distribution binary: REGSUITE_REGISTRY_BINARY, else on PATH (Debian names it docker-registry)."""
     override = os.environ.get("REGSUITE_REGISTRY_BINARY")
     if override:
-        return override if shutil.which(override) else None
+        return shutil.which(override)
     for name in BINARY_NAMES:
         found = shutil.which(name)
         if found:
@@ -29,21 +32,45 @@ def registry_binary() -> str | None:
     return None
 
 
-class ProcessProvider:
-    """Runs `docker-registry serve` with a temporary config and storage on a free loopback port."""
+def _death_signal_prefix() -> list[str]:
+    """`setpriv --pdeathsig TERM --` so the registry dies with us even when we are killed.
+
+    The kernel sends the signal when the *thread* that started the child ends,
+    so it is only safe from the main thread (which lives as long as the process).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
+class ProcessProvider(EmbeddedProvider):
+    """Runs `docker-registry serve` with a temporary config and storage on a free loopback port.
+
+    The registry runs in its own session (the terminal's Ctrl-C goes to the
+    test runner, which stops it) and is sent SIGTERM by the kernel if this
+    process dies without stopping it.
+    """
 
     kind = "process"
 
-    def __init__(self, config: RegistryConfig | None = None, *, binary: str | None = None, start_timeout: float = 15.0) -> None:
+    def __init__(
+        self, config: RegistryConfig | None = None, *, binary: str | None = None, start_timeout: float = 15.0
+    ) -> None:
+        super().__init__()
         self.config = config or RegistryConfig()
         self.binary = binary or registry_binary()
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
-        self.target: Target | None = None
         self.log_path: Path | None = None
+        self._log_text = ""  # kept after stop, for failure messages
 
-    def start(self) -> Target:
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def _start(self) -> Target:
         if not self.binary:
             raise NoEmbeddedRegistry(
                 "no registry binary found: install the CNCF distribution registry "
@@ -56,44 +83,58 @@ class ProcessProvider:
         write_config(self.config.render(port, storage), config_path)
         self.log_path = self.workdir / "registry.log"
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [self.binary, "serve", str(config_path)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # keep the terminal's Ctrl-C for pytest; we stop it ourselves
-            )
+            try:
+                self.process = subprocess.Popen(
+                    [*_death_signal_prefix(), self.binary, "serve", str(config_path)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # keep the terminal's Ctrl-C for the runner; we stop it ourselves
+                )
+            except OSError as exc:
+                raise TargetStartError(f"cannot run the registry binary {self.binary}: {exc.strerror or exc}") from None
         url = url_for(self.config, port)
-        if not wait_ready(url, timeout=self.start_timeout, alive=lambda: self.process is not None and self.process.poll() is None):
+        if not wait_ready(url, timeout=self.start_timeout, alive=self._alive):
             log_text = self.log()
-            self.stop()
-            raise TargetStartError(f"the registry process did not start on {url}; its log:\n{log_text[-4000:]}")
-        self.target = Target(url, capabilities=self.config.capabilities(), description=f"distribution ({self.binary}) as a process")
-        return self.target
+            why = "exited" if not self._alive() else f"did not answer within {self.start_timeout:g}s"
+            raise TargetStartError(f"the registry process {why} on {url}; its log:\n{log_text[-4000:]}")
+        description = f"distribution ({self.binary}) as a process"
+        return Target(url, capabilities=self.config.capabilities(), description=description)
+
+    def _alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def log(self) -> str:
         if self.log_path and self.log_path.exists():
-            return self.log_path.read_text(errors="replace")
-        return ""
+            self._log_text = self.log_path.read_text(errors="replace")
+        return self._log_text
 
-    def stop(self) -> None:
+    def _stop(self) -> None:
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        try:
+            if proc is not None:
+                _terminate(proc)
+        finally:
+            self.log()
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
+                self.log_path = None
 
-    def __enter__(self) -> Target:
-        return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the registry's process group, SIGKILL it after a grace period, reap it."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=STOP_GRACE)

@@ -9,8 +9,24 @@ from collections.abc import Callable
 import httpx
 
 
+def _tls_server_answered(exc: BaseException) -> bool:
+    """True when the failure came from a TLS peer (an alert, a refused client certificate).
+
+    A registry that requires client certificates (mTLS) refuses our anonymous
+    handshake: that refusal already proves it is up.
+    """
+    seen: BaseException | None = exc
+    for _ in range(10):  # the cause chain is short; bounded anyway
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError) and not isinstance(seen, ssl.SSLEOFError):
+            return "alert" in str(seen).lower() or "certificate required" in str(seen).lower()
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def wait_ready(url: str, *, timeout: float = 15.0, alive: Callable[[], bool] = lambda: True) -> bool:
-    """Poll `url`/v2/ until any HTTP answer (200 or 401) comes, the deadline passes, or `alive()` is false."""
+    """Poll `url`/v2/ until it answers (200, 401 or an mTLS refusal), the deadline passes or `alive()` fails."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -24,9 +40,9 @@ def wait_ready(url: str, *, timeout: float = 15.0, alive: Callable[[], bool] = l
                 response = client.get(f"{url}/v2/")
                 if response.status_code in (200, 401):
                     return True
-            except (httpx.TransportError, ssl.SSLError):
-                # Client-cert (mTLS) registries refuse an anonymous handshake: the port answering is enough.
-                pass
+            except (httpx.TransportError, ssl.SSLError) as exc:
+                if _tls_server_answered(exc):
+                    return True
             except Exception:  # noqa: BLE001 - anything else also means "not yet"
                 pass
             time.sleep(delay)

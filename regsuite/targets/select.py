@@ -1,4 +1,4 @@
-"""Choosing the embedded default: a container when an engine answers, else a process."""
+"""Choosing the embedded default: a container when an engine answers and has the image, else a process."""
 
 from __future__ import annotations
 
@@ -15,11 +15,25 @@ Kind = Literal["auto", "container", "process"]
 def embedded_provider(
     config: RegistryConfig | None = None, *, kind: Kind = "auto", image: str = DEFAULT_IMAGE
 ) -> ContainerProvider | ProcessProvider:
-    if kind == "container" or (kind == "auto" and docker_engine_available() and image_available(image)):
+    """The provider for `kind`; "auto" prefers the container and falls back to the process.
+
+    An explicit kind is returned even when it cannot run: its `start` then says why.
+    """
+    if kind == "container":
         return ContainerProvider(config, image=image)
-    if kind == "process" or registry_binary():
+    if kind == "process":
         return ProcessProvider(config)
+    engine = docker_engine_available()
+    if engine and image_available(image):
+        return ContainerProvider(config, image=image)
+    if registry_binary():
+        return ProcessProvider(config)
+    container_why = (
+        f"the Docker engine has no {image} image (scripts/build-registry-image.sh builds it)"
+        if engine
+        else "no Docker engine answers (scripts/start-dockerd.sh starts one)"
+    )
     raise NoEmbeddedRegistry(
-        "no embedded registry is possible: install the registry binary (apt-get install "
-        "docker-registry) or start a Docker engine with a registry:2 image, or pass --registry-url"
+        f"no embedded registry is possible: {container_why}, and no docker-registry binary is on PATH "
+        "(apt-get install docker-registry); or pass --registry-url"
     )
