@@ -144,9 +144,9 @@ class ContainerProvider(EmbeddedProvider):
         config_path = self.workdir / "config.yml"
         write_config(self.config.render(port, storage), config_path)
         mounts = {str(self.workdir): "rw", str(storage): "rw"}
-        for path in self.config.files():
-            mounts.setdefault(str(path.resolve()), "ro")
-            mounts.setdefault(str(path), "ro")
+        for file in self.config.files():
+            mounts.setdefault(str(file.resolve()), "ro")
+            mounts.setdefault(str(file), "ro")
         kwargs: dict[str, Any] = {
             "network_mode": "host",
             "network": None,  # stops testcontainers from guessing a network to join
