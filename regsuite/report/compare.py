@@ -120,7 +120,7 @@ def _tally(results: RunResults) -> str:
 
 def _diff_html(diff: Diff) -> str:
     parts = [f"<h2>{esc(diff.other)} <span class=\"muted\" style=\"font-weight:400\">against the baseline</span></h2>"]
-    for title, items, css in (("Regressions", diff.regressions, "attention"), ("Improvements", diff.improvements, "attention warn"),
+    for title, items, css in (("Regressions", diff.regressions, "attention"), ("Improvements", diff.improvements, "attention good"),
                               ("Other changes", diff.changes, "attention warn")):
         if not items:
             parts.append(f'<p class="muted">{title}: none</p>')

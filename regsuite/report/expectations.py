@@ -28,7 +28,6 @@ from ..results import CheckResult, Outcome, RunResults
 
 SCHEMA = "regsuite.expectations/1"
 GATING = frozenset({Outcome.FAILED, Outcome.ERROR})  # outcomes that fail a run unless expected
-REASON_LIMIT = 200  # characters of a failure message kept as a generated reason
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def expectations_from_run(results: RunResults, previous: Expectations | None = N
     """Every failing check of a run as an expectation.
 
     Reasons come from `previous` where it has the check (reasons are written
-    by people; a regenerated file keeps them), else from the failure message.
+    by people; a regenerated file keeps them), else from the check's title.
     """
     entries: dict[str, Expectation] = {}
     for check in results.checks:
@@ -116,8 +115,8 @@ def expectations_from_run(results: RunResults, previous: Expectations | None = N
 
 
 def _reason_from(check: CheckResult) -> str:
-    first = (check.message.strip().splitlines() or [check.outcome.value])[0]
-    return first if len(first) <= REASON_LIMIT else first[: REASON_LIMIT - 3] + "..."
+    # the title, not the message: messages carry run-specific names; a person replaces this with the why
+    return f"known {check.outcome.value}: {check.title}"
 
 
 @dataclass

@@ -18,6 +18,7 @@ from .transcripts import exchange_of
 
 ORDER = ("failed", "error", "expected", "passed", "unsupported", "skipped")
 WHY_LIMIT = 160  # characters of the message shown on a check's one-line row
+OPEN_LIMIT = 5  # unexpected failures shown opened (transcript visible) when there are at most this many
 
 
 def render_report(results: RunResults) -> str:
@@ -35,7 +36,7 @@ def render_report(results: RunResults) -> str:
         "</div></div>",
         _about(results, gate),
         _unsupported(results.checks),
-        _areas(results.checks),
+        _areas(results.checks, opened=set(gate.unexpected) if len(gate.unexpected) <= OPEN_LIMIT else set()),
         "</main>",
     ]
     return page(f"regsuite: {results.target.get('url', 'conformance')}", "\n".join(body))
@@ -47,7 +48,10 @@ def _banner(results: RunResults, gate: Gate) -> str:
         detail = "no unexpected failures" + (f", {len(gate.expected)} known deviations" if gate.expected else "")
     else:
         verdict = "FAILED"
-        detail = f"{len(gate.unexpected)} unexpected failure{'s' * (len(gate.unexpected) != 1)}"
+        n = len(gate.unexpected)
+        detail = f"{n} {'unexpected ' if gate.source else ''}failure{'s' * (n != 1)}"
+        if gate.expected:
+            detail += f" ({len(gate.expected)} known deviations besides)"
         if gate.strict and gate.stale:
             detail += f", {len(gate.stale)} stale expectations (strict)"
     meta = [
@@ -58,9 +62,9 @@ def _banner(results: RunResults, gate: Gate) -> str:
         f"regsuite {esc(results.suite.get('version', '?'))}",
     ]
     return (
-        f'<header class="banner {"ok" if gate.ok else "fail"}"><h1>regsuite conformance report</h1>'
+        f'<header class="banner {"ok" if gate.ok else "fail"}"><div class="in"><h1>regsuite conformance report</h1>'
         f'<div class="verdict">{verdict} <span style="font-weight:400;font-size:18px">— {esc(detail)}</span></div>'
-        f'<div class="meta">{"".join(f"<span>{m}</span>" for m in meta if m)}</div></header>'
+        f'<div class="meta">{"".join(f"<span>{m}</span>" for m in meta if m)}</div></div></header>'
     )
 
 
@@ -175,7 +179,7 @@ def _unsupported(checks: list[CheckResult]) -> str:
     )
 
 
-def _areas(checks: list[CheckResult]) -> str:
+def _areas(checks: list[CheckResult], opened: set[str]) -> str:
     by_area: dict[str, list[CheckResult]] = {}
     for c in checks:
         by_area.setdefault(c.area, []).append(c)
@@ -185,11 +189,11 @@ def _areas(checks: list[CheckResult]) -> str:
         counts = Counter(status_of(c) for c in rows)
         tally = ", ".join(f"{counts[s]} {STATUSES[s][0]}" for s in ORDER if counts.get(s))
         out.append(f'<h3 id="area-{esc(area)}">{esc(area)} <span class="muted" style="font-weight:400">— {tally}</span></h3>')
-        out += [_check(c) for c in rows]
+        out += [_check(c, c.id in opened) for c in rows]
     return "\n".join(out)
 
 
-def _check(check: CheckResult) -> str:
+def _check(check: CheckResult, opened: bool = False) -> str:
     status = status_of(check)
     why = check.expectation_reason if status == "expected" else check.message
     if check.expectation == "stale":
@@ -201,7 +205,7 @@ def _check(check: CheckResult) -> str:
     )
     if check.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.UNSUPPORTED) or check.transcript:
         return (
-            f'<details class="check {status}" id="{anchor(check.id)}"><summary>{cells}</summary>'
+            f'<details class="check {status}" id="{anchor(check.id)}"{" open" if opened else ""}><summary>{cells}</summary>'
             f'<div class="body">{_check_body(check)}</div></details>'
         )
     return f'<div class="check-row {status}" id="{anchor(check.id)}" title="{esc(check.title)}">{cells}</div>'

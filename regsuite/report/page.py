@@ -32,7 +32,8 @@ h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1
 h3 { font-size: 15px; margin: 20px 0 6px; }
 a { color: #0969da; text-decoration: none; } a:hover { text-decoration: underline; }
 code, pre, .mono { font-family: ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace; font-size: 12.5px; }
-.banner { padding: 18px 24px; color: #fff; margin-bottom: 18px; }
+.banner { padding: 18px 0; color: #fff; margin-bottom: 18px; }
+.banner > div.in { max-width: 1280px; margin: 0 auto; padding: 0 24px; }
 .banner.ok { background: #2e7d32; } .banner.fail { background: #b71c1c; }
 .banner .verdict { font-size: 26px; font-weight: 700; }
 .banner .meta { opacity: .92; margin-top: 4px; }
@@ -41,17 +42,19 @@ code, pre, .mono { font-family: ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,m
 .card { border: 1px solid var(--line); border-left: 6px solid var(--c); border-radius: 6px; padding: 8px 14px; min-width: 120px; background: var(--bg); }
 .card .n { font-size: 24px; font-weight: 700; color: var(--c); }
 .card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.grid { display: grid; grid-template-columns: 3fr 2fr; gap: 24px; }
+.grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 32px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg); font-weight: 600; font-size: 12px; color: var(--muted); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; width: 1%; white-space: nowrap; }
+th.num { white-space: normal; min-width: 52px; }
 td.zero { color: #c0c6cc; }
 .bar { display: flex; height: 10px; min-width: 140px; border-radius: 3px; overflow: hidden; background: #eee; margin-top: 4px; }
 .bar span { display: block; height: 100%; }
 .pill { display: inline-block; min-width: 108px; text-align: center; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; background: var(--c); white-space: nowrap; }
-.attention { border: 1px solid #f0b4b4; background: #fff5f5; border-radius: 6px; padding: 6px 14px; }
+.attention { list-style: none; border: 1px solid #f0b4b4; background: #fff5f5; border-radius: 6px; padding: 6px 14px; }
 .attention.warn { border-color: #e8d48a; background: #fffbea; }
+.attention.good { border-color: #a5d6a7; background: #f1f8f1; }
 .attention li { margin: 3px 0; }
 .muted { color: var(--muted); }
 details.check { border-bottom: 1px solid var(--line); }
