@@ -1,0 +1,245 @@
+"""Area clients: docker, skopeo and oras-py push and pull against the target.
+
+Content comes from regsuite.content, seeded with the check's repository (so
+unique per run: docker must download layers, not find them locally). A
+failure shows the client's command and message; the transcript below it shows
+the API exchange that explains it (the same reference read, or the same kind
+of content pushed, through the API).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from fixtures.checks import check, unsupported
+from fixtures.target import Run
+from regsuite import content
+from regsuite import mediatypes as mt
+from regsuite.client import RegistryClient
+from regsuite.clients.archive import docker_archive, write_oci_layout
+from regsuite.clients.diagnose import first_problem, replay_push
+from regsuite.clients.docker import DockerCLI
+from regsuite.clients.oras import OrasPy
+from regsuite.clients.runner import ClientResult
+from regsuite.clients.skopeo import Skopeo
+from regsuite.content import Manifest
+from regsuite.digest import digest_of
+
+ARTIFACT_TYPE = "application/vnd.regsuite.clients.test.v1"
+PAYLOAD_TYPE = "application/vnd.regsuite.payload.v1"
+_PUSHED_DIGEST = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+
+
+def client_failed(result: ClientResult, api_view: str | None = None) -> str:
+    text = result.describe()
+    if api_view:
+        text += f"\nThrough the API: {api_view} (exchange below)"
+    return text
+
+
+def logged_in(cli: DockerCLI | Skopeo) -> None:
+    login = cli.login()
+    assert login is None or login.ok, "login with the target's credentials failed:\n" + client_failed(login)
+
+
+def pulled_correctly(registry: RegistryClient, repo: str, reference: str, result: ClientResult, pushed: Manifest) -> None:
+    assert result.ok, client_failed(result, first_problem(registry, repo, reference, pushed.body))
+
+
+def pushed_correctly(registry: RegistryClient, repo: str, tag: str, result: ClientResult, equivalent: Manifest) -> None:
+    assert result.ok, client_failed(result, replay_push(registry, repo, equivalent, f"{tag}-api"))
+
+
+def _diff_ids(image: Manifest) -> list[str]:
+    return list(json.loads(image.blobs[0].data)["rootfs"]["diff_ids"])
+
+
+# -- docker -------------------------------------------------------------------
+
+
+def _load(docker: DockerCLI, image: Manifest, ref: str, tmp_path: Path) -> None:
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(docker_archive(image, [ref]))
+    loaded = docker.load(archive)
+    assert loaded.ok, "docker load of the generated image failed (not the registry's doing):\n" + client_failed(loaded)
+
+
+def _same_image(docker: DockerCLI, ref: str, image: Manifest, how: str) -> None:
+    info = docker.inspect(ref) or {}
+    assert info.get("Id") == image.blobs[0].digest, (
+        f"after {how}, docker's image id is {info.get('Id')}, want the config digest {image.blobs[0].digest}"
+    )
+    layers = (info.get("RootFS") or {}).get("Layers")
+    assert layers == _diff_ids(image), f"after {how}, docker's layers are {layers}, want {_diff_ids(image)}"
+
+
+@check("clients.docker-push")
+def test_docker_push(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+    logged_in(docker_cli)
+    image = content.image(f"{client_repo}/docker-push", layers=3, docker=True)
+    ref = docker_cli.ref(client_repo, "v1")
+    _load(docker_cli, image, ref, tmp_path)
+    try:
+        pushed = docker_cli.push(ref)
+        pushed_correctly(registry, client_repo, "v1", pushed, image)
+        problem = first_problem(registry, client_repo, "v1")
+        assert problem is None, f"docker push succeeded, but reading {client_repo}:v1 back: {problem}"
+        manifest = registry.get_manifest(client_repo, "v1").json()
+        assert manifest["config"]["digest"] == image.blobs[0].digest and len(manifest["layers"]) == 3, (
+            f"the registry serves a manifest with config {manifest['config']['digest']} and "
+            f"{len(manifest['layers'])} layers; docker pushed config {image.blobs[0].digest} and 3 layers"
+        )
+        found = _PUSHED_DIGEST.search(pushed.stdout)
+        served = registry.head_manifest(client_repo, "v1").headers.get("docker-content-digest")
+        assert found is None or found.group(1) == served, (
+            f"docker reports digest {found.group(1) if found else None}, the registry serves {served} for the tag"
+        )
+    finally:
+        docker_cli.remove(ref)
+
+
+@check("clients.docker-pull")
+def test_docker_pull(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient) -> None:
+    logged_in(docker_cli)
+    image = content.image(f"{client_repo}/docker-pull", layers=2, docker=True)
+    registry.push_image(client_repo, image, "v1")
+    ref = docker_cli.ref(client_repo, "v1")
+    try:
+        pulled_correctly(registry, client_repo, "v1", docker_cli.pull(ref), image)
+        _same_image(docker_cli, ref, image, "docker pull")
+    finally:
+        docker_cli.remove(ref)
+
+
+@check("clients.docker-roundtrip")
+def test_docker_roundtrip(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+    logged_in(docker_cli)
+    image = content.image(f"{client_repo}/docker-roundtrip", layers=3, docker=True)
+    ref = docker_cli.ref(client_repo, "v1")
+    _load(docker_cli, image, ref, tmp_path)
+    by_digest = None
+    try:
+        pushed = docker_cli.push(ref)
+        pushed_correctly(registry, client_repo, "v1", pushed, image)
+        found = _PUSHED_DIGEST.search(pushed.stdout)
+        assert found, f"docker push printed no digest:\n{pushed.stdout[-500:]}"
+        by_digest = docker_cli.ref(client_repo, found.group(1))
+        removed = docker_cli.remove(ref)
+        assert removed.ok, "removing the local image before pulling it back failed:\n" + client_failed(removed)
+        pulled_correctly(registry, client_repo, "v1", docker_cli.pull(ref), image)
+        _same_image(docker_cli, ref, image, "push, remove and pull by tag")
+        docker_cli.remove(ref)
+        pulled_correctly(registry, client_repo, found.group(1), docker_cli.pull(by_digest), image)
+        _same_image(docker_cli, by_digest, image, "pull by digest")
+    finally:
+        docker_cli.remove(*(r for r in (ref, by_digest) if r))
+
+
+# -- skopeo -------------------------------------------------------------------
+
+
+@check("clients.skopeo-copy-to-registry")
+def test_skopeo_copy_to_registry(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+    logged_in(skopeo_cli)
+    image = content.image(f"{client_repo}/skopeo-to", layers=2)
+    layout = write_oci_layout(image, tmp_path / "layout", "v1")
+    copied = skopeo_cli.copy_to_registry(layout, "v1", skopeo_cli.ref(client_repo, "v1"))
+    pushed_correctly(registry, client_repo, "v1", copied, image)
+    problem = first_problem(registry, client_repo, "v1", image.body)
+    assert problem is None, f"skopeo copy succeeded, but reading {client_repo}:v1 back: {problem}"
+
+
+@check("clients.skopeo-copy-from-registry")
+def test_skopeo_copy_from_registry(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+    logged_in(skopeo_cli)
+    image = content.image(f"{client_repo}/skopeo-from", layers=2)
+    registry.push_image(client_repo, image, "v1")
+    layout = tmp_path / "layout"
+    pulled_correctly(registry, client_repo, "v1", skopeo_cli.copy_from_registry(skopeo_cli.ref(client_repo, "v1"), layout, "v1"), image)
+    entries = json.loads((layout / "index.json").read_bytes()).get("manifests") or []
+    digests = [e.get("digest") for e in entries]
+    assert image.digest in digests, f"skopeo wrote manifests {digests} to the layout, want {image.digest}"
+    for blob in image.all_blobs():
+        path = layout / "blobs" / "sha256" / blob.digest.partition(":")[2]
+        assert path.is_file() and path.read_bytes() == blob.data, f"the layout lacks blob {blob.digest} as pushed"
+
+
+@check("clients.skopeo-inspect")
+def test_skopeo_inspect(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient) -> None:
+    logged_in(skopeo_cli)
+    image = content.image(f"{client_repo}/skopeo-inspect", layers=2)
+    registry.push_image(client_repo, image, "v1")
+    ref = skopeo_cli.ref(client_repo, "v1")
+    raw = skopeo_cli.inspect_raw(ref)
+    pulled_correctly(registry, client_repo, "v1", raw, image)
+    assert raw.stdout.encode() == image.body, client_failed(raw, first_problem(registry, client_repo, "v1", image.body))
+    result, info = skopeo_cli.inspect(ref)
+    pulled_correctly(registry, client_repo, "v1", result, image)
+    info = info or {}
+    assert info.get("Digest") == image.digest, f"skopeo inspect shows digest {info.get('Digest')}, want {image.digest}"
+    layers = [b.digest for b in image.blobs[1:]]
+    assert info.get("Layers") == layers, f"skopeo inspect shows layers {info.get('Layers')}, want {layers}"
+
+
+@check("clients.skopeo-delete")
+def test_skopeo_delete(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, regsuite_run: Run) -> None:
+    if regsuite_run.target.capabilities.delete_enabled is False:
+        unsupported("the registry's deletes are disabled")
+    logged_in(skopeo_cli)
+    image = content.image(f"{client_repo}/skopeo-delete", layers=1)
+    registry.push_image(client_repo, image, "v1")
+    deleted = skopeo_cli.delete(skopeo_cli.ref(client_repo, "v1"))
+    if not deleted.ok and re.search(r"\b405\b|unsupported", deleted.message, re.IGNORECASE):
+        unsupported(f"the registry refuses deletes: {deleted.message.splitlines()[-1]}")
+    assert deleted.ok, client_failed(deleted)
+    for reference in (image.digest, "v1"):
+        after = registry.get_manifest(client_repo, reference)
+        assert after.status_code == 404, (
+            f"skopeo delete succeeded, but GET /v2/{client_repo}/manifests/{reference} still answers {after.status_code}"
+        )
+
+
+# -- oras-py ------------------------------------------------------------------
+
+
+@check("clients.oras-push")
+def test_oras_push(oras_cli: OrasPy, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+    payload = content.random_bytes(f"{client_repo}/oras-push", 2048)
+    path = tmp_path / "payload.bin"
+    path.write_bytes(payload)
+    pushed, out = oras_cli.push(oras_cli.ref(client_repo, "v1"), [(path, PAYLOAD_TYPE)], ARTIFACT_TYPE)
+    equivalent = content.artifact(f"{client_repo}/oras-push", ARTIFACT_TYPE, payload=payload, payload_type=PAYLOAD_TYPE)
+    pushed_correctly(registry, client_repo, "v1", pushed, equivalent)
+    got = registry.get_manifest(client_repo, "v1", accept=mt.OCI_MANIFEST)
+    assert got.status_code == 200, f"oras push succeeded, but GET of the tag answers {got.status_code}"
+    doc = got.json()
+    assert doc.get("artifactType") == ARTIFACT_TYPE, (
+        f"the registry serves artifactType {doc.get('artifactType')!r}, oras pushed {ARTIFACT_TYPE!r}"
+    )
+    assert out.get("digest") in (None, digest_of(got.content)), (
+        f"oras was told digest {out.get('digest')}, the registry serves a manifest whose digest is {digest_of(got.content)}"
+    )
+    problem = first_problem(registry, client_repo, "v1", got.content)
+    assert problem is None, f"oras push succeeded, but reading it back: {problem}"
+    layer = (doc.get("layers") or [{}])[0]
+    assert layer.get("digest") == digest_of(payload), f"the artifact's layer is {layer.get('digest')}, want {digest_of(payload)}"
+
+
+@check("clients.oras-pull")
+def test_oras_pull(oras_cli: OrasPy, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+    payload = content.random_bytes(f"{client_repo}/oras-pull", 2048)
+    artifact = content.artifact(f"{client_repo}/oras-pull", ARTIFACT_TYPE, payload=payload, payload_type=PAYLOAD_TYPE)
+    registry.push_image(client_repo, artifact, "v1")
+    pulled, out = oras_cli.pull(oras_cli.ref(client_repo, "v1"), tmp_path / "out")
+    pulled_correctly(registry, client_repo, "v1", pulled, artifact)
+    files = [Path(f) for f in out.get("files") or []]
+    assert len(files) == 1, f"oras pull wrote {len(files)} files, the artifact has one layer"
+    data = files[0].read_bytes()
+    if data != payload:
+        raise AssertionError(
+            f"oras pull reported success but wrote {len(data)} bytes that differ from the {len(payload)} bytes pushed "
+            "(oras-py does not verify blob digests)\nThrough the API: "
+            f"{first_problem(registry, client_repo, 'v1', artifact.body)} (exchange below)"
+        )

@@ -1,0 +1,80 @@
+"""Running a client program: a timeout on every call, its output kept (redacted) for the report."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..redact import redact_text
+
+MESSAGE_LINES = 12  # the tail of stderr shown as "the client's message"
+
+
+class ClientUnavailable(Exception):
+    """The client program is missing or cannot work here; the message says why (a skip reason)."""
+
+
+@dataclass
+class ClientResult:
+    argv: list[str]
+    returncode: int | None  # None: killed at the timeout
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+    @property
+    def message(self) -> str:
+        """The client's own words about what went wrong: the end of its stderr (or stdout)."""
+        text = self.stderr.strip() or self.stdout.strip()
+        return "\n".join(text.splitlines()[-MESSAGE_LINES:])
+
+    def describe(self) -> str:
+        how = "timed out" if self.returncode is None else f"exited {self.returncode}"
+        lines = [f"`{self.command}` {how} after {self.seconds:.1f} s"]
+        lines += [f"  | {line}" for line in self.message.splitlines()]
+        return "\n".join(lines)
+
+
+def run_program(
+    argv: list[str],
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    cwd: Path | None = None,
+) -> ClientResult:
+    """Run `argv` to completion or `timeout`; output is redacted of every registered secret."""
+    started = time.monotonic()
+    full_env = {**os.environ, **(env or {})}
+    try:
+        proc = subprocess.run(
+            argv, input=input, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+        code: int | None = proc.returncode
+        out, err = proc.stdout, proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        code = None
+        out = _text(exc.stdout)
+        err = _text(exc.stderr) + f"\n(killed after {timeout:.0f} s)"
+    except OSError as exc:
+        code, out, err = 127, "", f"{argv[0]}: {exc}"
+    return ClientResult(argv, code, redact_text(out), redact_text(err), time.monotonic() - started)
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode(errors="replace")
