@@ -1,0 +1,313 @@
+"""Locust users that behave like registry clients: pull, push and list.
+
+Every request comes from `regsuite.protocol` (what a step sends); auth
+challenges are answered by `regsuite.auth.RegistryAuth`, driven here over
+geventhttpclient. Whole image operations are reported as transactions under
+their own request types ("image-pull", "image-push") with the bytes they
+moved, next to the per-request rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from locust import between, constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+from loadtest.settings import from_environment
+from regsuite import mediatypes as mt
+from regsuite import protocol
+from regsuite.auth import RegistryAuth
+from regsuite.content import Blob, canonical_json, image_config
+from regsuite.load.blobs import READ_SIZE, UniqueBlob, UniqueBlobs
+from regsuite.load.profiles import size_label
+from regsuite.load.seed import PoolBlob
+
+SETTINGS = from_environment()
+PROFILE = SETTINGS.profile
+_PROCESS_TAG = os.urandom(3).hex()  # keeps repositories and tags of distributed workers apart
+_user_numbers = itertools.count()
+
+Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
+
+
+class StepError(Exception):
+    """A step answered something the operation cannot continue from (already recorded on its row)."""
+
+
+@dataclass
+class Transaction:
+    bytes: int = 0
+
+
+class RegistryUser(FastHttpUser):
+    abstract = True
+    network_timeout = 120.0
+    connection_timeout = 10.0
+    insecure = SETTINGS.insecure
+    ssl_context_factory = staticmethod(SETTINGS.ssl_context)
+    wait_time = constant(0) if max(PROFILE.wait) <= 0 else between(*PROFILE.wait)
+
+    def on_start(self) -> None:
+        self.number = next(_user_numbers)
+        self.auth = RegistryAuth(SETTINGS.username, SETTINGS.password) if SETTINGS.username else None
+        self.token_client = httpx.Client(verify=SETTINGS.ssl_context(), timeout=30.0)
+
+    def on_stop(self) -> None:
+        self.token_client.close()
+
+    # -- one step ---------------------------------------------------------------
+
+    def send(self, step: protocol.Step, *, body: Body = None, expect: tuple[int, ...] = (200,),
+             read: Callable[[Any], int] | None = None) -> Any:
+        """Run a step, answering auth challenges; raise StepError when the status is not expected.
+
+        `read` consumes a streamed body (returns the bytes read); the row's time then
+        includes the download.
+        """
+        url = step.path if "://" in step.path else self.host + step.path
+        if self.auth is None:
+            return self._send_once(step, url, {}, body, expect, read, challenge_answered=lambda _r: False)
+        request = httpx.Request(step.method, url, headers=step.headers)
+        flow = self.auth.auth_flow(request)
+        outgoing = next(flow)
+        for _ in range(4):  # request, token fetch, retry: a bounded conversation
+            if outgoing is not request:
+                outgoing = flow.send(self._fetch_token(outgoing))
+                continue
+            auth_header = {"Authorization": request.headers["authorization"]} if "authorization" in request.headers else {}
+            nxt: list[httpx.Request] = []
+
+            def challenge_answered(response: Any, _flow: Iterator[httpx.Request] = flow) -> bool:
+                try:
+                    nxt.append(_flow.send(_as_httpx(response, request)))  # type: ignore[attr-defined]
+                except StopIteration:
+                    return False
+                return True
+
+            response = self._send_once(step, url, auth_header, body, expect, read, challenge_answered)
+            if not nxt:
+                return response
+            outgoing = nxt[0]
+        raise StepError(f"{step.method} {step.name}: authentication did not settle")
+
+    def _send_once(self, step: protocol.Step, url: str, extra: dict[str, str], body: Body,
+                   expect: tuple[int, ...], read: Callable[[Any], int] | None,
+                   challenge_answered: Callable[[Any], bool]) -> Any:
+        started = time.perf_counter()
+        with self.client.request(
+            step.method, url, name=step.name, headers={**step.headers, **extra},
+            data=body() if body else None, catch_response=True, stream=read is not None,
+        ) as response:
+            status = response.status_code
+            if status == 401 and challenge_answered(response):
+                response.success()  # a challenge is part of the protocol; the retry is its own row
+                return response
+            if status not in expect:
+                reason = f"{step.method} {step.name}: expected {'/'.join(map(str, expect))}, got {status or 'no answer'}"
+                response.failure(reason)
+                raise StepError(reason)
+            if read is not None:
+                try:
+                    response.request_meta["response_length"] = read(response)
+                except StepError as exc:
+                    response.failure(str(exc))
+                    raise
+                response.request_meta["response_time"] = (time.perf_counter() - started) * 1000
+            response.success()
+            return response
+
+    def _fetch_token(self, token_request: httpx.Request) -> httpx.Response:
+        if PROFILE.count_token_fetches:
+            with self.client.request("GET", str(token_request.url), name="token", catch_response=True,
+                                     headers=dict(token_request.headers)) as r:
+                if r.status_code != 200:
+                    r.failure(f"GET token: expected 200, got {r.status_code or 'no answer'}")
+                else:
+                    r.success()
+                return httpx.Response(r.status_code, headers=dict(r.headers or {}), content=r.content or b"",
+                                      request=token_request)
+        return self.token_client.send(token_request)
+
+    # -- whole operations ---------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, request_type: str, name: str) -> Iterator[Transaction]:
+        tx = Transaction()
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            yield tx
+        except StepError as exc:
+            error = exc  # recorded on the step's row already; the transaction fails with it
+        finally:
+            self.environment.events.request.fire(
+                request_type=request_type, name=name, response_time=(time.perf_counter() - started) * 1000,
+                response_length=tx.bytes, exception=error, context={},
+            )
+
+
+def _as_httpx(response: Any, request: httpx.Request) -> httpx.Response:
+    return httpx.Response(response.status_code, headers=list((response.headers or {}).items()),
+                          content=response.content or b"", request=request)
+
+
+# -- pull -----------------------------------------------------------------------
+
+
+class PullUser(RegistryUser):
+    """Pulls a seeded image as a client does: HEAD the tag, GET manifest, config and layers."""
+
+    abstract = True
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.pulls = itertools.count(self.number)  # users start on different size classes
+
+    @task
+    def pull_image(self) -> None:
+        if not SETTINGS.pool:
+            raise RuntimeError("no pull pool: the runner seeds one before the run")
+        image = SETTINGS.pool[next(self.pulls) % len(SETTINGS.pool)]
+        with self.transaction("image-pull", image.label) as tx:
+            head = self.send(protocol.head_manifest(image.repo, image.tag))
+            digest = (head.headers or {}).get("docker-content-digest")
+            if digest and digest != image.manifest_digest:
+                raise StepError(f"HEAD manifest: digest {digest} differs from the pushed one")
+            manifest = self.send(protocol.get_manifest(image.repo, image.manifest_digest))
+            tx.bytes += len(manifest.content or b"")
+            for blob in (image.config, *image.layers):
+                self.send(protocol.get_blob(image.repo, blob.digest), read=self._reader(blob))
+                tx.bytes += blob.size
+
+    @staticmethod
+    def _reader(blob: PoolBlob) -> Callable[[Any], int]:
+        def read(response: Any) -> int:
+            hasher = hashlib.sha256() if PROFILE.pull.verify else None
+            total = 0
+            for _ in range(blob.size // READ_SIZE + 2):
+                chunk = response.read(READ_SIZE)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if hasher:
+                    hasher.update(chunk)
+            if total != blob.size:
+                raise StepError(f"GET blob: got {total} bytes, the descriptor says {blob.size}")
+            if hasher and f"sha256:{hasher.hexdigest()}" != blob.digest:
+                raise StepError("GET blob: content does not match its digest")
+            return total
+
+        return read
+
+
+# -- push -----------------------------------------------------------------------
+
+_PUSH_BLOBS = {size: UniqueBlobs(f"load-push/{size}", size) for size in PROFILE.push.sizes} if PROFILE.mix.get("push") else {}
+
+
+class PushUser(RegistryUser):
+    """Pushes a new image per task: a fresh layer, its config, the manifest by tag."""
+
+    abstract = True
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.pushes = itertools.count()
+        shared = PROFILE.push.repositories == "shared"
+        self.repo = f"{SETTINGS.namespace}/push" if shared else f"{SETTINGS.namespace}/push-{_PROCESS_TAG}-{self.number}"
+
+    @task
+    def push_image(self) -> None:
+        n = next(self.pushes)
+        sizes, methods = PROFILE.push.sizes, PROFILE.push.methods
+        size, method = sizes[n % len(sizes)], methods[(n // len(sizes)) % len(methods)]
+        layer = _PUSH_BLOBS[size].next()
+        config = image_config(layer.digest, [layer.digest])
+        manifest = canonical_json({
+            "schemaVersion": 2,
+            "mediaType": mt.OCI_MANIFEST,
+            "config": config.descriptor(),
+            "layers": [{"mediaType": mt.OCI_LAYER, "digest": layer.digest, "size": layer.size}],
+        })
+        with self.transaction("image-push", f"{size_label(size)} {method}") as tx:
+            for blob in (layer, config):
+                if self.send(protocol.head_blob(self.repo, blob.digest), expect=(200, 404)).status_code == 200:
+                    continue
+                self.upload(blob, method)
+                tx.bytes += blob.size
+            tag = f"{_PROCESS_TAG}-{self.number}-{n}"
+            self.send(protocol.put_manifest(self.repo, tag, mt.OCI_MANIFEST, len(manifest)),
+                      body=lambda: manifest, expect=(201,))
+            tx.bytes += len(manifest)
+
+    def upload(self, blob: UniqueBlob | Blob, method: str) -> None:
+        started = self.send(protocol.start_upload(self.repo), expect=(202,))
+        location = self._location(started, self.host + f"/v2/{self.repo}/blobs/uploads/")
+        if method == "monolithic" or isinstance(blob, Blob):
+            self.send(protocol.finish_upload(location, blob.digest, blob.size), body=_body(blob, 0, blob.size),
+                      expect=(201,))
+            return
+        if method == "stream":
+            ranges = [(0, blob.size)]
+        else:
+            min_length = int((started.headers or {}).get("oci-chunk-min-length") or 0)
+            ranges = protocol.chunk_ranges(blob.size, PROFILE.push.chunk_size, min_length)
+        for start, length in ranges:
+            step = protocol.patch_stream(location, length) if method == "stream" else protocol.patch_chunk(location, start, length)
+            answer = self.send(step, body=_body(blob, start, length), expect=(202,))
+            location = self._location(answer, location)
+        self.send(protocol.finish_upload(location, blob.digest), expect=(201,))
+
+    @staticmethod
+    def _location(response: Any, request_url: str) -> str:
+        location = (response.headers or {}).get("location")
+        if not location:
+            raise StepError("upload step: no Location header")
+        return protocol.resolve_location(request_url, location)
+
+
+def _body(blob: UniqueBlob | Blob, start: int, length: int) -> Callable[[], Any]:
+    if isinstance(blob, Blob):
+        return lambda: blob.data[start : start + length]
+    return lambda: blob.body(start, length)
+
+
+# -- list -----------------------------------------------------------------------
+
+
+class ListUser(RegistryUser):
+    """Lists the catalog (one page) and the pull pool's tags."""
+
+    abstract = True
+
+    @task
+    def list_content(self) -> None:
+        try:
+            self.send(protocol.catalog(n=100))
+            if SETTINGS.pool:
+                self.send(protocol.tags_list(SETTINGS.pool[0].repo))
+        except StepError:
+            pass  # recorded on its row
+
+
+USER_TYPES: dict[str, type[RegistryUser]] = {"pull": PullUser, "push": PushUser, "list": ListUser}
+
+
+def selected_users() -> dict[str, type[RegistryUser]]:
+    """Concrete user classes for the profile's mix (zero-weight types left out)."""
+    out: dict[str, type[RegistryUser]] = {}
+    for kind, weight in PROFILE.mix.items():
+        if weight > 0:
+            base = USER_TYPES[kind]
+            out[base.__name__] = type(base.__name__, (base,), {"abstract": False, "weight": weight,
+                                                               "__module__": base.__module__})
+    return out

@@ -1,0 +1,51 @@
+"""The `regsuite` console command.
+
+Each subcommand is a module in `regsuite.commands` with `NAME`, `HELP`,
+`add_arguments(parser)` and `run(args) -> int`; adding a module adds the
+subcommand. Errors meant for a person print one line and exit with their
+ExitCode, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from . import commands
+from .errors import ExitCode, RegsuiteError
+
+
+def subcommands() -> list[ModuleType]:
+    found = [importlib.import_module(f"{commands.__name__}.{m.name}") for m in pkgutil.iter_modules(commands.__path__)]
+    return sorted((m for m in found if hasattr(m, "run")), key=lambda m: m.NAME)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="regsuite", description="Conformance and load testing for container registries.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in subcommands():
+        child = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(child)
+        child.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors exit 2 through argparse
+    try:
+        return int(args.handler(args))
+    except RegsuiteError as exc:
+        print(f"regsuite: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("regsuite: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

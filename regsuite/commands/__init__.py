@@ -1,0 +1,1 @@
+"""Subcommands of the `regsuite` console command, one module each (see regsuite.cli)."""

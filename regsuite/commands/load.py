@@ -1,0 +1,93 @@
+"""`regsuite load`: run a load profile against a registry and write reports/load/<run>/."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import UsageError
+from ..load.profiles import Profile, profile_named
+from ..load.runner import LoadOptions, default_locustfile, run_profile
+from ..probe import validate_url
+from ..target import Target
+
+NAME = "load"
+HELP = "run a load profile (locust) against a registry; exits non-zero when the SLO is breached"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=os.environ.get("REGSUITE_REGISTRY_URL"),
+                   help="registry URL, scheme://host:port (env REGSUITE_REGISTRY_URL)")
+    p.add_argument("--profile", default="smoke", help="profile name from the profiles file (default: smoke)")
+    p.add_argument("--profiles", type=Path, default=None, help="profiles file (default: loadtest/profiles.yml)")
+    p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
+                   help="reports go to DIR/load/<run>/ (default: reports)")
+    p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<profile>)")
+    auth = p.add_argument_group("credentials and TLS (as in the conformance suite)")
+    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"), help="user for Basic or token auth")
+    auth.add_argument("--registry-password", default=None, help="password (prefer the REGSUITE_PASSWORD environment variable)")
+    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"), help="CA bundle (PEM) to trust")
+    auth.add_argument("--registry-insecure", action="store_true", help="do not verify the registry's TLS certificate")
+    dist = p.add_argument_group("distributed generation")
+    dist.add_argument("--processes", type=int, help="locust --processes: fork N generator processes (-1: one per core)")
+    dist.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback")
+    over = p.add_argument_group("overrides of the profile")
+    over.add_argument("--users", type=int, help="users (constant, soak, spike base, ramp peak)")
+    over.add_argument("--duration", type=float, help="seconds (constant, soak, spike)")
+    over.add_argument("--max-requests", type=int, help="request budget")
+    over.add_argument("--slo-p95", action="append", default=[], metavar="NAME=MS", help="p95 limit for a transaction or row")
+    over.add_argument("--slo-p99", action="append", default=[], metavar="NAME=MS", help="p99 limit for a transaction or row")
+    over.add_argument("--max-error-rate", type=float, help="largest failed share of requests, 0..1")
+    over.add_argument("--min-rps", type=float, help="smallest acceptable requests per second")
+
+
+def profile_from(args: argparse.Namespace) -> Profile:
+    profiles_file = args.profiles or default_locustfile().parent / "profiles.yml"
+    profile = profile_named(profiles_file, args.profile)
+    shape = profile.shape
+    if args.users is not None:
+        shape = replace(shape, users=args.users)
+    if args.duration is not None:
+        if shape.kind not in ("constant", "soak", "spike"):
+            raise UsageError(f"--duration applies to constant, soak and spike shapes; {args.profile!r} is {shape.kind}")
+        shape = replace(shape, duration=args.duration)
+    profile = replace(profile, shape=shape, max_requests=args.max_requests or profile.max_requests)
+    return profile.with_slo(
+        p95_ms={**profile.slo.p95_ms, **_limits(args.slo_p95, "--slo-p95")},
+        p99_ms={**profile.slo.p99_ms, **_limits(args.slo_p99, "--slo-p99")},
+        max_error_rate=args.max_error_rate, min_rps=args.min_rps,
+    )
+
+
+def _limits(values: list[str], flag: str) -> dict[str, float]:
+    out = {}
+    for value in values:
+        name, sep, ms = value.rpartition("=")
+        try:
+            out[name] = float(ms)
+        except ValueError:
+            name = ""
+        if not sep or not name:
+            raise UsageError(f"{flag} {value!r}: give NAME=MILLISECONDS, e.g. image-pull=500")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.host:
+        raise UsageError("give the registry with --host scheme://host:port (or REGSUITE_REGISTRY_URL)")
+    password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
+    target = Target(validate_url(args.host), username=args.registry_username, password=password,
+                    ca=args.registry_ca, insecure=args.registry_insecure)
+    if target.ca is not None and not Path(target.ca).exists():
+        raise UsageError(f"--registry-ca {target.ca}: no such file")
+    options = LoadOptions(target=target, profile=profile_from(args), report_dir=args.report_dir,
+                          run_name=args.run_name, processes=args.processes, workers=args.workers)
+    result = run_profile(options)
+    warning = result.cpu.warning()
+    if warning:
+        print(f"regsuite load: warning: {warning}")
+    print(f"regsuite load: report {result.run_dir / 'summary.html'}")
+    print(f"regsuite load: {result.verdict()}")
+    return result.exit_code

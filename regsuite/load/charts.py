@@ -1,0 +1,126 @@
+"""Inline SVG charts for self-contained HTML reports: line charts over time and bar charts.
+
+No JavaScript and no external files, so a report opens anywhere and can be
+attached to a CI run as is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
+_W, _H = 620, 230
+_LEFT, _RIGHT, _TOP, _BOTTOM = 58, 14, 30, 34
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: list[tuple[float, float]]  # (x, y)
+    color: str = ""
+
+
+def nice_ticks(high: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 to at least `high`."""
+    if high <= 0 or not math.isfinite(high):
+        return [0.0, 1.0]
+    raw = high / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return [i * step for i in range(int(math.ceil(high / step)) + 1)]
+
+
+def _fmt(value: float) -> str:
+    if value >= 1000:
+        return f"{value / 1000:g}k"
+    return f"{value:g}" if value == int(value) else f"{value:.2g}" if value < 1 else f"{value:.1f}"
+
+
+def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s") -> str:
+    series = [Series(s.label, s.points, s.color or PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)]
+    drawn = [s for s in series if s.points]
+    if not drawn:
+        return _empty(title, "no data")
+    xs = [x for s in drawn for x, _ in s.points]
+    ys = [y for s in drawn for _, y in s.points]
+    x_ticks = nice_ticks(max(xs) or 1, 6)
+    y_ticks = nice_ticks(max(ys) * 1.05 or 1, 4)
+    x_max, y_max = x_ticks[-1], y_ticks[-1]
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+
+    def px(x: float) -> float:
+        return _LEFT + plot_w * x / x_max
+
+    def py(y: float) -> float:
+        return _TOP + plot_h * (1 - y / y_max)
+
+    parts = [_open(title)]
+    for t in y_ticks:
+        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(t):.1f}" y2="{py(t):.1f}" class="grid"/>')
+        parts.append(f'<text x="{_LEFT - 6}" y="{py(t) + 4:.1f}" class="ytick">{_fmt(t)}</text>')
+    for t in x_ticks:
+        parts.append(f'<text x="{px(t):.1f}" y="{_H - _BOTTOM + 16}" class="xtick">{_fmt(t)}</text>')
+    parts.append(f'<text x="{_W - _RIGHT}" y="{_H - 4}" class="unit" text-anchor="end">time ({x_unit})</text>')
+    parts.append(f'<text x="6" y="{_TOP - 8}" class="unit">{escape(y_unit)}</text>')
+    parts.append(f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_TOP + plot_h}" class="axis"/>')
+    parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_TOP + plot_h}" y2="{_TOP + plot_h}" class="axis"/>')
+    for s in drawn:
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2"/>')
+        if len(s.points) == 1:
+            x, y = s.points[0]
+            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{s.color}"/>')
+    parts.append(_legend(drawn))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bar_chart(title: str, bars: list[tuple[str, float]], unit: str) -> str:
+    """Horizontal bars, largest first (e.g. errors by type)."""
+    if not bars:
+        return _empty(title, "none")
+    bars = sorted(bars, key=lambda b: -b[1])[:12]
+    label_w, row_h = 300, 22
+    height = _TOP + row_h * len(bars) + 16
+    high = nice_ticks(max(v for _, v in bars))[-1]
+    parts = [_open(title, height)]
+    for i, (label, value) in enumerate(bars):
+        y = _TOP + i * row_h
+        width = (_W - label_w - 60) * value / high
+        short = label if len(label) <= 48 else label[:47] + "…"
+        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" class="ytick"><title>{escape(label)}</title>{escape(short)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}" fill="{PALETTE[1]}"/>')
+        parts.append(f'<text x="{label_w + width + 4:.1f}" y="{y + 15}" class="value">{_fmt(value)} {escape(unit)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _open(title: str, height: int = _H) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" width="{_W}" height="{height}" '
+            f'role="img" aria-label="{escape(title)}"><text x="{_W / 2}" y="16" class="title">{escape(title)}</text>')
+
+
+def _legend(series: list[Series]) -> str:
+    parts, x = [], _LEFT + 8
+    for s in series:
+        parts.append(f'<rect x="{x}" y="{_TOP + 4}" width="12" height="4" fill="{s.color}"/>')
+        parts.append(f'<text x="{x + 16}" y="{_TOP + 10}" class="legend">{escape(s.label)}</text>')
+        x += 26 + 7 * len(s.label)
+    return "".join(parts)
+
+
+def _empty(title: str, text: str) -> str:
+    return (_open(title, 70) + f'<text x="{_W / 2}" y="46" class="empty">{escape(text)}</text></svg>')
+
+
+CHART_CSS = """
+svg { background: #fff; border: 1px solid #ddd; border-radius: 4px; }
+svg .title { font: bold 13px sans-serif; text-anchor: middle; fill: #222; }
+svg .grid { stroke: #eee; } svg .axis { stroke: #888; }
+svg .ytick { font: 11px sans-serif; text-anchor: end; fill: #444; }
+svg .xtick { font: 11px sans-serif; text-anchor: middle; fill: #444; }
+svg .unit, svg .legend, svg .value { font: 11px sans-serif; fill: #444; }
+svg .empty { font: 12px sans-serif; text-anchor: middle; fill: #888; }
+"""

@@ -1,0 +1,80 @@
+"""The pull pool: images pushed before measurement starts, one per size class.
+
+Seeding runs in the parent process with the conformance client, before
+locust starts, so its time never enters the results. The pool file tells
+the pull users what to fetch and which digests to expect.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from ..client import RegistryClient, StepFailed
+from ..content import image
+from ..errors import TargetError
+from ..probe import classify
+from ..target import Target
+from .profiles import PullSpec, size_label
+
+
+@dataclass(frozen=True)
+class PoolBlob:
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PoolImage:
+    label: str  # size class, e.g. "1MiB"
+    repo: str
+    tag: str
+    manifest_digest: str
+    media_type: str
+    config: PoolBlob
+    layers: tuple[PoolBlob, ...]
+
+    @property
+    def total_bytes(self) -> int:
+        return self.config.size + sum(layer.size for layer in self.layers)
+
+
+def seed_pull_pool(target: Target, repo: str, spec: PullSpec, *, timeout: float = 120.0) -> list[PoolImage]:
+    """Push one image per size class into `repo` (tags `size-<label>`)."""
+    pool: list[PoolImage] = []
+    with RegistryClient(target, timeout=httpx.Timeout(timeout, connect=10.0)) as client:
+        for size in spec.sizes:
+            label = size_label(size)
+            manifest = image(f"load-pool/{label}", layers=spec.layers, layer_size=max(size // spec.layers, 1),
+                             compressed=False)
+            tag = f"size-{label}"
+            try:
+                client.push_image(repo, manifest, tag)
+            except StepFailed as exc:
+                raise TargetError(f"seeding the pull pool failed: {exc}") from None
+            except httpx.HTTPError as exc:
+                raise classify(exc, target) from None
+            config, *layers = manifest.blobs
+            pool.append(PoolImage(
+                label, repo, tag, manifest.digest, manifest.media_type,
+                PoolBlob(config.digest, config.size),
+                tuple(PoolBlob(b.digest, b.size) for b in layers),
+            ))
+    return pool
+
+
+def write_pool(pool: list[PoolImage], path: Path) -> None:
+    path.write_text(json.dumps([asdict(p) for p in pool], indent=1))
+
+
+def read_pool(path: Path) -> list[PoolImage]:
+    out = []
+    for raw in json.loads(path.read_text()):
+        out.append(PoolImage(
+            raw["label"], raw["repo"], raw["tag"], raw["manifest_digest"], raw["media_type"],
+            PoolBlob(**raw["config"]), tuple(PoolBlob(**b) for b in raw["layers"]),
+        ))
+    return out

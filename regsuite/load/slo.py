@@ -1,0 +1,31 @@
+"""The SLO gate: a run's statistics against the profile's thresholds.
+
+Each breach is one line naming the measure, the value and the limit; an
+empty list means the run passed.
+"""
+
+from __future__ import annotations
+
+from .profiles import Slo
+from .stats import RunStats
+
+
+def evaluate(slo: Slo, stats: RunStats) -> list[str]:
+    breaches: list[str] = []
+    for label, quantile, limits in (("p95", 0.95, slo.p95_ms), ("p99", 0.99, slo.p99_ms)):
+        for name, limit in limits.items():
+            row = stats.row(name)
+            if row is None or not row.requests:
+                breaches.append(f"{name} {label}: no requests were measured (limit {limit:g} ms)")
+                continue
+            value = row.percentile(quantile)
+            if value > limit:
+                breaches.append(f"{name} {label} {value:g} ms > {limit:g} ms")
+    if slo.max_error_rate is not None and stats.error_rate > slo.max_error_rate:
+        breaches.append(
+            f"error rate {stats.error_rate:.2%} ({stats.total_failures}/{stats.total_requests}) "
+            f"> {slo.max_error_rate:.2%}"
+        )
+    if slo.min_rps is not None and stats.total_rps < slo.min_rps:
+        breaches.append(f"throughput {stats.total_rps:.1f} req/s < {slo.min_rps:g} req/s")
+    return breaches

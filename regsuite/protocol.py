@@ -1,0 +1,104 @@
+"""What each registry API step sends: method, path and headers, with no I/O.
+
+Any transport can run these steps: the locust users (geventhttpclient) build
+every request from here, so load runs send what the conformance side knows a
+client sends. `name` is the step's row in load statistics: the path with the
+repository, reference and upload id replaced by placeholders, so thousands of
+distinct URLs land in a handful of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urljoin
+
+from . import mediatypes as mt
+
+
+@dataclass(frozen=True)
+class Step:
+    method: str
+    path: str  # path and query on the registry, or an absolute URL (an upload Location)
+    name: str  # statistics row
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def head_manifest(repo: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFESTS) -> Step:
+    return Step("HEAD", f"/v2/{repo}/manifests/{reference}", "/v2/[repo]/manifests/[ref]", {"Accept": accept})
+
+
+def get_manifest(repo: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFESTS) -> Step:
+    return Step("GET", f"/v2/{repo}/manifests/{reference}", "/v2/[repo]/manifests/[ref]", {"Accept": accept})
+
+
+def put_manifest(repo: str, reference: str, media_type: str, length: int) -> Step:
+    return Step(
+        "PUT", f"/v2/{repo}/manifests/{reference}", "/v2/[repo]/manifests/[ref]",
+        {"Content-Type": media_type, "Content-Length": str(length)},
+    )
+
+
+def head_blob(repo: str, digest: str) -> Step:
+    return Step("HEAD", f"/v2/{repo}/blobs/{digest}", "/v2/[repo]/blobs/[digest]")
+
+
+def get_blob(repo: str, digest: str) -> Step:
+    return Step("GET", f"/v2/{repo}/blobs/{digest}", "/v2/[repo]/blobs/[digest]")
+
+
+def start_upload(repo: str) -> Step:
+    return Step("POST", f"/v2/{repo}/blobs/uploads/", "/v2/[repo]/blobs/uploads/", {"Content-Length": "0"})
+
+
+def patch_chunk(location: str, start: int, length: int) -> Step:
+    """A chunk of a chunked upload: the range it covers, as the spec's Content-Range (no unit)."""
+    return Step(
+        "PATCH", location, "/v2/[repo]/blobs/uploads/[id] (chunk)",
+        {
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"{start}-{start + length - 1}",
+            "Content-Length": str(length),
+        },
+    )
+
+
+def patch_stream(location: str, length: int) -> Step:
+    """A streamed upload: the whole blob in one PATCH without Content-Range."""
+    return Step(
+        "PATCH", location, "/v2/[repo]/blobs/uploads/[id] (stream)",
+        {"Content-Type": "application/octet-stream", "Content-Length": str(length)},
+    )
+
+
+def finish_upload(location: str, digest: str, length: int = 0) -> Step:
+    """The closing PUT; with `length` > 0 it carries the whole blob (a monolithic upload)."""
+    sep = "&" if "?" in location else "?"
+    return Step(
+        "PUT", f"{location}{sep}{urlencode({'digest': digest}, safe=':')}",
+        "/v2/[repo]/blobs/uploads/[id] (finish)" if length == 0 else "/v2/[repo]/blobs/uploads/[id] (monolithic)",
+        {"Content-Type": "application/octet-stream", "Content-Length": str(length)},
+    )
+
+
+def tags_list(repo: str, n: int | None = None) -> Step:
+    query = f"?n={n}" if n is not None else ""
+    return Step("GET", f"/v2/{repo}/tags/list{query}", "/v2/[repo]/tags/list")
+
+
+def catalog(n: int | None = None) -> Step:
+    query = f"?n={n}" if n is not None else ""
+    return Step("GET", f"/v2/_catalog{query}", "/v2/_catalog")
+
+
+def resolve_location(request_url: str, location: str) -> str:
+    """An upload Location made absolute (registries may answer with a relative one)."""
+    return urljoin(request_url, location)
+
+
+def chunk_ranges(size: int, chunk_size: int, min_length: int | None = None) -> list[tuple[int, int]]:
+    """(start, length) of each PATCH of a chunked upload.
+
+    Every chunk but the last is at least the registry's `OCI-Chunk-Min-Length`.
+    """
+    step = max(chunk_size, min_length or 0, 1)
+    return [(start, min(step, size - start)) for start in range(0, size, step)] or [(0, 0)]
