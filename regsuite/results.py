@@ -1,6 +1,6 @@
 """The results model of a conformance run and its JSON form (`results.json`).
 
-Schema `regsuite.results/1` (docs/results-schema.md): a run object with
+Schema `regsuite.results/1` (documented in docs/reports.md): a run object with
 `schema`, `suite`, `target`, `config`, `started`, `duration`, `summary` and
 `checks`, one record per check verdict.
 """
