@@ -14,6 +14,7 @@ import trustme
 from fixtures.auth import AuthFlow, json_object
 from fixtures.checks import check, unsupported
 from regsuite.auth import basic_header
+from regsuite.client import StepFailed
 from regsuite.challenge import ChallengeParseError, merge_scopes, parse_scope
 from regsuite.content import Blob, image, random_bytes
 from regsuite.tokenserver import Signer, reissue
@@ -165,7 +166,8 @@ def test_token_intersection(auth_flow: AuthFlow, repo: str) -> None:
     )
     token = auth_flow.token(challenge, [f"repository:{repo}:pull,push"], auth_flow.need_pull())
     read = auth_flow.as_bearer("GET", f"/v2/{repo}/tags/list", token)
-    assert read.status_code != 401, "the token for the granted part (pull) does not even allow reading the repository"
+    auth_flow.skip_if_tokens_refused(read)
+    assert read.status_code != 401, "the token for the granted part (pull) does not allow reading the repository"
 
 
 @check("auth.token-bad-credentials")
@@ -196,6 +198,7 @@ def test_token_accepted(auth_flow: AuthFlow, repo: str) -> None:
 def test_insufficient_scope(auth_flow: AuthFlow, repo: str) -> None:
     challenge = auth_flow.bearer()
     token = auth_flow.token(challenge, [f"repository:{repo}:pull,push"], auth_flow.need_pull())
+    auth_flow.skip_if_tokens_refused(auth_flow.as_bearer("GET", f"/v2/{repo}/tags/list", token))
     response = auth_flow.as_bearer("POST", f"/v2/{repo}/blobs/uploads/", token, headers={"Content-Length": "0"})
     _refused(response, "a pull-only user's token used to push")
     errors = [c.error for c in auth_flow.challenges(response) if c.scheme == "bearer"]
@@ -279,7 +282,12 @@ def test_anonymous_pull(auth_flow: AuthFlow, repo: str) -> None:
         pytest.skip("the deployment's anonymous pull policy is unknown: give --registry-anonymous-pull yes|no")
     auth_flow.need_push()
     manifest = image("auth-anonymous", layers=1, layer_size=128)
-    auth_flow.pusher.push_image(repo, manifest, "v1")
+    try:
+        auth_flow.pusher.push_image(repo, manifest, "v1")
+    except StepFailed as failed:
+        if failed.response.status_code == 401:
+            pytest.skip("the push user cannot push (see auth.token-accepted); no content to pull anonymously")
+        raise
     path = f"/v2/{repo}/manifests/v1"
     response = auth_flow.raw.request("GET", path)
     if response.status_code == 401 and auth_flow.scheme() == "bearer":
