@@ -66,6 +66,7 @@ class Mutation:
     # request side (before forwarding)
     request_headers: dict[str, str | None] = field(default_factory=dict)  # None drops
     request_body: Callable[[bytes], bytes] | None = None
+    request: Callable[[ProxyRequest], ProxyRequest] | None = None  # anything else on the request side
     respond: tuple[int, dict[str, str], bytes] | None = None  # answer without forwarding
     delay: float | Callable[[int], float] = 0.0  # seconds, or f(requests in flight)
     # response side
@@ -198,6 +199,8 @@ class FaultProxy:
                     request.headers[name.lower()] = value
             if m.request_body is not None:
                 request.body = m.request_body(request.body)
+            if m.request is not None:
+                request = m.request(request)
         canned = next((m.respond for m in active if m.respond is not None), None)
         if canned is not None:
             status, headers, body = canned
