@@ -35,6 +35,8 @@ SETTINGS = from_environment()
 PROFILE = SETTINGS.profile
 _PROCESS_TAG = os.urandom(3).hex()  # keeps repositories and tags of distributed workers apart
 _user_numbers = itertools.count()
+# Registry logs (and self-tests) tell the generator processes apart by this.
+USER_AGENT = f"regsuite-load/{_PROCESS_TAG}"
 
 Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
 
@@ -54,6 +56,7 @@ class RegistryUser(FastHttpUser):
     connection_timeout = 10.0
     insecure = SETTINGS.insecure
     ssl_context_factory = staticmethod(SETTINGS.ssl_context)
+    default_headers = {"User-Agent": USER_AGENT}
     wait_time = constant(0) if max(PROFILE.wait) <= 0 else between(*PROFILE.wait)
 
     def on_start(self) -> None:

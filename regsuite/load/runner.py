@@ -96,7 +96,8 @@ def run_profile(options: LoadOptions) -> LoadResult:
     namespace = f"{options.namespace}/{run_name.lower()}"
 
     seed_started = time.monotonic()
-    pool = seed_pull_pool(options.target, f"{namespace}/pool", profile.pull) if profile.mix.get("pull") else []
+    needs_pool = profile.mix.get("pull") or profile.mix.get("list")  # list users read the pool's tags
+    pool = seed_pull_pool(options.target, f"{namespace}/pool", profile.pull) if needs_pool else []
     seed_seconds = time.monotonic() - seed_started
     write_pool(pool, run_dir / "pool.json")
     (run_dir / "profile.json").write_text(profile.to_json())

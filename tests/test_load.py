@@ -1,0 +1,205 @@
+"""Self-tests of the load runner against a real distribution registry.
+
+Each run is a few seconds of load in a locust subprocess (gevent stays out
+of this process); proxies in front of the registry delay requests or count
+who sent them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from regsuite import protocol
+from regsuite.digest import digest_of
+from regsuite.errors import UsageError
+from regsuite.faultproxy import Mutation, ProxyRequest
+from regsuite.load.blobs import UniqueBlobs
+from regsuite.load.profiles import Profile, PullSpec, Shape, Slo, from_dict, parse_size, profile_named
+from regsuite.load.runner import LoadOptions, LoadResult, run_profile
+from regsuite.load.schedule import users_at
+from regsuite.load.slo import evaluate
+from regsuite.load.stats import Row, RunStats
+from regsuite.target import Target
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ROOT / "loadtest" / "profiles.yml"
+
+
+def smoke(**shape: float) -> Profile:
+    profile = profile_named(PROFILES, "smoke")
+    return replace(profile, shape=replace(profile.shape, **shape)) if shape else profile
+
+
+def listing(seconds: float = 3, users: int = 2) -> Profile:
+    """Only list users: small, fast requests whose latency a proxy can move."""
+    return Profile("listing", shape=Shape("constant", users=users, spawn_rate=users, duration=seconds),
+                   max_requests=50_000, mix={"list": 1}, pull=PullSpec(sizes=(1024,)))
+
+
+def run(target: Target, profile: Profile, report_dir: Path, **options: object) -> LoadResult:
+    return run_profile(LoadOptions(target=target, profile=profile, report_dir=report_dir, run_name="t", **options))
+
+
+# -- whole runs -------------------------------------------------------------------
+
+
+def test_smoke_profile_runs_every_user_type_without_errors(distribution: Target, tmp_path: Path) -> None:
+    result = run(distribution, smoke(), tmp_path)
+
+    assert result.exit_code == 0, result.verdict()
+    stats = result.stats
+    assert stats.total_requests > 0 and stats.total_failures == 0, stats.errors
+    by_type = stats.by_type()
+    for kind in ("image-pull", "image-push"):
+        assert by_type[kind].requests > 0 and by_type[kind].failures == 0, kind
+        assert by_type[kind].bytes > 0, f"{kind} moved no bytes"
+    catalog = stats.row("/v2/_catalog")
+    assert catalog is not None and catalog.requests > 0, "the list user sent nothing"
+    pushed = {row.name.split()[-1] for row in stats.transactions if row.kind == "image-push"}
+    assert pushed == {"monolithic", "chunked", "stream"}
+    for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "locust.json", "summary.html",
+                 "summary.json"):
+        assert (result.run_dir / name).stat().st_size > 0, name
+    assert result.run_dir == tmp_path / "load" / "t"
+    assert result.cpu.processes, "the generator's CPU was not sampled"
+
+
+def test_injected_latency_moves_the_percentiles(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+    delay = 0.2
+    plain = fault_proxy()
+    slow = fault_proxy(Mutation("slow tags list", method="GET", path=r"/tags/list", delay=delay))
+
+    before = run(replace(distribution, url=plain.url), listing(), tmp_path / "plain").stats
+    after = run(replace(distribution, url=slow.url), listing(), tmp_path / "slow").stats
+
+    tags_before, tags_after = before.row("/v2/[repo]/tags/list"), after.row("/v2/[repo]/tags/list")
+    assert tags_before and tags_after and tags_after.requests > 0
+    moved = tags_after.percentile(0.5) - tags_before.percentile(0.5)
+    assert delay * 1000 * 0.9 <= moved <= delay * 1000 + 150, f"p50 moved {moved} ms for a {delay * 1000} ms delay"
+    assert tags_after.percentile(0.95) >= delay * 1000
+    catalog = after.row("/v2/_catalog")
+    assert catalog is not None and catalog.percentile(0.5) < delay * 1000 / 2, "the undelayed row moved too"
+
+
+def test_slo_breach_exits_non_zero_with_one_line(distribution: Target, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "regsuite.cli", "load", "--host", distribution.url, "--profile", "smoke",
+         "--duration", "2", "--slo-p95", "image-pull=0.001", "--report-dir", str(tmp_path), "--run-name", "slo"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("regsuite load: SLO breached: image-pull p95 "), last
+    assert "> 0.001 ms" in last
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert (tmp_path / "load" / "slo" / "summary.html").exists()
+
+
+def test_bad_profile_name_is_one_line_usage_error(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "regsuite.cli", "load", "--host", "http://127.0.0.1:9", "--profile", "nope"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 4
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "no profile 'nope'" in proc.stderr and "smoke" in proc.stderr
+
+
+def test_master_with_two_workers_reports_the_sum_of_their_work(distribution: Target, fault_proxy,
+                                                                 tmp_path: Path) -> None:
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def count(request: ProxyRequest) -> bool:
+        agent = request.headers.get("user-agent", "")
+        if agent.startswith("regsuite-load/"):
+            with lock:
+                seen[agent] += 1
+        return False  # count only, change nothing
+
+    proxy = fault_proxy(Mutation("count by generator", when=count))
+    profile = replace(listing(seconds=4, users=4), mix={"pull": 1, "list": 1})
+    result = run(replace(distribution, url=proxy.url), profile, tmp_path, workers=2)
+
+    assert result.exit_code == 0, result.verdict()
+    assert len(seen) == 2, f"expected two worker processes at the registry, saw {dict(seen)}"
+    assert all(n > 0 for n in seen.values())
+    reported, received = result.stats.total_requests, sum(seen.values())
+    # A request still in flight when the run stops reaches the registry but is not reported.
+    assert 0 <= received - reported <= profile.shape.users, (reported, dict(seen))
+    assert result.stats.by_type()["image-pull"].requests > 0
+    assert (result.run_dir / "locust.html").exists() and (result.run_dir / "summary.html").exists()
+
+
+# -- pure parts -------------------------------------------------------------------
+
+
+def test_profiles_file_is_valid_and_every_profile_is_bounded() -> None:
+    from regsuite.load.profiles import load_profiles
+
+    profiles = load_profiles(PROFILES)
+    assert {"smoke", "ramp", "step", "spike", "soak"} <= set(profiles)
+    for profile in profiles.values():
+        assert 0 < profile.shape.total_seconds() and profile.max_requests > 0
+        assert users_at(profile.shape, profile.shape.total_seconds()) is None
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"shape": {"kind": "wave"}}, "shape kind 'wave'"),
+    ({"max_requests": 0}, "max_requests must be positive"),
+    ({"mix": {"pull": 0}}, "at least one positive"),
+    ({"push": {"methods": ["teleport"]}}, "push methods"),
+    ({"shape": {"users": 1, "colour": "red"}}, "colour"),
+])
+def test_bad_profiles_are_usage_errors(raw: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        from_dict({"name": "bad", **raw})
+
+
+def test_shapes_follow_their_schedule() -> None:
+    assert users_at(Shape("ramp", users=10, ramp=10, hold=5), 5) == (5, 10.0)
+    assert users_at(Shape("ramp", users=10, ramp=10, hold=5), 12) == (10, 10.0)
+    step = Shape("step", start_users=2, step_users=3, step_duration=10, steps=3)
+    assert [users_at(step, t)[0] for t in (0, 10, 25)] == [2, 5, 8]  # type: ignore[index]
+    spike = Shape("spike", users=2, spike_users=20, spike_at=5, spike_for=2, duration=10)
+    assert [users_at(spike, t)[0] for t in (4, 5, 6.9, 7)] == [2, 20, 20, 2]  # type: ignore[index]
+
+
+def test_chunks_honour_the_registry_minimum() -> None:
+    assert protocol.chunk_ranges(10, 4) == [(0, 4), (4, 4), (8, 2)]
+    assert protocol.chunk_ranges(10, 4, min_length=6) == [(0, 6), (6, 4)]
+    assert parse_size("5MiB") == 5 << 20
+
+
+def test_unique_blobs_have_correct_digests_in_any_slicing() -> None:
+    blobs = UniqueBlobs("t", 5000)
+    blob, other = blobs.next(), blobs.next()
+    assert blob.digest != other.digest and blob.size == 5000
+
+    def read_all(start: int, length: int) -> bytes:
+        body = blob.body(start, length)
+        return b"".join(bytes(part) for part in iter(body.read, b""))
+
+    whole = b"".join(read_all(s, n) for s, n in protocol.chunk_ranges(5000, 1234))
+    assert digest_of(whole) == blob.digest
+
+
+def test_slo_gate_names_each_breach() -> None:
+    row = Row("image-pull", "1KiB", requests=10, failures=1, histogram=Counter({10: 9, 900: 1}))
+    get = Row("GET", "/v2/_catalog", requests=100, failures=5)
+    stats = RunStats([row, get], [], {}, {}, [], seconds=10.0)
+    slo = Slo(p95_ms={"image-pull": 500}, p99_ms={"image-push": 1}, max_error_rate=0.01, min_rps=50)
+    assert evaluate(slo, stats) == [
+        "image-pull p95 900 ms > 500 ms",
+        "image-push p99: no requests were measured (limit 1 ms)",
+        "error rate 5.00% (5/100) > 1.00%",
+        "throughput 10.0 req/s < 50 req/s",
+    ]
+    assert evaluate(Slo(p95_ms={"image-pull": 1000}), stats) == []
