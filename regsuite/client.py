@@ -48,6 +48,14 @@ class Page:
     next_url: str | None
 
 
+def chunk_min_length(response: httpx.Response) -> int:
+    """The smallest non-final chunk a registry accepts (`OCI-Chunk-Min-Length` on the POST), 0 when unset."""
+    try:
+        return max(int(response.headers.get("oci-chunk-min-length", "0")), 0)
+    except ValueError:
+        return 0
+
+
 def next_link(response: httpx.Response) -> str | None:
     """The `rel="next"` target of a Link header, resolved against the request URL."""
     for value in response.headers.get_list("link"):
@@ -148,8 +156,11 @@ class RegistryClient:
         mount: str | None = None,
         from_: str | None = None,
         headers: dict[str, str] | None = None,
+        digest_algorithm: str | None = None,
     ) -> httpx.Response:
         query: list[tuple[str, str]] = []
+        if digest_algorithm:
+            query.append(("digest-algorithm", digest_algorithm))
         if mount:
             query.append(("mount", mount))
             if from_:
@@ -188,11 +199,11 @@ class RegistryClient:
 
     # -- blob push helpers ----------------------------------------------------
 
-    def _started(self, name: str, **kwargs: Any) -> str:
+    def _started(self, name: str, **kwargs: Any) -> httpx.Response:
         response = self.start_upload(name, **kwargs)
         if response.status_code != 202 or "location" not in response.headers:
             raise StepFailed("start upload", response, "202 with Location")
-        return self.resolve(response)
+        return response
 
     def push_blob(self, name: str, blob: Blob | bytes, *, method: str = "post-put", chunk_size: int | None = None) -> httpx.Response:
         """Push a blob; returns the final response (201 expected).
@@ -209,7 +220,8 @@ class RegistryClient:
             if response.status_code != 202:
                 raise StepFailed("POST with digest", response, "201 or 202")
             return self._finish(self.resolve(response), digest, data)
-        location = self._started(name)
+        started = self._started(name)
+        location = self.resolve(started)
         if method == "post-put":
             return self._finish(location, digest, data)
         if method == "stream":
@@ -218,7 +230,8 @@ class RegistryClient:
                 raise StepFailed("streamed PATCH", response, "202")
             return self._finish(self.resolve(response), digest, b"")
         if method == "chunked":
-            size = max(chunk_size or max(len(data) // 3, 1), 1)
+            # Every chunk but the last is at least the registry's minimum (OCI-Chunk-Min-Length).
+            size = max(chunk_size or max(len(data) // 3, 1), chunk_min_length(started), 1)
             offset = 0
             while offset < len(data):
                 chunk = data[offset : offset + size]
@@ -261,16 +274,26 @@ class RegistryClient:
     def delete_manifest(self, name: str, reference: str) -> httpx.Response:
         return self.request("DELETE", f"/v2/{name}/manifests/{reference}")
 
-    def push_image(self, name: str, manifest: Manifest, tag: str | None = None, *, blob_method: str = "post-put") -> httpx.Response:
-        """Push every blob and child manifest, then the manifest by tag (or digest)."""
+    def push_image(
+        self, name: str, manifest: Manifest, tag: str | None = None, *, blob_method: str = "post-put",
+        record: list[httpx.Response] | None = None,
+    ) -> httpx.Response:
+        """Push every blob and child manifest, then the manifest by tag (or digest).
+
+        `record`, when given, collects the final response of every blob and manifest PUT.
+        """
         for blob in manifest.all_blobs():
             if self.head_blob(name, blob.digest).status_code != 200:
-                self.push_blob(name, blob, method=blob_method)
+                done = self.push_blob(name, blob, method=blob_method)
+                if record is not None:
+                    record.append(done)
         for child in manifest.children:
-            self.push_image(name, child, None, blob_method=blob_method)
+            self.push_image(name, child, None, blob_method=blob_method, record=record)
         response = self.put_manifest(name, tag or manifest.digest, manifest)
         if response.status_code != 201:
             raise StepFailed("manifest PUT", response, "201")
+        if record is not None:
+            record.append(response)
         return response
 
     # -- discovery ------------------------------------------------------------
