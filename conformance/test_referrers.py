@@ -1,0 +1,232 @@
+"""Area referrers: the referrers API (end-12a/12b) and OCI-Subject on manifest PUT.
+
+A registry without the referrers API answers 404 to `GET /v2/<name>/referrers/<digest>`;
+the spec reads that 404 as "not supported" (clients then fall back to the
+referrers tag schema), so every check here reports unsupported. A registry
+that lists referrers must do it fully.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from fixtures.checks import check, unsupported
+from fixtures.target import Run
+from regsuite import content
+from regsuite import mediatypes as mt
+from regsuite.client import RegistryClient
+from regsuite.errorcodes import describe
+from regsuite.listing import duplicates
+
+SBOM = "application/vnd.regsuite.sbom.v1"
+SIGNATURE = "application/vnd.regsuite.signature.v1"
+BUNDLE = "application/vnd.regsuite.bundle.v1"
+NOT_SUPPORTED = (
+    "the spec reads a 404 from the referrers API as 'not supported' (clients fall back to the referrers tag schema)"
+)
+
+
+@dataclass
+class Referrers:
+    repo: str
+    subject: content.Manifest
+    referrers: list[content.Manifest]
+    put_responses: list[httpx.Response] = field(default_factory=list)  # the PUTs of the referrers
+    probe: httpx.Response | None = None
+
+    def by_digest(self) -> dict[str, content.Manifest]:
+        return {m.digest: m for m in self.referrers}
+
+
+def _expected_artifact_type(manifest: content.Manifest) -> str | None:
+    """The artifactType the spec wants in a referrer's descriptor."""
+    body = manifest.json
+    if body.get("artifactType"):
+        return str(body["artifactType"])
+    if manifest.media_type == mt.OCI_INDEX:
+        return None  # an index without artifactType: the field is omitted
+    return str(body["config"]["mediaType"])
+
+
+@pytest.fixture(scope="module")
+def pushed(regsuite_run: Run) -> Referrers:
+    if regsuite_run.settings.read_only:
+        pytest.skip("read-only mode: the referrers checks push their own subject and referrers")
+    client = regsuite_run.client
+    repo = regsuite_run.namespace.repo("referrers")
+    subject = content.image(f"referrers-subject/{repo}", layers=0)
+    client.push_image(repo, subject, "subject")
+    bundled = content.image(f"referrers-bundled/{repo}", layers=0)
+    referrers = [
+        content.artifact("referrers-sbom", SBOM, subject=subject),
+        content.artifact("referrers-signature", SIGNATURE, subject=subject, annotations={"org.regsuite.role": "sig"}),
+        content.image(f"referrers-image/{repo}", layers=0, subject=subject),  # no artifactType: config mediaType
+        content.index([bundled], artifact_type=BUNDLE, subject=subject, annotations={"org.regsuite.kind": "bundle"}),
+    ]
+    result = Referrers(repo, subject, referrers)
+    for manifest in referrers:
+        result.put_responses.append(client.push_image(repo, manifest))  # by digest: referrers need no tag
+    result.probe = client.referrers(repo, subject.digest)
+    return result
+
+
+@pytest.fixture
+def referrers(pushed: Referrers) -> Referrers:
+    """The pushed referrers, or unsupported when the registry has no referrers API."""
+    assert pushed.probe is not None
+    if pushed.probe.status_code == 404:
+        unsupported(f"{describe(pushed.probe)}: {NOT_SUPPORTED}")
+    return pushed
+
+
+def _index(response: httpx.Response, what: str) -> list[dict[str, object]]:
+    assert response.status_code == 200, f"{describe(response)}\n{what}: the spec wants 200 and an image index"
+    try:
+        body = response.json()
+    except ValueError:
+        raise AssertionError(f"{describe(response)}\n{what}: the body is not JSON; want an image index") from None
+    manifests = body.get("manifests") if isinstance(body, dict) else None
+    assert isinstance(manifests, list), f"{describe(response)}\n{what}: no 'manifests' list; want an image index"
+    assert all(isinstance(d, dict) for d in manifests), f"{describe(response)}\n{what}: 'manifests' holds non-objects"
+    return manifests  # type: ignore[return-value]
+
+
+def _all_pages(registry: RegistryClient, first: httpx.Response, what: str) -> tuple[list[dict[str, object]], int]:
+    descriptors: list[dict[str, object]] = []
+    pages = 0
+    for page in registry.pages(first, "manifests", limit=50):
+        pages += 1
+        descriptors += _index(page.response, f"{what}, page {pages}")
+    return descriptors, pages
+
+
+def _digests(descriptors: list[dict[str, object]]) -> list[str]:
+    return [str(d.get("digest")) for d in descriptors]
+
+
+@check("referrers.list")
+def test_list(registry: RegistryClient, referrers: Referrers) -> None:
+    first = registry.referrers(referrers.repo, referrers.subject.digest)
+    descriptors, pages = _all_pages(registry, first, "GET referrers/<subject>")
+    got, want = set(_digests(descriptors)), set(referrers.by_digest())
+    assert got == want, (
+        f"{describe(first)}\nthe referrers list ({pages} page(s)) lacks {sorted(want - got)} and has extra "
+        f"{sorted(got - want)}; the spec wants every manifest in the repository whose subject is "
+        f"{referrers.subject.digest}"
+    )
+
+
+@check("referrers.index-format")
+def test_index_format(registry: RegistryClient, referrers: Referrers) -> None:
+    response = registry.referrers(referrers.repo, referrers.subject.digest)
+    _index(response, "GET referrers/<subject>")
+    ctype = response.headers.get("content-type", "").split(";")[0].strip()
+    assert ctype == mt.OCI_INDEX, f"{describe(response)}\nContent-Type is {ctype!r}; the spec wants {mt.OCI_INDEX}"
+    body = response.json()
+    assert body.get("schemaVersion") == 2, f"{describe(response)}\nschemaVersion is {body.get('schemaVersion')!r}, want 2"
+    media_type = body.get("mediaType")
+    assert media_type in (None, mt.OCI_INDEX), f"{describe(response)}\nmediaType is {media_type!r}, want {mt.OCI_INDEX}"
+
+
+@check("referrers.descriptors")
+def test_descriptors(registry: RegistryClient, referrers: Referrers) -> None:
+    first = registry.referrers(referrers.repo, referrers.subject.digest)
+    descriptors, _ = _all_pages(registry, first, "GET referrers/<subject>")
+    problems = []
+    for d in descriptors:
+        manifest = referrers.by_digest().get(str(d.get("digest")))
+        if manifest is None:
+            continue  # referrers.list judges what is listed
+        want = {"mediaType": manifest.media_type, "size": manifest.size}
+        for key, value in want.items():
+            if d.get(key) != value:
+                problems.append(f"{manifest.digest}: {key} is {d.get(key)!r}, want {value!r}")
+        artifact_type = _expected_artifact_type(manifest)
+        if d.get("artifactType") != artifact_type:
+            rule = "omitted (an index without artifactType)" if artifact_type is None else repr(artifact_type)
+            problems.append(f"{manifest.digest}: artifactType is {d.get('artifactType')!r}, want {rule}")
+        annotations = manifest.json.get("annotations") or {}
+        got = d.get("annotations") or {}
+        missing = {k: v for k, v in annotations.items() if not isinstance(got, dict) or got.get(k) != v}
+        if missing:
+            problems.append(f"{manifest.digest}: annotations lack {missing} (the spec copies the manifest's annotations)")
+    assert not problems, f"{describe(first)}\n" + "\n".join(problems)
+
+
+@check("referrers.index-referrer")
+def test_index_referrer(registry: RegistryClient, referrers: Referrers) -> None:
+    index = next(m for m in referrers.referrers if m.media_type == mt.OCI_INDEX)
+    first = registry.referrers(referrers.repo, referrers.subject.digest)
+    descriptors, _ = _all_pages(registry, first, "GET referrers/<subject>")
+    found = [d for d in descriptors if d.get("digest") == index.digest]
+    assert found, f"{describe(first)}\nthe image index {index.digest} with a subject is not listed as a referrer"
+    assert found[0].get("mediaType") == mt.OCI_INDEX and found[0].get("artifactType") == BUNDLE, (
+        f"the index referrer is listed as {found[0]}; want mediaType {mt.OCI_INDEX} and artifactType {BUNDLE}"
+    )
+
+
+def _filtered(registry: RegistryClient, referrers: Referrers) -> tuple[httpx.Response, set[str], bool]:
+    response = registry.referrers(referrers.repo, referrers.subject.digest, artifact_type=SBOM)
+    descriptors, _ = _all_pages(registry, response, f"GET referrers/<subject>?artifactType={SBOM}")
+    applied = "artifacttype" in {p.strip().lower() for p in response.headers.get("oci-filters-applied", "").split(",")}
+    return response, set(_digests(descriptors)), applied
+
+
+@check("referrers.filter")
+def test_filter(registry: RegistryClient, referrers: Referrers) -> None:
+    response, got, applied = _filtered(registry, referrers)
+    sboms = {m.digest for m in referrers.referrers if _expected_artifact_type(m) == SBOM}
+    if not applied and got == set(referrers.by_digest()):
+        unsupported(f"artifactType={SBOM} returned every referrer without OCI-Filters-Applied: the filter is not "
+                    "applied (filtering is a SHOULD)")
+    assert got == sboms, (
+        f"{describe(response)}\nfiltered by artifactType={SBOM}; want only {sorted(sboms)}, got {sorted(got)}"
+    )
+
+
+@check("referrers.filters-applied")
+def test_filters_applied(registry: RegistryClient, referrers: Referrers) -> None:
+    response, got, applied = _filtered(registry, referrers)
+    header = response.headers.get("oci-filters-applied")
+    everything = set(referrers.by_digest())
+    if applied:
+        assert got != everything or len(everything) == 1, (
+            f"{describe(response)}\nOCI-Filters-Applied: {header} claims the artifactType filter, but every "
+            f"referrer came back"
+        )
+    else:
+        assert got == everything, (
+            f"{describe(response)}\nthe answer to ?artifactType={SBOM} is filtered ({len(got)} of {len(everything)}) "
+            f"but has no OCI-Filters-Applied: artifactType header; the spec wants it whenever the filter was applied"
+        )
+
+
+@check("referrers.oci-subject")
+def test_oci_subject(referrers: Referrers) -> None:
+    for response in referrers.put_responses:
+        value = response.headers.get("oci-subject")
+        assert value == referrers.subject.digest, (
+            f"{describe(response)}\na manifest with subject {referrers.subject.digest} was pushed to a registry with "
+            f"the referrers API; OCI-Subject is {value!r}, the spec wants the subject's digest"
+        )
+
+
+@check("referrers.unknown-subject")
+def test_unknown_subject(registry: RegistryClient, referrers: Referrers) -> None:
+    nothing = content.digest_of(b"regsuite: nothing refers to this " + referrers.repo.encode())
+    response = registry.referrers(referrers.repo, nothing)
+    descriptors = _index(response, "GET referrers/<digest nothing refers to>")
+    assert descriptors == [], f"{describe(response)}\nwant an empty index, got {len(descriptors)} descriptors"
+
+
+@check("referrers.pagination")
+def test_pagination(registry: RegistryClient, referrers: Referrers) -> None:
+    first = registry.referrers(referrers.repo, referrers.subject.digest)
+    descriptors, pages = _all_pages(registry, first, "GET referrers/<subject>")
+    digests = _digests(descriptors)
+    assert not duplicates(digests), f"following Link over {pages} page(s) listed {duplicates(digests)} more than once"
+    missing = set(referrers.by_digest()) - set(digests)
+    assert not missing, f"following Link over {pages} page(s) never listed {sorted(missing)}"
