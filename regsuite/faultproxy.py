@@ -170,7 +170,7 @@ class FaultProxy:
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         request = ProxyRequest(
-            handler.command, handler.path, {k.lower(): v for k, v in handler.headers.items()}, self._read_body(handler)
+            handler.command, handler.path, _joined(handler.headers.items()), self._read_body(handler)
         )
         with self._lock:
             self.requests.append((request.method, request.path))
@@ -263,3 +263,12 @@ class FaultProxy:
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+
+def _joined(items: list[tuple[str, str]]) -> dict[str, str]:
+    """Request headers by lower-cased name; repeated ones (docker and skopeo send several Accept) joined with ", "."""
+    headers: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
