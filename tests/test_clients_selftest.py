@@ -1,0 +1,124 @@
+"""The `clients` checks pass against a real registry and fail, with the client's own message, against a broken one.
+
+Broken = a fault proxy in front of the shared distribution registry that
+corrupts blobs or manifests in transit, refuses manifest uploads, or
+acknowledges deletes without doing them. Checks whose client is not usable
+here (no docker engine, no skopeo, no oras) are left out of the expectations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from regsuite.clients.docker import docker_unavailable
+from regsuite.clients.oras import oras_unavailable
+from regsuite.clients.skopeo import skopeo_unavailable
+from regsuite.faultproxy import FaultProxy, Mutation
+from regsuite.results import Outcome
+from regsuite.target import Target
+from support import ConformanceRun, run_conformance
+
+CLIENT_OF = {
+    "clients.docker-push": "docker", "clients.docker-pull": "docker", "clients.docker-roundtrip": "docker",
+    "clients.skopeo-copy-to-registry": "skopeo", "clients.skopeo-copy-from-registry": "skopeo",
+    "clients.skopeo-inspect": "skopeo", "clients.skopeo-delete": "skopeo",
+    "clients.oras-push": "oras", "clients.oras-pull": "oras",
+}
+
+
+@pytest.fixture(scope="module")
+def usable(distribution: Target) -> set[str]:
+    reasons = {"docker": docker_unavailable(distribution), "skopeo": skopeo_unavailable(), "oras": oras_unavailable()}
+    found = {name for name, reason in reasons.items() if reason is None}
+    if not found:
+        pytest.skip(f"no client usable here: {reasons}")
+    return found
+
+
+def _flip_first_byte(body: bytes) -> bytes:
+    return bytes([body[0] ^ 0xFF]) + body[1:] if body else body
+
+
+def _expect(run: ConformanceRun, usable: set[str], expected: dict[str, tuple[Outcome, str]]) -> None:
+    for check_id, (outcome, fragment) in expected.items():
+        if CLIENT_OF[check_id] not in usable:
+            assert run.outcome(check_id) == Outcome.SKIPPED, run.record(check_id).message
+            continue
+        record = run.record(check_id)
+        assert record.outcome == outcome, f"{check_id}: {record.outcome}: {record.message}\n{run.output[-3000:]}"
+        assert fragment in record.message, f"{check_id}: {fragment!r} not in:\n{record.message}"
+
+
+def _through(fault_proxy: Callable[..., FaultProxy], tmp_path: Path, checks: list[str], *mutations: Mutation) -> ConformanceRun:
+    proxy = fault_proxy(*mutations)
+    return run_conformance(proxy.url, tmp_path, checks=checks)
+
+
+def test_client_checks_pass_against_a_real_registry(distribution: Target, usable: set[str], tmp_path: Path) -> None:
+    run = run_conformance(distribution.url, tmp_path, checks=["clients."])
+    _expect(run, usable, {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF})
+
+
+def test_corrupted_blobs_fail_with_the_client_message(fault_proxy, usable: set[str], tmp_path: Path) -> None:
+    corrupt = Mutation("corrupt-blobs", method="GET", path=r"/blobs/sha256:", body=_flip_first_byte)
+    run = _through(fault_proxy, tmp_path, ["clients."], corrupt)
+    api_view = "served content whose digest is"
+    _expect(run, usable, {
+        "clients.docker-pull": (Outcome.FAILED, "verification failed"),  # docker checks every blob's digest
+        "clients.docker-roundtrip": (Outcome.FAILED, "verification failed"),
+        "clients.skopeo-copy-from-registry": (Outcome.FAILED, "Digest did not match"),
+        "clients.skopeo-inspect": (Outcome.FAILED, "does not match"),
+        "clients.oras-pull": (Outcome.FAILED, "oras-py does not verify blob digests"),
+        # the pushes themselves succeed; reading back through the API shows the corruption
+        "clients.docker-push": (Outcome.FAILED, api_view),
+        "clients.skopeo-copy-to-registry": (Outcome.FAILED, api_view),
+        "clients.oras-push": (Outcome.FAILED, api_view),
+    })
+    if "docker" in usable:
+        # the exchange shown under the failure is the corrupted blob read
+        last = run.record("clients.docker-pull").transcript[-1]
+        assert last["method"] == "GET" and "/blobs/sha256:" in last["url"], last
+
+
+def test_a_manifest_changed_in_transit_fails_where_a_client_or_the_api_can_tell(fault_proxy, usable: set[str], tmp_path: Path) -> None:
+    changed = Mutation("manifest-changed", method="GET", path=r"/manifests/",
+                       json=lambda m: {**m, "annotations": {"org.regsuite.changed": "in transit"}})
+    checks = ["clients.docker-roundtrip", "clients.skopeo-inspect", "clients.skopeo-copy-from-registry", "clients.oras-push"]
+    run = _through(fault_proxy, tmp_path, checks, changed)
+    _expect(run, usable, {
+        "clients.docker-roundtrip": (Outcome.FAILED, "manifest verification failed"),  # docker checks by-digest pulls
+        "clients.skopeo-inspect": (Outcome.FAILED, "differ from the"),  # by tag, skopeo prints what it got
+        "clients.skopeo-copy-from-registry": (Outcome.FAILED, "to the layout, want"),
+        "clients.oras-push": (Outcome.FAILED, "oras was told digest"),
+    })
+
+
+def test_a_refused_manifest_upload_fails_the_pushes_with_the_client_message(fault_proxy, usable: set[str], tmp_path: Path) -> None:
+    truncated = Mutation("manifest-truncated", method="PUT", path=r"/manifests/", request_body=lambda b: b[:-1])
+    checks = ["clients.docker-push", "clients.skopeo-copy-to-registry", "clients.oras-push"]
+    run = _through(fault_proxy, tmp_path, checks, truncated)
+    _expect(run, usable, {
+        "clients.docker-push": (Outcome.FAILED, "manifest invalid"),
+        "clients.skopeo-copy-to-registry": (Outcome.FAILED, "manifest invalid"),
+        "clients.oras-push": (Outcome.FAILED, "manifest invalid"),
+    })
+    for check_id in checks:
+        if CLIENT_OF[check_id] in usable:
+            assert "fails too: manifest PUT: expected 201, got 400" in run.record(check_id).message
+
+
+def test_a_delete_acknowledged_but_not_done_fails_skopeo_delete(fault_proxy, usable: set[str], tmp_path: Path) -> None:
+    ignored = Mutation("delete-ignored", method="DELETE", path=r"/manifests/", respond=(202, {}, b""))
+    run = _through(fault_proxy, tmp_path, ["clients.skopeo-delete"], ignored)
+    _expect(run, usable, {"clients.skopeo-delete": (Outcome.FAILED, "still answers 200")})
+
+
+def test_deletes_disabled_make_skopeo_delete_unsupported(registry_factory, usable: set[str], tmp_path: Path) -> None:
+    from regsuite.targets import RegistryConfig
+
+    target = registry_factory(RegistryConfig(delete_enabled=False))
+    run = run_conformance(target.url, tmp_path, checks=["clients.skopeo-delete"])
+    _expect(run, usable, {"clients.skopeo-delete": (Outcome.UNSUPPORTED, "")})
