@@ -1,0 +1,25 @@
+"""The load run behind `pytest loadtest --load-profile NAME`."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures.target import settings_of
+from loadtest.conftest import LINES_KEY
+from regsuite.load.profiles import Profile
+from regsuite.load.runner import LoadOptions, run_profile
+from regsuite.target import Target
+
+
+def test_load_profile(target: Target, load_profile: Profile, request: pytest.FixtureRequest) -> None:
+    config = request.config
+    result = run_profile(LoadOptions(
+        target=target, profile=load_profile, report_dir=settings_of(config).report_dir,
+        processes=config.getoption("--load-processes"), workers=config.getoption("--load-workers"),
+    ))
+    lines = config.stash[LINES_KEY]
+    lines.append(f"report {result.run_dir / 'summary.html'}")
+    if result.cpu.warning():
+        lines.append(f"warning: {result.cpu.warning()}")
+    lines.append(result.verdict())
+    assert result.exit_code == 0, result.verdict()
