@@ -206,6 +206,8 @@ def index(
     artifact_type: str | None = None,
     subject: Manifest | None = None,
     annotations: dict[str, str] | None = None,
+    algorithm: str = "sha256",
+    extra_fields: dict[str, Any] | None = None,
 ) -> Manifest:
     """An OCI image index (or Docker manifest list) over `manifests`."""
     media_type = mt.DOCKER_MANIFEST_LIST if docker else mt.OCI_INDEX
@@ -223,7 +225,26 @@ def index(
         body["subject"] = _subject_descriptor(subject)
     if annotations:
         body["annotations"] = annotations
-    return Manifest(canonical_json(body), media_type, (), tuple(manifests))
+    body.update(extra_fields or {})
+    return Manifest(canonical_json(body), media_type, (), tuple(manifests), algorithm)
+
+
+def image_with_foreign_layers(seed: int | str, foreign: int = 2) -> Manifest:
+    """An image whose first layers are non-distributable: referenced by `urls`, never uploaded."""
+    base = image(seed, layers=1)
+    body = base.json
+    foreign_layers = []
+    for i in range(foreign):
+        data = random_bytes(f"{seed}/foreign/{i}", 256)
+        digest = digest_of(data)
+        foreign_layers.append({
+            "mediaType": mt.OCI_LAYER_NONDIST_GZIP,
+            "digest": digest,
+            "size": len(data),
+            "urls": [f"https://store.example.com/blobs/sha256/{digest.partition(':')[2]}"],
+        })
+    body["layers"] = foreign_layers + body["layers"]
+    return Manifest(canonical_json(body), base.media_type, base.blobs)
 
 
 def _subject_descriptor(subject: Manifest) -> dict[str, Any]:

@@ -1,0 +1,225 @@
+"""Area pull: blobs by GET and HEAD, Range requests, unknown content, and HEAD/GET agreement.
+
+Blobs are those pushed by the push checks (same case ids) or, in read-only
+mode, the preloaded blob. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from conformance.conftest import READ_ONLY, BlobSubject, ContentStore, PullSubject
+from conformance.uploads import answered, expect, sent
+from fixtures.checks import check, unsupported
+from fixtures.target import Run
+from regsuite.client import RegistryClient
+from regsuite.content import random_bytes
+from regsuite.digest import algorithm_of, digest_of
+
+
+def _blob_digest(data: bytes, like: str) -> str:
+    return digest_of(data, algorithm_of(like))
+
+
+@check("pull.blob-get")
+def test_blob_get(registry: RegistryClient, blob_subject: BlobSubject) -> None:
+    response = registry.get_blob(blob_subject.repo, blob_subject.digest)
+    expect(response, (200,), "200 OK with the blob", "end-2")
+    got = _blob_digest(response.content, blob_subject.digest)
+    assert got == blob_subject.digest, (
+        f"{sent(response)} served {len(response.content)} bytes whose digest is {got}; the spec wants the blob {blob_subject.digest} (end-2)"
+    )
+    length = response.headers.get("Content-Length")
+    assert length in (None, str(len(response.content))), (
+        f"{sent(response)} answered Content-Length: {length} with a body of {len(response.content)} bytes (end-2)"
+    )
+
+
+@check("pull.blob-head")
+def test_blob_head(registry: RegistryClient, blob_subject: BlobSubject) -> None:
+    response = registry.head_blob(blob_subject.repo, blob_subject.digest)
+    expect(response, (200,), "200 OK: the blob exists", "end-2")
+    length = response.headers.get("Content-Length")
+    if blob_subject.data is not None:
+        assert length == str(len(blob_subject.data)), (
+            f"{sent(response)} answered {answered(response, 'Content-Length')}; the blob is {len(blob_subject.data)} bytes "
+            "and HEAD must announce its size (end-2)"
+        )
+    else:
+        assert length is not None and length.isdigit(), f"{sent(response)} answered {answered(response, 'Content-Length')}; HEAD must announce the blob's size (end-2)"
+    digest = response.headers.get("Docker-Content-Digest")
+    assert digest in (None, blob_subject.digest), (
+        f"{sent(response)} answered Docker-Content-Digest: {digest}; the blob's digest is {blob_subject.digest} (end-2)"
+    )
+
+
+@pytest.fixture
+def pull_repo(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> str:
+    """A repository that exists: the preloaded one, or the data set repository."""
+    if regsuite_run.settings.read_only:
+        assert regsuite_run.settings.ro_repo
+        return regsuite_run.settings.ro_repo
+    repo = content_store.dataset("image").repo
+    registry.transcript.clear()
+    return repo
+
+
+@check("pull.blob-unknown")
+def test_blob_unknown(registry: RegistryClient, pull_repo: str) -> None:
+    digest = digest_of(random_bytes("never-pushed-blob", 64))
+    for response in (registry.head_blob(pull_repo, digest), registry.get_blob(pull_repo, digest)):
+        expect(response, (404,), "404 Not Found for a blob the repository does not have", "end-2")
+
+
+@check("pull.manifest-unknown")
+@pytest.mark.parametrize("reference", ["tag", "digest"])
+def test_manifest_unknown(registry: RegistryClient, pull_repo: str, reference: str) -> None:
+    ref = "no-such-tag" if reference == "tag" else digest_of(random_bytes("never-pushed-manifest", 64))
+    for response in (registry.head_manifest(pull_repo, ref), registry.get_manifest(pull_repo, ref)):
+        expect(response, (404,), f"404 Not Found for an unknown manifest {reference}", "end-3")
+
+
+# -- HEAD/GET agreement and the digest header, over the data sets ------------------
+
+
+def _targets(subject: PullSubject) -> list[tuple[str, str]]:
+    """(kind, reference) of everything a data set holds: manifests by tag and digest, then blobs."""
+    refs = [("manifests", subject.tag)] if subject.tag else []
+    refs += [("manifests", m.reference) for m in subject.manifests]
+    return refs + [("blobs", digest) for digest, _ in subject.blobs]
+
+
+def _pair(registry: RegistryClient, repo: str, kind: str, reference: str) -> tuple[httpx.Response, httpx.Response]:
+    if kind == "manifests":
+        return registry.head_manifest(repo, reference), registry.get_manifest(repo, reference)
+    return registry.head_blob(repo, reference), registry.get_blob(repo, reference)
+
+
+@check("pull.head-get-agree")
+def test_head_get_agree(registry: RegistryClient, pull_subject: PullSubject) -> None:
+    for kind, reference in _targets(pull_subject):
+        head, get = _pair(registry, pull_subject.repo, kind, reference)
+        get_length = get.headers.get("Content-Length", str(len(get.content)))
+        pairs = {
+            "status": (head.status_code, get.status_code),
+            "Content-Length": (head.headers.get("Content-Length"), get_length),
+            "Content-Type": (head.headers.get("Content-Type"), get.headers.get("Content-Type")),
+            "Docker-Content-Digest": (head.headers.get("Docker-Content-Digest"), get.headers.get("Docker-Content-Digest")),
+        }
+        for what, (h, g) in pairs.items():
+            assert h == g, (
+                f"HEAD and GET /v2/{pull_subject.repo}/{kind}/{reference} disagree on {what}: HEAD says {h}, GET says {g}; "
+                "HEAD must answer what GET would, without the body"
+            )
+
+
+@check("pull.digest-header")
+def test_digest_header(registry: RegistryClient, pull_subject: PullSubject) -> None:
+    digests = {m.reference: m.reference for m in pull_subject.manifests}
+    if pull_subject.tag:
+        digests[pull_subject.tag] = pull_subject.top.reference
+    for kind, reference in _targets(pull_subject):
+        want = digests.get(reference, reference)
+        for response in _pair(registry, pull_subject.repo, kind, reference):
+            value = response.headers.get("Docker-Content-Digest")
+            assert value == want, (
+                f"{sent(response)} answered {answered(response, 'Docker-Content-Digest')}; "
+                f"the spec (main) requires Docker-Content-Digest: {want} on every GET and HEAD"
+            )
+
+
+# -- Range requests ------------------------------------------------------------------
+
+# Each case: (first byte, last byte) for a blob of n bytes, and the Range header asking for them.
+RangeCase = Callable[[int], tuple[int, int, str]]
+RANGES: dict[str, RangeCase] = {
+    "middle": lambda n: (n // 4, n // 2 - 1, f"bytes={n // 4}-{n // 2 - 1}"),
+    "open-ended": lambda n: (n // 4, n - 1, f"bytes={n // 4}-"),
+    "suffix": lambda n: (n - n // 4, n - 1, f"bytes=-{n // 4}"),
+    "past-the-end": lambda n: (n - 48, n - 1, f"bytes={n - 48}-{n + 3000}"),
+}
+UNSATISFIABLE: dict[str, Callable[[int], str]] = {
+    "beyond-the-end": lambda n: f"bytes={n + 1000}-{n + 2000}",
+    "inverted": lambda n: f"bytes={n // 2}-{n // 4}",
+}
+
+
+@pytest.fixture
+def range_blob(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> BlobSubject:
+    """A 2048-byte blob (or the preloaded blob in read-only mode), with its bytes known."""
+    if regsuite_run.settings.read_only:
+        from conformance.conftest import _read_only_subject
+
+        subject = _read_only_subject(registry, regsuite_run)
+        if not subject.blobs:
+            pytest.skip("read-only mode: no blob to read (give --ro-blob-digest)")
+        digest = subject.blobs[0][0]
+        whole = registry.get_blob(subject.repo, digest)
+        if whole.status_code != 200 or _blob_digest(whole.content, digest) != digest or len(whole.content) < 64:
+            pytest.skip(f"read-only mode: blob {digest} is not readable whole or is under 64 bytes; see pull.blob-get")
+        result = BlobSubject(READ_ONLY, subject.repo, digest, whole.content)
+    else:
+        record = content_store.upload("range")
+        if not record.stored:
+            pytest.skip(f"the range blob could not be pushed ({record.violation})")
+        result = BlobSubject("range", record.repo, record.case.blob.digest, record.case.blob.data)
+    registry.transcript.clear()
+    return result
+
+
+@check("pull.blob-range")
+@pytest.mark.parametrize("case", list(RANGES))
+def test_blob_range(registry: RegistryClient, range_blob: BlobSubject, case: str) -> None:
+    data = range_blob.data
+    assert data is not None
+    n = len(data)
+    first, last, header = RANGES[case](n)
+    response = registry.get_blob(range_blob.repo, range_blob.digest, range=header)
+    if response.status_code == 200 and response.content == data:
+        unsupported(f"{sent(response)} with Range: {header} answered 200 with the whole blob: Range requests are ignored")
+    expect(response, (206,), f"206 Partial Content for Range: {header}", "end-2, RFC 9110 §14", "Content-Range")
+    content_range = response.headers.get("Content-Range")
+    assert content_range in (f"bytes {first}-{last}/{n}", f"bytes {first}-{last}/*"), (
+        f"{sent(response)} with Range: {header} answered Content-Range: {content_range}; "
+        f"want bytes {first}-{last}/{n} (RFC 9110 §14.4)"
+    )
+    length = response.headers.get("Content-Length")
+    assert length == str(last - first + 1), (
+        f"{sent(response)} with Range: {header} answered Content-Length: {length}; the range holds {last - first + 1} bytes"
+    )
+    assert response.content == data[first : last + 1], (
+        f"{sent(response)} with Range: {header} answered bytes that are not bytes {first}-{last} of the blob"
+    )
+
+
+@check("pull.blob-range-unsatisfiable")
+@pytest.mark.parametrize("case", list(UNSATISFIABLE))
+def test_blob_range_unsatisfiable(registry: RegistryClient, range_blob: BlobSubject, case: str) -> None:
+    data = range_blob.data
+    assert data is not None
+    header = UNSATISFIABLE[case](len(data))
+    path = f"/v2/{range_blob.repo}/blobs/{range_blob.digest}"
+    try:
+        response = registry.get_blob(range_blob.repo, range_blob.digest, range=header)
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout) as exc:
+        # The body was shorter than announced (or never came); the exchange recorded before the read says what was announced.
+        answer = registry.transcript.exchanges[-1]
+        headers = dict(answer.response_headers)
+        pytest.fail(
+            f"GET {path} with Range: {header} answered {answer.status} announcing Content-Length: "
+            f"{headers.get('content-length')}, then did not send that many bytes ({type(exc).__name__}: {exc}); "
+            "an HTTP answer must carry the body it announces (RFC 9110 §8.6)"
+        )
+    status = response.status_code
+    body = response.content
+    if status == 200 and body == data:
+        if case == "inverted":
+            return  # an invalid range may be ignored (RFC 9110 §14.2)
+        unsupported(f"GET {path} with Range: {header} answered 200 with the whole blob: Range requests are ignored")
+    assert status == 416, (
+        f"GET {path} with Range: {header} (blob of {len(data)} bytes) answered {status}; "
+        "the spec wants 416 Range Not Satisfiable (RFC 9110 §15.5.17)"
+    )

@@ -1,0 +1,197 @@
+"""Area push: blob uploads in every way the spec allows, and the answers it forbids.
+
+The upload protocols live in `conformance/uploads.py`; each (check, parameter)
+pair is one row of its UPLOAD_CASES table. Blobs pushed here are pulled back
+by `pull.blob-get` / `pull.blob-head` (same case ids).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.conftest import ContentStore, show_exchanges
+from conformance.uploads import (
+    answered,
+    cases_of,
+    check_range,
+    expect,
+    patch_chunk,
+    require_header,
+    sent,
+    start,
+)
+from fixtures.checks import check, unsupported
+from regsuite.client import RegistryClient
+from regsuite.content import Blob, random_bytes
+from regsuite.digest import digest_of
+
+
+def _cases(check_id: str) -> pytest.MarkDecorator:
+    cases = cases_of(check_id)
+    return pytest.mark.parametrize("case_id", [c.id for c in cases], ids=[c.param for c in cases])
+
+
+def _judge_upload(registry: RegistryClient, store: ContentStore, case_id: str) -> None:
+    record = store.upload(case_id)
+    show_exchanges(registry.transcript, record.exchanges)
+    if record.violation is not None:
+        raise record.violation
+
+
+@check("push.blob-post-put")
+@_cases("push.blob-post-put")
+def test_blob_post_put(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.blob-post-digest")
+@_cases("push.blob-post-digest")
+def test_blob_post_digest(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.blob-chunked-single")
+@_cases("push.blob-chunked-single")
+def test_blob_chunked_single(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.blob-chunked-multi")
+@_cases("push.blob-chunked-multi")
+def test_blob_chunked_multi(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.blob-chunked-put-last")
+@_cases("push.blob-chunked-put-last")
+def test_blob_chunked_put_last(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.blob-stream")
+@_cases("push.blob-stream")
+def test_blob_stream(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.mount-from")
+@_cases("push.mount-from")
+def test_mount_from(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.mount-anonymous")
+@_cases("push.mount-anonymous")
+def test_mount_anonymous(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    _judge_upload(registry, content_store, case_id)
+
+
+@check("push.mount-missing")
+def test_mount_missing(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    repo = content_store.repo("uploads")
+    missing = Blob(random_bytes("mount-missing/never-pushed", 64))
+    response = registry.mount_blob(repo, missing.digest, content_store.repo("uploads-source"))
+    expect(response, (202,), "202 Accepted and an upload URL: the source has no such blob to mount", "end-11", "Location")
+    location = require_header(response, "Location", "the upload URL in Location", "end-11")
+    registry.cancel_upload(registry.resolve(response, location))
+
+
+def _upload_with_first_chunk(registry: RegistryClient, repo: str, data: bytes) -> str:
+    _, location = start(registry, repo)
+    return patch_chunk(registry, location, data, 0)
+
+
+@check("push.chunk-out-of-order")
+def test_chunk_out_of_order(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    data = random_bytes("chunk-out-of-order", 3000)
+    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), data[:1000])
+    response = registry.patch_upload(location, data[2000:], start=2000)
+    registry.cancel_upload(location)
+    assert response.status_code == 416, (
+        f"{sent(response)} with Content-Range: 2000-2999 after bytes 0-999 answered {answered(response, 'Range')}; "
+        "a chunk that does not start where the last one ended must get 416 Requested Range Not Satisfiable (end-5)"
+    )
+
+
+@check("push.chunk-overlap")
+def test_chunk_overlap(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    data = random_bytes("chunk-overlap", 3000)
+    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), data[:1000])
+    response = registry.patch_upload(location, data[500:1500], start=500)
+    registry.cancel_upload(location)
+    assert response.status_code == 416, (
+        f"{sent(response)} with Content-Range: 500-1499 after bytes 0-999 answered {answered(response, 'Range')}; "
+        "a chunk overlapping bytes already received must get 416 Requested Range Not Satisfiable (end-5)"
+    )
+
+
+@check("push.upload-status")
+def test_upload_status(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), random_bytes("upload-status", 1000))
+    response = registry.upload_status(location)
+    registry.cancel_upload(location)
+    expect(response, (204,), "204 No Content with Range: 0-999", "end-13", "Range")
+    check_range(response, 1000, "end-13")
+
+
+@check("push.upload-cancel")
+def test_upload_cancel(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), random_bytes("upload-cancel", 100))
+    response = registry.cancel_upload(location)
+    if response.status_code == 405:
+        unsupported(f"{sent(response)} answered 405: the registry does not cancel uploads")
+    expect(response, (204,), "204 No Content: the upload is cancelled", "end-14")
+    after = registry.upload_status(location)
+    expect(after, (404,), "404 Not Found: a cancelled upload no longer exists", "end-14")
+
+
+@check("push.digest-algorithm")
+def test_digest_algorithm(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    repo = content_store.repo("uploads")
+    blob = Blob(random_bytes("digest-algorithm", 512), algorithm="sha512")
+    response = registry.start_upload(repo, digest_algorithm="sha512")
+    if response.status_code == 400:
+        unsupported(f"{sent(response)} answered 400: sha512 uploads are not supported")
+    expect(response, (202,), "202 Accepted with a Location header", "end-4c", "Location")
+    location = registry.resolve(response, require_header(response, "Location", "the upload URL", "end-4c"))
+    done = registry.put_upload(location, blob.digest, blob.data)
+    if done.status_code == 400:
+        unsupported(f"{sent(done)} answered 400: the registry refuses sha512 digests")
+    expect(done, (201,), "201 Created", "end-4c")
+    stored = done.headers.get("Docker-Content-Digest") or registry.head_blob(repo, blob.digest).headers.get("Docker-Content-Digest")
+    assert stored == blob.digest, (
+        f"an upload started with ?digest-algorithm=sha512 and closed with digest={blob.digest} was stored as "
+        f"Docker-Content-Digest: {stored}; the registry must keep the digest the client asked for (end-4c)"
+    )
+
+
+BAD_DIGEST_METHODS = ["post-put", "post-digest", "chunked", "stream"]
+
+
+@check("push.blob-bad-digest")
+@pytest.mark.parametrize("method", BAD_DIGEST_METHODS)
+def test_blob_bad_digest(writable: None, registry: RegistryClient, content_store: ContentStore, method: str) -> None:
+    repo = content_store.repo("uploads")
+    data = random_bytes(f"bad-digest/{method}", 1500)
+    wrong = digest_of(data + b"oh no")  # the digest of other content
+    if method == "post-digest":
+        response = registry.start_upload(repo, digest=wrong, data=data)
+        if response.status_code == 202:
+            response = registry.put_upload(registry.resolve(response), wrong, data)
+    else:
+        _, location = start(registry, repo)
+        if method == "post-put":
+            response = registry.put_upload(location, wrong, data)
+        else:
+            response = registry.patch_upload(location, data, start=0 if method == "chunked" else None)
+            expect(response, (202,), "202 Accepted for the data", "end-5", "Location")
+            response = registry.put_upload(registry.resolve(response), wrong, b"")
+    assert response.status_code == 400, (
+        f"{sent(response)} closed an upload of {len(data)} bytes whose digest is {digest_of(data)} and answered "
+        f"{response.status_code}; a digest that does not match the data must get 400 (DIGEST_INVALID) (end-6)"
+    )
+    stored = registry.head_blob(repo, wrong)
+    assert stored.status_code == 404, (
+        f"after a rejected upload, HEAD /v2/{repo}/blobs/{wrong} answered {stored.status_code}: "
+        "content must never be stored under a digest it does not have"
+    )

@@ -1,0 +1,149 @@
+"""Named data sets: the content a conformance run pushes and pulls back.
+
+One row per kind of content a registry must store faithfully (images,
+indexes, artifacts, subjects, odd-but-valid manifests). Every data set is
+built by `regsuite.content` from a fixed seed, so it is byte-identical across
+runs. Adding a data set is adding one row to `DATASETS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import content
+from . import mediatypes as mt
+from .client import RegistryClient, StepFailed
+from .content import Blob, Manifest
+
+ARTIFACT_TYPE = "application/vnd.regsuite.test.v1"
+# Above 1 MiB, where small default request-body limits bite; the spec's 4 MiB ceiling costs too much time per run.
+LARGE_MANIFEST_BYTES = 1_100_000
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: str
+    manifest: Manifest
+    tag: str | None  # None: pushed by digest only
+    prerequisites: tuple[Manifest, ...] = ()  # pushed first (a subject), not part of the data set's checks
+    version: str = "1.1"
+
+    def manifests(self) -> list[Manifest]:
+        """Every manifest of the data set, children before parents, without repeats."""
+        seen: dict[str, Manifest] = {}
+
+        def walk(m: Manifest) -> None:
+            for child in m.children:
+                walk(child)
+            seen.setdefault(m.digest, m)
+
+        walk(self.manifest)
+        return list(seen.values())
+
+    def blobs(self) -> list[Blob]:
+        return self.manifest.all_blobs()
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    name: str
+    title: str
+    build: Callable[[str], Dataset] = field(repr=False)
+
+
+def _large_annotations(total: int) -> dict[str, str]:
+    value = "A" * 10_000
+    return {f"org.regsuite.large.{i}": value for i in range(total // (len(value) + 32))}
+
+
+def _row(name: str, title: str, make: Callable[[str], Manifest], *, by_digest: bool = False,
+         prerequisites: Callable[[str], tuple[Manifest, ...]] | None = None) -> DatasetRow:
+    def build(seed: str) -> Dataset:
+        return Dataset(
+            name, title, make(seed), None if by_digest else name,
+            prerequisites(seed) if prerequisites else (),
+        )
+
+    return DatasetRow(name, title, build)
+
+
+def _subject(seed: str) -> Manifest:
+    return content.image(f"{seed}/subject")
+
+
+DATASETS: list[DatasetRow] = [
+    _row("image", "OCI image", lambda s: content.image(s)),
+    _row("image-uncompressed", "OCI image, uncompressed layers", lambda s: content.image(s, compressed=False)),
+    _row("docker-schema2", "Docker schema 2 image", lambda s: content.image(s, docker=True)),
+    _row("index", "OCI image index", lambda s: content.index([content.image(f"{s}/a"), content.image(f"{s}/b")])),
+    _row("nested-index", "OCI index of indexes", lambda s: content.index([
+        content.index([content.image(f"{s}/a"), content.image(f"{s}/b")]),
+        content.index([content.image(f"{s}/c"), content.image(f"{s}/d")]),
+    ])),
+    _row("empty-index", "OCI index without manifests", lambda s: content.index([], annotations={"org.regsuite.seed": s})),
+    _row("docker-manifest-list", "Docker manifest list", lambda s: content.index(
+        [content.image(f"{s}/a", docker=True), content.image(f"{s}/b", docker=True)], docker=True)),
+    _row("artifact", "OCI artifact (artifactType, empty config)", lambda s: content.artifact(s, ARTIFACT_TYPE)),
+    _row("artifact-empty-layer", "OCI artifact whose layer is the empty JSON blob",
+         lambda s: content.artifact(s, ARTIFACT_TYPE, payload=content.EMPTY_JSON, payload_type=mt.OCI_EMPTY)),
+    _row("artifact-index", "OCI index of artifacts", lambda s: content.index(
+        [content.artifact(f"{s}/a", ARTIFACT_TYPE), content.artifact(f"{s}/b", ARTIFACT_TYPE)],
+        artifact_type=ARTIFACT_TYPE)),
+    _row("subject", "Artifact with a subject", lambda s: content.artifact(s, ARTIFACT_TYPE, subject=_subject(s)),
+         prerequisites=lambda s: (_subject(s),)),
+    _row("index-subject", "Index with a subject", lambda s: content.index(
+        [content.artifact(f"{s}/a", ARTIFACT_TYPE)], artifact_type=ARTIFACT_TYPE, subject=_subject(s)),
+         prerequisites=lambda s: (_subject(s),)),
+    _row("missing-subject", "Artifact whose subject is not in the registry",
+         lambda s: content.artifact(s, ARTIFACT_TYPE, subject=_subject(s))),
+    _row("data-field", "Descriptor with an embedded data field", lambda s: content.artifact(s, ARTIFACT_TYPE, data_field=True)),
+    _row("custom-fields", "Manifest and index with unknown fields", lambda s: content.index(
+        [content.image(s, extra_fields={"org.regsuite.custom": {"kept": True}})],
+        extra_fields={"org.regsuite.custom": ["unknown", "fields"]})),
+    _row("no-layers", "Image with an empty layer list", lambda s: content.image(s, layers=0)),
+    _row("large-manifest", "Image manifest of about 1.1 MB",
+         lambda s: content.image(s, layers=1, annotations=_large_annotations(LARGE_MANIFEST_BYTES))),
+    _row("non-distributable", "Image with non-distributable (foreign URL) layers",
+         lambda s: content.image_with_foreign_layers(s)),
+    _row("sha512", "Index, images and blobs under sha512 digests", lambda s: content.index(
+        [content.image(f"{s}/a", algorithm="sha512")], algorithm="sha512"), by_digest=True),
+]
+
+DATASET_NAMES = [row.name for row in DATASETS]
+
+
+def build(name: str, seed_prefix: str = "regsuite/dataset") -> Dataset:
+    for row in DATASETS:
+        if row.name == name:
+            return row.build(f"{seed_prefix}/{name}")
+    raise KeyError(f"unknown data set {name!r}; known: {', '.join(DATASET_NAMES)}")
+
+
+@dataclass
+class DatasetPush:
+    """What pushing one data set answered: every final PUT response, or the step that failed."""
+
+    dataset: Dataset
+    repo: str
+    method: str
+    responses: list[Any] = field(default_factory=list)  # httpx.Response of every blob and manifest PUT
+    failure: StepFailed | None = None
+
+    @property
+    def pushed(self) -> bool:
+        return self.failure is None
+
+
+def push_dataset(client: RegistryClient, repo: str, dataset: Dataset, method: str = "post-put") -> DatasetPush:
+    """Push a data set (its prerequisites first) with `method` for the blobs; never raises StepFailed."""
+    result = DatasetPush(dataset, repo, method)
+    try:
+        for prerequisite in dataset.prerequisites:
+            client.push_image(repo, prerequisite, None, blob_method=method)
+        client.push_image(repo, dataset.manifest, dataset.tag, blob_method=method, record=result.responses)
+    except StepFailed as failure:
+        result.failure = failure
+    return result
