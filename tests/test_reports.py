@@ -23,7 +23,8 @@ from regsuite.errors import ExitCode
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.htpasswd import write_htpasswd
 from regsuite.report import apply_expectations, load_expectations
-from regsuite.report.cli import main as compare_main
+from regsuite.report.page import anchor
+from regsuite.cli import main as regsuite_main
 from regsuite.report.expectations import Expectation, Expectations
 from regsuite.results import CheckResult, Outcome, RunResults
 from regsuite.target import Target
@@ -36,7 +37,7 @@ BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 CREDENTIALS = {"REGSUITE_USERNAME": USER, "REGSUITE_PASSWORD": PASSWORD}
 SHIPPED = ROOT / "expectations" / "distribution-2.8.2.yaml"
 PLANTED = "ping.api-version-header"  # fails only because of the proxy below
-FAST_CHECKS = ["ping.", "pull."]  # enough for report content; the full suite runs in the slow tests
+FAST_CHECKS = ["ping.", "pull.blob-get", "pull.manifest-unknown"]  # enough for report content; the full suite runs in the slow tests
 
 
 def broken(upstream: str) -> FaultProxy:
@@ -77,7 +78,7 @@ def test_report_names_each_failure_with_its_transcript(broken_run: ConformanceRu
     assert "FAILED" in page and f"Failures ({len(failed)})" in page
     for check_id in failed:
         record = broken_run.record(check_id)
-        assert f'id="check-{check_id}' in page, f"{check_id} has no section in report.html"
+        assert f'id="{anchor(check_id)}"' in page, f"{check_id} has no section in report.html"
         assert record.message.splitlines()[0] in page
         assert record.spec_url in page
         assert record.transcript, f"{check_id} failed without a transcript"
@@ -184,15 +185,15 @@ def test_compare_names_regressions_and_renders_the_matrix(clean_run: Conformance
                                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = [str(clean_run.report_dir), str(broken_run.report_dir / "conformance" / "results.json"),
             "--label", "clean", "--label", "broken", "--output", str(tmp_path), "--badge", str(tmp_path / "badge.svg")]
-    assert compare_main(args) == ExitCode.OK
-    assert compare_main([*args, "--fail-on-regression"]) == ExitCode.CHECKS_FAILED
+    assert regsuite_main(["compare", *args]) == ExitCode.OK
+    assert regsuite_main(["compare", *args, "--fail-on-regression"]) == ExitCode.CHECKS_FAILED
     diff = (tmp_path / "diff.txt").read_text()
     assert f"- {PLANTED}: passed -> failed" in diff and diff in capsys.readouterr().out
     page = (tmp_path / "compare.html").read_text()
     assert all(c.id in page for c in broken_run.results.checks)  # type: ignore[union-attr]
     passed = len(broken_run.with_outcome(Outcome.PASSED))
     assert f"{passed}/" in ET.parse(tmp_path / "badge.svg").getroot().findtext("{http://www.w3.org/2000/svg}title", "")
-    assert compare_main([str(tmp_path / "missing.json")]) == ExitCode.USAGE_ERROR
+    assert regsuite_main(["compare", str(tmp_path / "missing.json")]) == ExitCode.USAGE_ERROR
 
 
 @pytest.mark.slow
@@ -210,7 +211,7 @@ def test_done_when_shipped_expectations_gate_distribution(distribution: Target, 
     assert all(check_id in line for check_id in new[:20])
     page = html.unescape(files_of(bad)["report.html"])
     for check_id in new:
-        assert f'id="check-{check_id}' in page
+        assert f'id="{anchor(check_id)}"' in page
         for exchange in bad.record(check_id).transcript[-1:]:
             assert f"> {exchange['method']} {exchange['url']}" in page
     shipped = yaml.safe_load(SHIPPED.read_text())

@@ -1,11 +1,11 @@
-"""`regsuite compare`: several results.json side by side.
+"""`regsuite compare`: several conformance runs side by side (docs/reports.md).
 
     regsuite compare BASELINE OTHER... [--label NAME]... [--output DIR] [--badge FILE] [--fail-on-regression]
 
-Each argument is a results.json or a report directory holding one. Writes
-DIR/compare.html and DIR/diff.txt and prints the diff. Exit codes: 0, or 1
-with --fail-on-regression when a run regressed against the baseline;
-4 (usage) for unreadable input.
+Each run is a results.json or a report directory holding one. Writes
+DIR/compare.html and DIR/diff.txt and prints the diff. Exit codes: 0; 1 with
+--fail-on-regression when a run regressed against the baseline; 4 for
+unreadable input.
 """
 
 from __future__ import annotations
@@ -15,28 +15,21 @@ import sys
 from pathlib import Path
 
 from ..errors import ExitCode, UsageError
+from ..report.badge import badge_svg
+from ..report.compare import compare_text, diffs, render_compare, run_label
+from ..report.writer import write_text
 from ..results import RunResults
-from .badge import badge_svg
-from .compare import compare_text, diffs, render_compare, run_label
-from .writer import write_text
+
+NAME = "compare"
+HELP = "compare conformance runs (results.json): a checks x runs page, a diff of regressions and improvements, a badge"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        # argparse's own exit code (2) means "interrupted" in regsuite's table
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: {message}", file=sys.stderr)
-        raise SystemExit(int(ExitCode.USAGE_ERROR))
-
-
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="regsuite compare", description="Compare conformance runs (results.json files).")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="+", type=Path, help="results.json files or report directories; the first is the baseline")
     p.add_argument("--label", action="append", default=[], help="a name per run, in order (default: target URL and start time)")
     p.add_argument("--output", "-o", type=Path, default=Path("reports/compare"), help="where compare.html and diff.txt go")
     p.add_argument("--badge", type=Path, help="also write an SVG badge (passed/total) of the last run here")
     p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a run regressed against the baseline")
-    return p
 
 
 def find_results(path: Path) -> Path:
@@ -58,15 +51,10 @@ def load_run(path: Path) -> RunResults:
         raise UsageError(f"{found}: not a regsuite results file ({error})") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        runs = [load_run(p) for p in args.runs]
-        if args.label and len(args.label) != len(runs):
-            raise UsageError(f"--label given {len(args.label)} times for {len(runs)} runs: give one per run or none")
-    except UsageError as error:
-        print(f"regsuite compare: {error}", file=sys.stderr)
-        return int(ExitCode.USAGE_ERROR)
+def run(args: argparse.Namespace) -> int:
+    runs = [load_run(p) for p in args.runs]
+    if args.label and len(args.label) != len(runs):
+        raise UsageError(f"--label given {len(args.label)} times for {len(runs)} runs: give one per run or none")
     labels = args.label or _unique([run_label(r) for r in runs], args.runs)
     text = compare_text(runs, labels)
     write_text(args.output / "compare.html", render_compare(runs, labels))
@@ -82,7 +70,3 @@ def main(argv: list[str] | None = None) -> int:
 def _unique(labels: list[str], paths: list[Path]) -> list[str]:
     """Default labels, with the file path added where two runs would look the same."""
     return [f"{label} ({path})" if labels.count(label) > 1 else label for label, path in zip(labels, paths, strict=True)]
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -88,7 +88,7 @@ def _attention(results: RunResults, gate: Gate) -> str:
         out.append(f'<h2>{title} ({len(gate.unexpected)})</h2><ul class="attention">{items}</ul>')
     if gate.stale:
         items = "".join(
-            f'<li><a class="cid" href="#{anchor(i)}">{esc(i)}</a> passed, but the expectations file lists it: '
+            f'<li class="text"><a class="cid" href="#{anchor(i)}">{esc(i)}</a> passed, but the expectations file lists it: '
             f"<i>{esc(by_id[i].expectation_reason or '')}</i> — remove the entry</li>"
             for i in gate.stale if i in by_id
         )
@@ -98,8 +98,9 @@ def _attention(results: RunResults, gate: Gate) -> str:
 
 def _attention_item(check: CheckResult) -> str:
     return (
-        f'<li>{pill(status_of(check))} <a class="cid" href="#{anchor(check.id)}">{esc(check.id)}</a> '
-        f'<span class="muted">{esc(check.level)}</span> — {esc(_first_line(check.message))}</li>'
+        f'<li>{pill(status_of(check))}<a class="cid" href="#{anchor(check.id)}">{esc(check.id)}</a>'
+        f'<span class="muted">{esc(check.level)}</span><span title="{esc(_first_line(check.message))}">'
+        f"{esc(_gist(check))}</span></li>"
     )
 
 
@@ -195,12 +196,9 @@ def _areas(checks: list[CheckResult], opened: set[str]) -> str:
 
 def _check(check: CheckResult, opened: bool = False) -> str:
     status = status_of(check)
-    why = check.expectation_reason if status == "expected" else check.message
-    if check.expectation == "stale":
-        why = f"stale expectation: {check.expectation_reason}"
     cells = (
         f"{pill(status)}<span class=\"cid\">{esc(check.id)}</span>"
-        f'<span class="why">{esc(_first_line(why or check.title, WHY_LIMIT))}</span>'
+        f'<span class="why" title="{esc(_first_line(check.message))}">{esc(_gist(check))}</span>'
         f'<span class="muted">{esc(check.level)}</span><span class="muted num">{check.duration:.2f}s</span>'
     )
     if check.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.UNSUPPORTED) or check.transcript:
@@ -236,6 +234,15 @@ def _transcript(records: list[dict[str, Any]]) -> str:
             lines.append(f'<span class="{css}">{esc(line)}</span>' if css else esc(line))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _gist(check: CheckResult) -> str:
+    """One line on what a check's row means: the rule broken (title), or why it is not a failure."""
+    if check.expectation in ("expected", "stale"):
+        return f"{check.expectation}: {check.expectation_reason}"
+    if check.outcome in (Outcome.UNSUPPORTED, Outcome.SKIPPED, Outcome.ERROR) and check.message:
+        return _first_line(check.message, WHY_LIMIT)
+    return check.title
 
 
 def _first_line(text: str, limit: int = 300) -> str:

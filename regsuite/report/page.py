@@ -55,10 +55,12 @@ td.zero { color: #c0c6cc; }
 .attention { list-style: none; border: 1px solid #f0b4b4; background: #fff5f5; border-radius: 6px; padding: 6px 14px; }
 .attention.warn { border-color: #e8d48a; background: #fffbea; }
 .attention.good { border-color: #a5d6a7; background: #f1f8f1; }
-.attention li { margin: 3px 0; }
+.attention li { margin: 2px 0; display: grid; grid-template-columns: 112px minmax(200px, 1.3fr) 64px 3fr; gap: 10px; align-items: baseline; }
+.attention li.text { display: block; }
+.attention li > span:last-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .muted { color: var(--muted); }
 details.check { border-bottom: 1px solid var(--line); }
-details.check > summary, .check-row { display: grid; grid-template-columns: 124px minmax(240px, 2fr) 3fr 64px 60px; gap: 10px; padding: 5px 4px; align-items: baseline; }
+details.check > summary, .check-row { display: grid; grid-template-columns: 124px minmax(240px, 2fr) 3fr 64px 56px; gap: 10px; padding: 5px 4px; align-items: baseline; }
 details.check > summary { cursor: pointer; list-style: none; }
 details.check > summary::-webkit-details-marker { display: none; }
 details.check > summary:hover { background: var(--bg); }
