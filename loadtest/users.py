@@ -76,30 +76,23 @@ class RegistryUser(FastHttpUser):
         `read` consumes a streamed body (returns the bytes read); the row's time then
         includes the download.
         """
-        url = step.path if "://" in step.path else self.host + step.path
+        url = step.path if "://" in step.path else f"{self.host}{step.path}"
         if self.auth is None:
             return self._send_once(step, url, {}, body, expect, read, challenge_answered=lambda _r: False)
         request = httpx.Request(step.method, url, headers=step.headers)
-        flow = self.auth.auth_flow(request)
-        outgoing = next(flow)
+        conversation = _AuthConversation(self.auth, request)
+        outgoing: httpx.Request | None = conversation.start()
         for _ in range(4):  # request, token fetch, retry: a bounded conversation
+            if outgoing is None:
+                raise StepError(f"{step.method} {step.name}: the token endpoint refused the credentials")
             if outgoing is not request:
-                outgoing = flow.send(self._fetch_token(outgoing))
+                outgoing = conversation.answer(self._fetch_token(outgoing))
                 continue
-            auth_header = {"Authorization": request.headers["authorization"]} if "authorization" in request.headers else {}
-            nxt: list[httpx.Request] = []
-
-            def challenge_answered(response: Any, _flow: Iterator[httpx.Request] = flow) -> bool:
-                try:
-                    nxt.append(_flow.send(_as_httpx(response, request)))  # type: ignore[attr-defined]
-                except StopIteration:
-                    return False
-                return True
-
-            response = self._send_once(step, url, auth_header, body, expect, read, challenge_answered)
-            if not nxt:
+            response = self._send_once(step, url, conversation.headers(), body, expect, read,
+                                       conversation.challenge_answered)
+            if conversation.next is None:
                 return response
-            outgoing = nxt[0]
+            outgoing = conversation.next
         raise StepError(f"{step.method} {step.name}: authentication did not settle")
 
     def _send_once(self, step: protocol.Step, url: str, extra: dict[str, str], body: Body,
@@ -115,7 +108,8 @@ class RegistryUser(FastHttpUser):
                 response.success()  # a challenge is part of the protocol; the retry is its own row
                 return response
             if status not in expect:
-                reason = f"{step.method} {step.name}: expected {'/'.join(map(str, expect))}, got {status or 'no answer'}"
+                wanted = "/".join(map(str, expect))
+                reason = f"{step.method} {step.name}: expected {wanted}, got {status or 'no answer'}"
                 response.failure(reason)
                 raise StepError(reason)
             if read is not None:
@@ -158,6 +152,32 @@ class RegistryUser(FastHttpUser):
             )
 
 
+class _AuthConversation:
+    """RegistryAuth's httpx auth flow driven over geventhttpclient: the same challenge logic as the client."""
+
+    def __init__(self, auth: RegistryAuth, request: httpx.Request) -> None:
+        self.request = request
+        self.flow = auth.auth_flow(request)
+        self.next: httpx.Request | None = None
+
+    def start(self) -> httpx.Request:
+        return next(self.flow)
+
+    def headers(self) -> dict[str, str]:
+        value = self.request.headers.get("authorization")
+        return {"Authorization": value} if value else {}
+
+    def answer(self, response: httpx.Response) -> httpx.Request | None:
+        try:
+            return self.flow.send(response)
+        except StopIteration:
+            return None
+
+    def challenge_answered(self, response: Any) -> bool:
+        self.next = self.answer(_as_httpx(response, self.request))
+        return self.next is not None
+
+
 def _as_httpx(response: Any, request: httpx.Request) -> httpx.Response:
     return httpx.Response(response.status_code, headers=list((response.headers or {}).items()),
                           content=response.content or b"", request=request)
@@ -180,13 +200,16 @@ class PullUser(RegistryUser):
         if not SETTINGS.pool:
             raise RuntimeError("no pull pool: the runner seeds one before the run")
         image = SETTINGS.pool[next(self.pulls) % len(SETTINGS.pool)]
-        with self.transaction("image-pull", image.label) as tx:
+        name = f"{image.label} manifests" if PROFILE.pull.manifests_only else image.label
+        with self.transaction("image-pull", name) as tx:
             head = self.send(protocol.head_manifest(image.repo, image.tag))
             digest = (head.headers or {}).get("docker-content-digest")
             if digest and digest != image.manifest_digest:
                 raise StepError(f"HEAD manifest: digest {digest} differs from the pushed one")
             manifest = self.send(protocol.get_manifest(image.repo, image.manifest_digest))
             tx.bytes += len(manifest.content or b"")
+            if PROFILE.pull.manifests_only:
+                return
             for blob in (image.config, *image.layers):
                 self.send(protocol.get_blob(image.repo, blob.digest), read=self._reader(blob))
                 tx.bytes += blob.size
@@ -214,7 +237,10 @@ class PullUser(RegistryUser):
 
 # -- push -----------------------------------------------------------------------
 
-_PUSH_BLOBS = {size: UniqueBlobs(f"load-push/{size}", size) for size in PROFILE.push.sizes} if PROFILE.mix.get("push") else {}
+# Generated once per process, before any user starts: pushes never hash a large buffer.
+_PUSH_BLOBS = (
+    {size: UniqueBlobs(f"load-push/{size}", size) for size in PROFILE.push.sizes} if PROFILE.mix.get("push") else {}
+)
 
 
 class PushUser(RegistryUser):
@@ -226,7 +252,8 @@ class PushUser(RegistryUser):
         super().on_start()
         self.pushes = itertools.count()
         shared = PROFILE.push.repositories == "shared"
-        self.repo = f"{SETTINGS.namespace}/push" if shared else f"{SETTINGS.namespace}/push-{_PROCESS_TAG}-{self.number}"
+        own = f"push-{_PROCESS_TAG}-{self.number}"
+        self.repo = f"{SETTINGS.namespace}/{'push' if shared else own}"
 
     @task
     def push_image(self) -> None:
@@ -254,7 +281,7 @@ class PushUser(RegistryUser):
 
     def upload(self, blob: UniqueBlob | Blob, method: str) -> None:
         started = self.send(protocol.start_upload(self.repo), expect=(202,))
-        location = self._location(started, self.host + f"/v2/{self.repo}/blobs/uploads/")
+        location = self._location(started, f"{self.host}/v2/{self.repo}/blobs/uploads/")
         if method == "monolithic" or isinstance(blob, Blob):
             self.send(protocol.finish_upload(location, blob.digest, blob.size), body=_body(blob, 0, blob.size),
                       expect=(201,))
@@ -265,7 +292,10 @@ class PushUser(RegistryUser):
             min_length = int((started.headers or {}).get("oci-chunk-min-length") or 0)
             ranges = protocol.chunk_ranges(blob.size, PROFILE.push.chunk_size, min_length)
         for start, length in ranges:
-            step = protocol.patch_stream(location, length) if method == "stream" else protocol.patch_chunk(location, start, length)
+            if method == "stream":
+                step = protocol.patch_stream(location, length)
+            else:
+                step = protocol.patch_chunk(location, start, length)
             answer = self.send(step, body=_body(blob, start, length), expect=(202,))
             location = self._location(answer, location)
         self.send(protocol.finish_upload(location, blob.digest), expect=(201,))

@@ -25,7 +25,8 @@ def subcommands() -> list[ModuleType]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regsuite", description="Conformance and load testing for container registries.")
+    parser = argparse.ArgumentParser(prog="regsuite",
+                                     description="Conformance and load testing for container registries.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in subcommands():
         child = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)

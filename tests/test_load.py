@@ -138,6 +138,32 @@ def test_master_with_two_workers_reports_the_sum_of_their_work(distribution: Tar
     assert (result.run_dir / "locust.html").exists() and (result.run_dir / "summary.html").exists()
 
 
+def test_basic_auth_runs_clean(registry_factory, htpasswd_file, tmp_path: Path) -> None:
+    from regsuite.targets import HtpasswdAuth, RegistryConfig
+
+    password = "load-secret-" + tmp_path.name[-6:]
+    target = registry_factory(RegistryConfig(auth=HtpasswdAuth(htpasswd_file({"loader": password}))))
+    result = run(replace(target, username="loader", password=password), smoke(duration=2), tmp_path)
+
+    assert result.exit_code == 0, result.verdict()
+    assert result.stats.by_type()["image-push"].requests > 0
+    # Credentials stay out of every file the run wrote.
+    for path in result.run_dir.iterdir():
+        assert password not in path.read_text(errors="replace"), path.name
+
+
+def test_token_auth_over_tls_counts_token_fetches_when_asked(auth_deployment, tmp_path: Path) -> None:
+    if not auth_deployment.embedded:
+        pytest.skip("needs the embedded token-auth registry")
+    profile = replace(smoke(duration=2), count_token_fetches=True)
+    result = run(auth_deployment.target, profile, tmp_path)
+
+    assert result.exit_code == 0, result.verdict()
+    token = result.stats.row("token")
+    assert token is not None and token.requests > 0 and token.failures == 0
+    assert result.stats.by_type()["image-pull"].requests > 0
+
+
 # -- pure parts -------------------------------------------------------------------
 
 

@@ -26,9 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="reports go to DIR/load/<run>/ (default: reports)")
     p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<profile>)")
     auth = p.add_argument_group("credentials and TLS (as in the conformance suite)")
-    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"), help="user for Basic or token auth")
-    auth.add_argument("--registry-password", default=None, help="password (prefer the REGSUITE_PASSWORD environment variable)")
-    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"), help="CA bundle (PEM) to trust")
+    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"),
+                      help="user for Basic or token auth")
+    auth.add_argument("--registry-password", default=None,
+                      help="password (prefer the REGSUITE_PASSWORD environment variable)")
+    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"),
+                      help="CA bundle (PEM) to trust")
     auth.add_argument("--registry-insecure", action="store_true", help="do not verify the registry's TLS certificate")
     dist = p.add_argument_group("distributed generation")
     dist.add_argument("--processes", type=int, help="locust --processes: fork N generator processes (-1: one per core)")
@@ -37,8 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     over.add_argument("--users", type=int, help="users (constant, soak, spike base, ramp peak)")
     over.add_argument("--duration", type=float, help="seconds (constant, soak, spike)")
     over.add_argument("--max-requests", type=int, help="request budget")
-    over.add_argument("--slo-p95", action="append", default=[], metavar="NAME=MS", help="p95 limit for a transaction or row")
-    over.add_argument("--slo-p99", action="append", default=[], metavar="NAME=MS", help="p99 limit for a transaction or row")
+    over.add_argument("--slo-p95", action="append", default=[], metavar="NAME=MS",
+                      help="p95 limit for a transaction or row")
+    over.add_argument("--slo-p99", action="append", default=[], metavar="NAME=MS",
+                      help="p99 limit for a transaction or row")
     over.add_argument("--max-error-rate", type=float, help="largest failed share of requests, 0..1")
     over.add_argument("--min-rps", type=float, help="smallest acceptable requests per second")
 

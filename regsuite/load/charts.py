@@ -90,9 +90,11 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str) -> str:
         y = _TOP + i * row_h
         width = (_W - label_w - 60) * value / high
         short = label if len(label) <= 48 else label[:47] + "…"
-        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" class="ytick"><title>{escape(label)}</title>{escape(short)}</text>')
+        parts.append(f'<text x="{label_w - 6}" y="{y + 15}" class="ytick">'
+                     f'<title>{escape(label)}</title>{escape(short)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}" fill="{PALETTE[1]}"/>')
-        parts.append(f'<text x="{label_w + width + 4:.1f}" y="{y + 15}" class="value">{_fmt(value)} {escape(unit)}</text>')
+        parts.append(f'<text x="{label_w + width + 4:.1f}" y="{y + 15}" class="value">'
+                     f'{_fmt(value)} {escape(unit)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -87,6 +87,7 @@ class PullSpec:
     sizes: tuple[int, ...] = (1 << 10,)
     layers: int = 1
     verify: bool = False  # hash streamed layers against their digest (costs generator CPU)
+    manifests_only: bool = False  # HEAD and GET the manifest only, as a client finding its image up to date
 
 
 @dataclass(frozen=True)

@@ -240,8 +240,8 @@ def _history(path: Path) -> tuple[list[Sample], dict[str, list[Sample]], dict[st
     mbps: dict[str, list[tuple[float, float]]] = {}
     for kind, series in cumulative.items():
         points = sorted(series.items())
-        mbps[kind] = [(t1, max(b1 - b0, 0.0) / MB / (t1 - t0)) for (t0, b0), (t1, b1) in zip(points, points[1:])
-                      if t1 > t0]
+        pairs = zip(points, points[1:], strict=False)
+        mbps[kind] = [(t1, max(b1 - b0, 0.0) / MB / (t1 - t0)) for (t0, b0), (t1, b1) in pairs if t1 > t0]
     return timeline, {k: [v[t] for t in sorted(v)] for k, v in per_type.items()}, mbps
 
 

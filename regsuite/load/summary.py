@@ -24,10 +24,12 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 .meta { color: #555; } .verdict { font-size: 16px; padding: 10px 14px; border-radius: 4px; margin: 14px 0; }
 .pass { background: #e6f4ea; border: 1px solid #7cc68d; } .fail { background: #fdecea; border: 1px solid #e57368; }
 .warn { background: #fff4e0; border: 1px solid #f0ad4e; padding: 10px 14px; border-radius: 4px; margin: 10px 0; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; } .card { border: 1px solid #ddd; border-radius: 4px; padding: 8px 14px; min-width: 150px; }
+.cards { display: flex; flex-wrap: wrap; gap: 10px; }
+.card { border: 1px solid #ddd; border-radius: 4px; padding: 8px 14px; min-width: 150px; }
 .card b { display: block; font-size: 20px; } .card span { color: #555; font-size: 12px; }
 .charts { display: grid; grid-template-columns: repeat(2, 622px); gap: 14px; }
-table { border-collapse: collapse; margin: 6px 0; } th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; }
+table { border-collapse: collapse; margin: 6px 0; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; } tr.bad td { background: #fdecea; }
 """
 
