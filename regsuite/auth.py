@@ -98,7 +98,8 @@ class RegistryAuth(httpx.Auth):
                 if challenge.error == "insufficient_scope" and token is not None:
                     return  # a fresh token would not grant more
                 scope = challenge.scope or need
-                token_request = self.token_request(challenge.realm, challenge.service, scope)
+                realm = str(request.url.join(challenge.realm))  # a relative realm names a path on the registry
+                token_request = self.token_request(realm, challenge.service, scope)
                 token_response = yield token_request
                 self.token_fetches += 1
                 self.last_token_response = token_response
