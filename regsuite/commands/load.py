@@ -12,6 +12,7 @@ from ..load.profiles import Profile, profile_named
 from ..load.runner import LoadOptions, default_locustfile, run_profile
 from ..probe import validate_url
 from ..target import Target
+from ..targets import ProcessProvider
 
 NAME = "load"
 HELP = "run a load profile (locust) against a registry; exits non-zero when the SLO is breached"
@@ -19,7 +20,8 @@ HELP = "run a load profile (locust) against a registry; exits non-zero when the 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=os.environ.get("REGSUITE_REGISTRY_URL"),
-                   help="registry URL, scheme://host:port (env REGSUITE_REGISTRY_URL)")
+                   help="registry URL, scheme://host:port (env REGSUITE_REGISTRY_URL); "
+                        "without it an embedded distribution registry is started on loopback")
     p.add_argument("--profile", default="smoke", help="profile name from the profiles file (default: smoke)")
     p.add_argument("--profiles", type=Path, default=None, help="profiles file (default: loadtest/profiles.yml)")
     p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
@@ -80,14 +82,21 @@ def _limits(values: list[str], flag: str) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    profile = profile_from(args)
     if not args.host:
-        raise UsageError("give the registry with --host scheme://host:port (or REGSUITE_REGISTRY_URL)")
+        with ProcessProvider() as embedded:
+            print(f"regsuite load: no --host; load-testing an embedded registry at {embedded.url}")
+            return _run(args, profile, embedded)
     password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
+    if args.registry_ca is not None and not Path(args.registry_ca).exists():
+        raise UsageError(f"--registry-ca {args.registry_ca}: no such file")
     target = Target(validate_url(args.host), username=args.registry_username, password=password,
                     ca=args.registry_ca, insecure=args.registry_insecure)
-    if target.ca is not None and not Path(target.ca).exists():
-        raise UsageError(f"--registry-ca {target.ca}: no such file")
-    options = LoadOptions(target=target, profile=profile_from(args), report_dir=args.report_dir,
+    return _run(args, profile, target)
+
+
+def _run(args: argparse.Namespace, profile: Profile, target: Target) -> int:
+    options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
                           run_name=args.run_name, processes=args.processes, workers=args.workers)
     result = run_profile(options)
     warning = result.cpu.warning()

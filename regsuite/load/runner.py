@@ -88,6 +88,8 @@ def run_profile(options: LoadOptions) -> LoadResult:
                          "or set REGSUITE_LOADTEST_DIR to its loadtest/ directory")
     if options.processes is not None and options.workers:
         raise UsageError("use either --processes or --workers, not both")
+    if options.workers < 0 or options.processes == 0 or (options.processes or 0) < -1:
+        raise UsageError("--workers takes 0 or more; --processes takes -1 (one per core) or more than 0")
     register_secret(options.target.password)
     probe(options.target)
     run_name = options.run_name or f"{time.strftime('%Y%m%d-%H%M%S')}-{profile.name}"
