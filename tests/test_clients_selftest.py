@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from regsuite.clients.certs import DOCKER_CERTS_D
 from regsuite.clients.docker import docker_unavailable
 from regsuite.clients.oras import oras_unavailable
 from regsuite.clients.skopeo import skopeo_unavailable
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.targets import HtpasswdAuth, RegistryConfig, TokenAuth
+from regsuite.tls import TLSMaterial
 from support import ConformanceRun, run_conformance
 
 CLIENT_OF = {
@@ -117,8 +120,50 @@ def test_a_delete_acknowledged_but_not_done_fails_skopeo_delete(fault_proxy, usa
 
 
 def test_deletes_disabled_make_skopeo_delete_unsupported(registry_factory, usable: set[str], tmp_path: Path) -> None:
-    from regsuite.targets import RegistryConfig
-
     target = registry_factory(RegistryConfig(delete_enabled=False))
     run = run_conformance(target.url, tmp_path, checks=["clients.skopeo-delete"])
     _expect(run, usable, {"clients.skopeo-delete": (Outcome.UNSUPPORTED, "")})
+
+
+def _with_credentials(target: Target, ca: Path, user: str, password: str, tmp_path: Path) -> ConformanceRun:
+    return run_conformance(target.url, tmp_path / "report", "--registry-ca", str(ca), "--registry-username", user,
+                           checks=["clients."], env={"REGSUITE_PASSWORD": password})
+
+
+def _no_secret_left(run: ConformanceRun, password: str, target: Target) -> None:
+    assert password not in run.output
+    assert password not in (run.report_dir / "conformance" / "results.json").read_text()
+    assert not (DOCKER_CERTS_D / target.host).exists(), "the CA placed for docker was not removed"
+
+
+def test_basic_auth_over_tls_goes_through_each_client_login_and_ca(registry_factory, usable: set[str], tmp_path: Path) -> None:
+    from fixtures.auth import new_password
+    from regsuite.htpasswd import write_htpasswd
+
+    tls, password = TLSMaterial(tmp_path / "tls"), new_password()
+    htpasswd = write_htpasswd(tmp_path / "htpasswd", {"regsuite-client": password})
+    target = registry_factory(RegistryConfig(auth=HtpasswdAuth(htpasswd), tls=tls.tls_files()))
+    run = _with_credentials(target, tls.ca_path, "regsuite-client", password, tmp_path)
+    _expect(run, usable, {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF})
+    _no_secret_left(run, password, target)
+
+
+def test_token_auth_over_tls_and_oras_py_scope_handling(registry_factory, usable: set[str], tmp_path: Path) -> None:
+    """Token auth works for docker and skopeo; oras-py 0.2 re-sends its pull token on distribution's 401."""
+    import trustme
+
+    from fixtures.auth import ISSUER, SERVICE, new_password, standard_acl
+    from regsuite.tokenserver import Signer, TokenServer
+
+    tls, password = TLSMaterial(tmp_path / "tls"), new_password()
+    token_ca = trustme.CA()
+    bundle = tmp_path / "token-ca.pem"
+    token_ca.cert_pem.write_to_path(str(bundle))
+    acl = standard_acl(("regsuite-client", password), ("regsuite-reader", new_password()))
+    with TokenServer(service=SERVICE, issuer=ISSUER, signer=Signer.issued_by(token_ca), acl=acl) as server:
+        target = registry_factory(RegistryConfig(auth=TokenAuth(server.realm, SERVICE, ISSUER, bundle), tls=tls.tls_files()))
+        run = _with_credentials(target, tls.ca_path, "regsuite-client", password, tmp_path)
+    expected = {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF}
+    expected["clients.oras-push"] = (Outcome.FAILED, 'error="insufficient_scope"')
+    _expect(run, usable, expected)
+    _no_secret_left(run, password, target)

@@ -45,9 +45,11 @@ class Skopeo:
         return [f"--{side}cert-dir", str(self.cert_dir)]
 
     def _remote(self, side: str = "") -> list[str]:
-        """TLS and, after a login, credential options for the registry side of a command."""
-        auth = [f"--{side}authfile", str(self.authfile)] if self.authfile.exists() else []
-        return [*auth, *self._tls(side)]
+        """TLS and credential options for the registry side of a command.
+
+        Always our own authfile (missing until a login: anonymous), never the user's default one.
+        """
+        return [f"--{side}authfile", str(self.authfile), *self._tls(side)]
 
     def run(self, *args: str, input: str | None = None) -> ClientResult:
         return run_program([PROGRAM, *args], timeout=self.timeout, input=input)
