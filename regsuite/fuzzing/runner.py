@@ -1,0 +1,59 @@
+"""Running one property against a registry and reporting its minimal failing example."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hypothesis import settings as Settings
+from hypothesis.database import ExampleDatabase
+
+from ..client import RegistryClient
+from .profiles import Profile
+from .replay import replay_lines
+
+
+class FuzzFailure(AssertionError):
+    """A property failed; the message holds the minimal example and its requests."""
+
+
+@dataclass
+class FuzzTarget:
+    """What a property needs: a client (writes guarded to the run namespace) and a repository to grow names under."""
+
+    client: RegistryClient
+    repo: str
+    profile: Profile
+    database: ExampleDatabase | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.profile.settings(self.database)
+
+    @property
+    def stateful_settings(self) -> Settings:
+        return self.profile.settings(self.database, stateful=True)
+
+    def begin_example(self) -> None:
+        """Each example starts a fresh transcript, so a failure shows only its own requests."""
+        self.client.transcript.clear()
+
+
+def run(target: FuzzTarget, what: str, test: Callable[[], None]) -> None:
+    """Run a hypothesis test (already bound to its settings); re-raise a failure as FuzzFailure."""
+    try:
+        test()
+    except AssertionError as failure:
+        raise FuzzFailure(failure_text(target, what, failure)) from None
+
+
+def failure_text(target: FuzzTarget, what: str, failure: AssertionError) -> str:
+    message = str(failure).strip() or type(failure).__name__
+    notes = [n for n in getattr(failure, "__notes__", []) if not n.startswith("You can reproduce")]
+    example = "\n".join(f"  {line}" for note in notes for line in note.splitlines())
+    requests = "\n".join(f"  {line}" for line in replay_lines(target.client.transcript))
+    return (
+        f"{what}: {message}\n"
+        f"Minimal example (profile {target.profile.name}):\n{example or '  (none recorded)'}\n"
+        f"Its requests, in order:\n{requests or '  (none)'}"
+    )
