@@ -13,6 +13,7 @@ import trustme
 
 from fixtures.auth import AuthFlow, json_object
 from fixtures.checks import check, unsupported
+from regsuite import mediatypes as mt
 from regsuite.auth import basic_header
 from regsuite.client import StepFailed
 from regsuite.challenge import ChallengeParseError, merge_scopes, parse_scope
@@ -288,15 +289,18 @@ def test_anonymous_pull(auth_flow: AuthFlow, repo: str) -> None:
         if failed.response.status_code == 401:
             pytest.skip("the push user cannot push (see auth.token-accepted); no content to pull anonymously")
         raise
-    path = f"/v2/{repo}/manifests/v1"
-    response = auth_flow.raw.request("GET", path)
+    path, accept = f"/v2/{repo}/manifests/v1", {"Accept": mt.ACCEPT_ALL_MANIFESTS}
+    response = auth_flow.raw.request("GET", path, headers=accept)
     if response.status_code == 401 and auth_flow.scheme() == "bearer":
         challenge = next(c for c in auth_flow.challenges(response) if c.scheme == "bearer")
         token_response = auth_flow.get_token(challenge, [challenge.scope or f"repository:{repo}:pull"], None)
         if token_response.status_code == 200:
             body = json_object(token_response)
             token = str(body.get("token") or body.get("access_token") or "")
-            response = auth_flow.as_bearer("GET", path, token)
+            response = auth_flow.as_bearer("GET", path, token, headers=accept)
+    assert response.status_code in (200, 401, 403), (
+        f"an anonymous GET of a pushed manifest answered {response.status_code}; want 200 (allowed) or 401/403 (denied)"
+    )
     allowed = response.status_code == 200
     assert allowed == declared, (
         f"anonymous pull is declared {'allowed' if declared else 'denied'}, but an anonymous GET of the manifest "

@@ -55,10 +55,12 @@ class Signer:
 
     def __init__(self, key_pem: bytes, chain_pems: Iterable[bytes], algorithm: Algorithm) -> None:
         self.algorithm = algorithm
+        self.key_pem = key_pem
+        self.chain_pems = list(chain_pems)
         self.key = serialization.load_pem_private_key(key_pem, password=None)
         self.x5c = [
             base64.b64encode(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)).decode()
-            for pem in chain_pems
+            for pem in self.chain_pems
         ]
 
     @classmethod
@@ -73,6 +75,14 @@ class Signer:
         pems = [b"-----BEGIN CERTIFICATE-----" + part for part in chain.read_bytes().split(b"-----BEGIN CERTIFICATE-----")[1:]]
         key_pem = key.read_bytes()
         return cls(key_pem, pems, "RS256" if _is_rsa(key_pem) else "ES256")
+
+    def write(self, directory: Path) -> tuple[Path, Path]:
+        """The key and its chain as PEM files (what --token-signing-key/--token-signing-cert take)."""
+        key, chain = directory / "token-signing.key", directory / "token-signing.pem"
+        key.write_bytes(self.key_pem)
+        key.chmod(0o600)
+        chain.write_bytes(b"".join(self.chain_pems))
+        return key, chain
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         token = jwt.encode(dict(claims), self.key, algorithm=self.algorithm,  # type: ignore[arg-type]
