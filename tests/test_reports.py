@@ -19,13 +19,14 @@ import pytest
 import yaml
 from support import ROOT, ConformanceRun, run_conformance
 
-from regsuite.errors import ExitCode
+from fixtures.report import gated_exit_status
+from regsuite.cli import main as regsuite_main
+from regsuite.errors import ExitCode, UsageError
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.htpasswd import write_htpasswd
 from regsuite.report import apply_expectations, load_expectations
+from regsuite.report.expectations import Expectation, Expectations, Gate
 from regsuite.report.page import anchor
-from regsuite.cli import main as regsuite_main
-from regsuite.report.expectations import Expectation, Expectations
 from regsuite.results import CheckResult, Outcome, RunResults
 from regsuite.target import Target
 from regsuite.targets import ProcessProvider, RegistryConfig
@@ -37,7 +38,8 @@ BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 CREDENTIALS = {"REGSUITE_USERNAME": USER, "REGSUITE_PASSWORD": PASSWORD}
 SHIPPED = ROOT / "expectations" / "distribution-2.8.2.yaml"
 PLANTED = "ping.api-version-header"  # fails only because of the proxy below
-FAST_CHECKS = ["ping.", "pull.blob-get", "pull.manifest-unknown"]  # enough for report content; the full suite runs in the slow tests
+# enough for report content; the whole suite runs in the slow test
+FAST_CHECKS = ["ping.", "pull.blob-get", "pull.manifest-unknown"]
 
 
 def broken(upstream: str) -> FaultProxy:
@@ -147,24 +149,33 @@ def test_expectations_turn_known_failures_green_and_report_stale_ones(distributi
     assert "1 stale expectations" in stale.output
     assert "Stale expectations (1)" in files_of(stale)["report.html"]
 
-    strict = run_conformance(distribution.url, tmp_path / "4", "--expectations", str(written),
-                             "--strict-expectations", checks=["ping."])
-    assert strict.returncode == ExitCode.CHECKS_FAILED
+    # under --strict-expectations the same gate fails the run
+    strict = Gate.from_dict({**stale.results.expectations, "strict": True})
+    assert not strict.ok and gated_exit_status(ExitCode.OK, 0, strict) == ExitCode.CHECKS_FAILED
+
+
+def test_a_bad_expectations_file_is_a_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("checks: [1, 2")
+    run = run_conformance("http://127.0.0.1:9", tmp_path / "r", "--expectations", str(bad))
+    assert run.returncode == ExitCode.USAGE_ERROR
+    assert "not valid YAML/JSON" in run.output and "Traceback" not in run.output
+    missing = run_conformance("http://127.0.0.1:9", tmp_path / "r", "--expectations", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == ExitCode.USAGE_ERROR and "cannot read expectations file" in missing.output
 
 
 @pytest.mark.parametrize("content, says", [
-    ("checks: [1, 2", "not valid YAML/JSON"),
     ("schema: regsuite.expectations/1\nchecks:\n  ping.v2-200: {outcome: failed}\n", "needs a 'reason'"),
+    ("schema: regsuite.expectations/1\nchecks:\n  ping.v2-200: {outcome: passed, reason: x}\n",
+     "must be failed or error"),
+    ("schema: regsuite.expectations/1\nchecks: [ping.v2-200]\n", "must map check ids"),
     ("{}", "schema"),
 ])
-def test_a_bad_expectations_file_is_a_usage_error(tmp_path: Path, content: str, says: str) -> None:
+def test_expectations_file_problems_are_named(tmp_path: Path, content: str, says: str) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)
-    run = run_conformance("http://127.0.0.1:9", tmp_path / "r", "--expectations", str(bad))
-    assert run.returncode == ExitCode.USAGE_ERROR
-    assert says in run.output and "Traceback" not in run.output
-    missing = run_conformance("http://127.0.0.1:9", tmp_path / "r", "--expectations", str(tmp_path / "nope.yaml"))
-    assert missing.returncode == ExitCode.USAGE_ERROR and "cannot read expectations file" in missing.output
+    with pytest.raises(UsageError, match=re.escape(says)):
+        load_expectations(bad)
 
 
 def test_a_bare_id_covers_every_parameter_set() -> None:

@@ -25,9 +25,12 @@ HELP = "compare conformance runs (results.json): a checks x runs page, a diff of
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("runs", nargs="+", type=Path, help="results.json files or report directories; the first is the baseline")
-    p.add_argument("--label", action="append", default=[], help="a name per run, in order (default: target URL and start time)")
-    p.add_argument("--output", "-o", type=Path, default=Path("reports/compare"), help="where compare.html and diff.txt go")
+    p.add_argument("runs", nargs="+", type=Path,
+                   help="results.json files or report directories; the first is the baseline")
+    p.add_argument("--label", action="append", default=[],
+                   help="a name per run, in order (default: target URL and start time)")
+    p.add_argument("--output", "-o", type=Path, default=Path("reports/compare"),
+                   help="where compare.html and diff.txt go")
     p.add_argument("--badge", type=Path, help="also write an SVG badge (passed/total) of the last run here")
     p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a run regressed against the baseline")
 
@@ -69,4 +72,5 @@ def run(args: argparse.Namespace) -> int:
 
 def _unique(labels: list[str], paths: list[Path]) -> list[str]:
     """Default labels, with the file path added where two runs would look the same."""
-    return [f"{label} ({path})" if labels.count(label) > 1 else label for label, path in zip(labels, paths, strict=True)]
+    pairs = zip(labels, paths, strict=True)
+    return [f"{label} ({path})" if labels.count(label) > 1 else label for label, path in pairs]

@@ -92,7 +92,10 @@ def render_compare(runs: list[RunResults], labels: list[str]) -> str:
     for checks in by_run:
         for check_id, check in checks.items():
             ids.setdefault(check_id, check)
-    head = "".join(f"<th>{esc(label)}<br><span class=\"muted\">{_tally(r)}</span></th>" for label, r in zip(labels, runs, strict=True))
+    head = "".join(
+        f'<th>{esc(label)}<br><span class="muted">{_tally(r)}</span></th>'
+        for label, r in zip(labels, runs, strict=True)
+    )
     rows = []
     for check_id in sorted(ids, key=lambda i: (ids[i].area, i)):
         info = ids[check_id]
@@ -101,7 +104,10 @@ def render_compare(runs: list[RunResults], labels: list[str]) -> str:
             status = checks[check_id].outcome.value if check_id in checks else ABSENT
             title = esc(checks[check_id].message[:300]) if check_id in checks else "not in this run"
             cells.append(f'<td class="cell" title="{title}">{pill(status)}</td>')
-        rows.append(f'<tr><td class="cid">{esc(check_id)}</td><td>{esc(info.area)}</td><td>{esc(info.level)}</td>{"".join(cells)}</tr>')
+        rows.append(
+            f'<tr><td class="cid">{esc(check_id)}</td><td>{esc(info.area)}</td><td>{esc(info.level)}</td>'
+            f'{"".join(cells)}</tr>'
+        )
     diff_blocks = "".join(_diff_html(d) for d in diffs(runs, labels))
     legend = " ".join(pill(s) for s in STATUSES if s != "expected")
     body = (
@@ -120,7 +126,8 @@ def _tally(results: RunResults) -> str:
 
 def _diff_html(diff: Diff) -> str:
     parts = [f"<h2>{esc(diff.other)} <span class=\"muted\" style=\"font-weight:400\">against the baseline</span></h2>"]
-    for title, items, css in (("Regressions", diff.regressions, "attention"), ("Improvements", diff.improvements, "attention good"),
+    for title, items, css in (("Regressions", diff.regressions, "attention"),
+                              ("Improvements", diff.improvements, "attention good"),
                               ("Other changes", diff.changes, "attention warn")):
         if not items:
             parts.append(f'<p class="muted">{title}: none</p>')

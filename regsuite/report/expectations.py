@@ -96,7 +96,9 @@ def dump_expectations(expectations: Expectations) -> str:
     return header + yaml.safe_dump(expectations.to_dict(), sort_keys=False, width=100, allow_unicode=True)
 
 
-def expectations_from_run(results: RunResults, previous: Expectations | None = None, registry: str = "") -> Expectations:
+def expectations_from_run(
+    results: RunResults, previous: Expectations | None = None, registry: str = ""
+) -> Expectations:
     """Every failing check of a run as an expectation.
 
     Reasons come from `previous` where it has the check (reasons are written

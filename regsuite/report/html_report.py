@@ -63,7 +63,7 @@ def _banner(results: RunResults, gate: Gate) -> str:
     ]
     return (
         f'<header class="banner {"ok" if gate.ok else "fail"}"><div class="in"><h1>regsuite conformance report</h1>'
-        f'<div class="verdict">{verdict} <span style="font-weight:400;font-size:18px">— {esc(detail)}</span></div>'
+        f'<div class="verdict">{verdict} <span class="thin">— {esc(detail)}</span></div>'
         f'<div class="meta">{"".join(f"<span>{m}</span>" for m in meta if m)}</div></div></header>'
     )
 
@@ -88,7 +88,8 @@ def _attention(results: RunResults, gate: Gate) -> str:
         out.append(f'<h2>{title} ({len(gate.unexpected)})</h2><ul class="attention">{items}</ul>')
     if gate.stale:
         items = "".join(
-            f'<li class="text"><a class="cid" href="#{anchor(i)}">{esc(i)}</a> passed, but the expectations file lists it: '
+            f'<li class="text"><a class="cid" href="#{anchor(i)}">{esc(i)}</a> passed, '
+            "but the expectations file lists it: "
             f"<i>{esc(by_id[i].expectation_reason or '')}</i> — remove the entry</li>"
             for i in gate.stale if i in by_id
         )
@@ -117,7 +118,8 @@ def _breakdown(title: str, checks: list[CheckResult], key: Any) -> str:
             f'<td class="num{" zero" if not counts.get(s) else ""}">{counts.get(s, 0)}</td>' for s in ORDER
         )
         bar = "".join(
-            f'<span style="width:{100 * counts[s] / total:.2f}%;background:{STATUSES[s][1]}" title="{counts[s]} {s}"></span>'
+            f'<span style="width:{100 * counts[s] / total:.2f}%;background:{STATUSES[s][1]}" '
+            f'title="{counts[s]} {s}"></span>'
             for s in ORDER if counts.get(s)
         )
         rows.append(f'<tr><td><b>{esc(name)}</b><div class="bar">{bar}</div></td>{cells}</tr>')
@@ -135,8 +137,9 @@ def _about(results: RunResults, gate: Gate) -> str:
     rows = {**{k: v for k, v in target.items() if v not in (None, "", False)},
             **{f"capabilities.{k}": v for k, v in capabilities.items()}}
     says = {k: v for k, v in results.registry.items()} or {"(nothing)": ""}
+    suite = results.suite
     run = {
-        "suite": f"{results.suite.get('name', 'regsuite')} {results.suite.get('version', '?')} (Python {results.suite.get('python', '?')})",
+        "suite": f"{suite.get('name', 'regsuite')} {suite.get('version', '?')} (Python {suite.get('python', '?')})",
         "started": results.started,
         "duration": f"{results.duration:.1f} s",
         "expectations": gate.source or "none (every failure fails the run)",
@@ -147,7 +150,8 @@ def _about(results: RunResults, gate: Gate) -> str:
         '<h2>Target and run</h2><div class="grid"><div>'
         f"<h3>Target</h3>{_kv(rows)}<h3>What the registry says about itself</h3>{_kv(says)}</div>"
         f"<div><h3>Run</h3>{_kv(run)}"
-        f"<details><summary><b>Configuration</b> <span class=\"muted\">(secrets redacted)</span></summary>{_kv(config)}</details>"
+        '<details><summary><b>Configuration</b> <span class="muted">(secrets redacted)</span></summary>'
+        f"{_kv(config)}</details>"
         "</div></div>"
     )
 
@@ -189,7 +193,7 @@ def _areas(checks: list[CheckResult], opened: set[str]) -> str:
         rows = sorted(by_area[area], key=lambda c: (ORDER.index(status_of(c)), c.id))
         counts = Counter(status_of(c) for c in rows)
         tally = ", ".join(f"{counts[s]} {STATUSES[s][0]}" for s in ORDER if counts.get(s))
-        out.append(f'<h3 id="area-{esc(area)}">{esc(area)} <span class="muted" style="font-weight:400">— {tally}</span></h3>')
+        out.append(f'<h3 id="area-{esc(area)}">{esc(area)} <span class="muted thin">— {tally}</span></h3>')
         out += [_check(c, c.id in opened) for c in rows]
     return "\n".join(out)
 
@@ -203,7 +207,8 @@ def _check(check: CheckResult, opened: bool = False) -> str:
     )
     if check.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.UNSUPPORTED) or check.transcript:
         return (
-            f'<details class="check {status}" id="{anchor(check.id)}"{" open" if opened else ""}><summary>{cells}</summary>'
+            f'<details class="check {status}" id="{anchor(check.id)}"{" open" if opened else ""}>'
+            f"<summary>{cells}</summary>"
             f'<div class="body">{_check_body(check)}</div></details>'
         )
     return f'<div class="check-row {status}" id="{anchor(check.id)}" title="{esc(check.title)}">{cells}</div>'

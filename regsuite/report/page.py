@@ -25,7 +25,10 @@ STATUSES: dict[str, tuple[str, str]] = {
 CSS = """
 :root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; }
 * { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif; color:var(--ink); background:#fff; }
+body {
+  margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+  color:var(--ink); background:#fff;
+}
 main { max-width: 1280px; margin: 0 auto; padding: 0 24px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
@@ -39,7 +42,10 @@ code, pre, .mono { font-family: ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,m
 .banner .meta { opacity: .92; margin-top: 4px; }
 .banner .meta span + span::before { content: " · "; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; }
-.card { border: 1px solid var(--line); border-left: 6px solid var(--c); border-radius: 6px; padding: 8px 14px; min-width: 120px; background: var(--bg); }
+.card {
+  border: 1px solid var(--line); border-left: 6px solid var(--c); border-radius: 6px; padding: 8px 14px;
+  min-width: 120px; background: var(--bg);
+}
 .card .n { font-size: 24px; font-weight: 700; color: var(--c); }
 .card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .grid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 32px; }
@@ -49,18 +55,33 @@ th { background: var(--bg); font-weight: 600; font-size: 12px; color: var(--mute
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; width: 1%; white-space: nowrap; }
 th.num { white-space: normal; min-width: 52px; }
 td.zero { color: #c0c6cc; }
-.bar { display: flex; height: 10px; min-width: 140px; border-radius: 3px; overflow: hidden; background: #eee; margin-top: 4px; }
+.bar {
+  display: flex; height: 10px; min-width: 140px; border-radius: 3px; overflow: hidden; background: #eee;
+  margin-top: 4px;
+}
 .bar span { display: block; height: 100%; }
-.pill { display: inline-block; min-width: 108px; text-align: center; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; background: var(--c); white-space: nowrap; }
-.attention { list-style: none; border: 1px solid #f0b4b4; background: #fff5f5; border-radius: 6px; padding: 6px 14px; }
+.pill {
+  display: inline-block; min-width: 108px; text-align: center; padding: 1px 8px; border-radius: 10px;
+  color: #fff; font-size: 12px; font-weight: 600; background: var(--c); white-space: nowrap;
+}
+.attention {
+  list-style: none; border: 1px solid #f0b4b4; background: #fff5f5; border-radius: 6px; padding: 6px 14px;
+}
 .attention.warn { border-color: #e8d48a; background: #fffbea; }
 .attention.good { border-color: #a5d6a7; background: #f1f8f1; }
-.attention li { margin: 2px 0; display: grid; grid-template-columns: 112px minmax(200px, 1.3fr) 64px 3fr; gap: 10px; align-items: baseline; }
+.attention li {
+  margin: 2px 0; display: grid; grid-template-columns: 112px minmax(200px, 1.3fr) 64px 3fr; gap: 10px;
+  align-items: baseline;
+}
 .attention li.text { display: block; }
 .attention li > span:last-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .muted { color: var(--muted); }
+.thin { font-weight: 400; } .verdict .thin { font-size: 18px; }
 details.check { border-bottom: 1px solid var(--line); }
-details.check > summary, .check-row { display: grid; grid-template-columns: 124px minmax(240px, 2fr) 3fr 64px 56px; gap: 10px; padding: 5px 4px; align-items: baseline; }
+details.check > summary, .check-row {
+  display: grid; grid-template-columns: 124px minmax(240px, 2fr) 3fr 64px 56px; gap: 10px; padding: 5px 4px;
+  align-items: baseline;
+}
 details.check > summary { cursor: pointer; list-style: none; }
 details.check > summary::-webkit-details-marker { display: none; }
 details.check > summary:hover { background: var(--bg); }
@@ -70,12 +91,18 @@ details.check[open] > summary { background: var(--bg); font-weight: 600; }
 .why { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
 .failed .why, .error .why { color: #8b1a1a; }
 .body { padding: 6px 12px 14px 138px; }
-.body pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0; }
+.body pre {
+  background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px;
+  white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0;
+}
 pre.message { border-left: 4px solid #c62828; background: #fff5f5; }
 pre.transcript { max-height: 560px; overflow: auto; }
 .req { color: #0550ae; } .resp { color: #116329; } .err { color: #b71c1c; font-weight: 600; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
-dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; font-family: ui-monospace,"DejaVu Sans Mono",monospace; font-size: 12.5px; overflow-wrap: anywhere; }
+dl.kv dt {
+  color: var(--muted); } dl.kv dd { margin: 0; font-family: ui-monospace,"DejaVu Sans Mono",monospace;
+  font-size: 12.5px; overflow-wrap: anywhere;
+}
 .matrix td.cell { text-align: center; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
 """
 
