@@ -1,0 +1,187 @@
+"""Proxy mutations that add what distribution 2.8 lacks, so a check can be seen passing.
+
+distribution 2.8 ignores `n`/`last` on tags/list, has no referrers API and
+refuses tag deletion. A check failing against it proves little by itself;
+through these mutations the same registry answers as the spec wants, the
+check must pass, and a fault planted on top must make it fail again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from regsuite import mediatypes as mt
+from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
+
+_TAGS = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
+_MANIFEST = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<reference>[^/]+)$")
+_REFERRERS = re.compile(r"^/v2/(?P<name>.+)/referrers/(?P<digest>[^/]+)$")
+_SHA256 = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+
+def _query(request: ProxyRequest) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(request.path)
+    return parts.path, {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+
+
+def _json_response(response: ProxyResponse, status: int, body: Any, content_type: str = "application/json") -> ProxyResponse:
+    response.status = status
+    response.body = json.dumps(body).encode()
+    response.set_header("Content-Type", content_type)
+    response.set_header("Content-Length", None)
+    return response
+
+
+def error_body(code: str, message: str = "") -> bytes:
+    return json.dumps({"errors": [{"code": code, "message": message or code.lower(), "detail": {}}]}).encode()
+
+
+# -- tags pagination ------------------------------------------------------------
+
+
+def _paginate_tags(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+    path, query = _query(request)
+    if response.status != 200 or not _TAGS.match(path):
+        return response
+    body = json.loads(response.body)
+    tags = sorted(body.get("tags") or [])
+    if "last" in query:
+        tags = [t for t in tags if t > query["last"]]
+    link = None
+    if "n" in query:
+        n = int(query["n"])
+        if n < len(tags) and n > 0:
+            link = f'<{path}?{urlencode({"n": n, "last": tags[n - 1]})}>; rel="next"'
+        tags = tags[:n]
+    response.set_header("Link", link)
+    return _json_response(response, 200, {"name": body.get("name"), "tags": tags})
+
+
+def paginated_tags() -> Mutation:
+    """tags/list sorted, with `n`, `last` and Link as the spec wants."""
+    return Mutation("tags list: sorted, n, last, Link", method="GET", path=r"/tags/list", response=_paginate_tags)
+
+
+# -- tag deletion ---------------------------------------------------------------
+
+
+def tag_deletion(upstream: str, keep_other_tags: bool = True) -> Mutation:
+    """DELETE of a tag, built from what 2.8 can do: delete the manifest, re-tag the others.
+
+    With `keep_other_tags=False` the other tags are lost: the bug a registry has
+    when it deletes the manifest behind a tag.
+    """
+
+    def delete_tag(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        m = _MANIFEST.match(urlsplit(request.path).path)
+        if not m or m.group("reference").startswith("sha256:"):
+            return response
+        name, tag = m.group("name"), m.group("reference")
+        accept = {"Accept": mt.ACCEPT_ALL_MANIFESTS}
+        with httpx.Client(base_url=upstream, timeout=10) as client:
+            got = client.get(f"/v2/{name}/manifests/{tag}", headers=accept)
+            if got.status_code != 200:
+                return response
+            digest = got.headers["docker-content-digest"]
+            tags = client.get(f"/v2/{name}/tags/list").json().get("tags") or []
+            others = []
+            for other in tags:
+                if other != tag and client.head(f"/v2/{name}/manifests/{other}", headers=accept).headers.get(
+                    "docker-content-digest"
+                ) == digest:
+                    others.append(other)
+            client.delete(f"/v2/{name}/manifests/{digest}")
+            if keep_other_tags:
+                for other in others:
+                    client.put(f"/v2/{name}/manifests/{other}", content=got.content,
+                               headers={"Content-Type": got.headers["content-type"]})
+        return ProxyResponse(202, [("Content-Length", "0")], b"")
+
+    return Mutation("tag deletion", method="DELETE", path=r"/manifests/(?!sha256:)", response=delete_tag)
+
+
+# -- referrers ------------------------------------------------------------------
+
+
+class ReferrersEmulation:
+    """The referrers API in front of a registry without one, from the manifests pushed through the proxy."""
+
+    def __init__(self, page_size: int | None = None, apply_filter: bool = True) -> None:
+        self.page_size = page_size
+        self.apply_filter = apply_filter
+        self.referrers: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def mutations(self) -> list[Mutation]:
+        return [
+            Mutation("referrers: record subjects, answer OCI-Subject", method="PUT", path=r"/manifests/", response=self._on_put),
+            Mutation("referrers: answer the API", method="GET", path=r"/referrers/", response=self._on_get),
+        ]
+
+    def known(self, request: ProxyRequest) -> bool:
+        m = _REFERRERS.match(urlsplit(request.path).path)
+        with self._lock:
+            return bool(m) and (m.group("name"), m.group("digest")) in self.referrers  # type: ignore[union-attr]
+
+    def _on_put(self, request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        m = _MANIFEST.match(urlsplit(request.path).path)
+        if response.status != 201 or not m:
+            return response
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return response
+        subject = body.get("subject") if isinstance(body, dict) else None
+        if not isinstance(subject, dict):
+            return response
+        media_type = body.get("mediaType") or request.headers.get("content-type", "")
+        descriptor: dict[str, Any] = {
+            "mediaType": media_type,
+            "digest": "sha256:" + hashlib.sha256(request.body).hexdigest(),
+            "size": len(request.body),
+        }
+        artifact_type = body.get("artifactType") or (body.get("config") or {}).get("mediaType")
+        if artifact_type:
+            descriptor["artifactType"] = artifact_type
+        if body.get("annotations"):
+            descriptor["annotations"] = body["annotations"]
+        with self._lock:
+            entries = self.referrers.setdefault((m.group("name"), subject["digest"]), [])
+            if all(e["digest"] != descriptor["digest"] for e in entries):
+                entries.append(descriptor)
+        response.set_header("OCI-Subject", subject["digest"])
+        return response
+
+    def _on_get(self, request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        path, query = _query(request)
+        m = _REFERRERS.match(path)
+        if not m:
+            return response
+        if not _SHA256.match(m.group("digest")):
+            response.body = error_body("DIGEST_INVALID")
+            response.status = 400
+            response.set_header("Content-Type", "application/json")
+            return response
+        with self._lock:
+            entries = list(self.referrers.get((m.group("name"), m.group("digest")), []))
+        wanted = query.get("artifactType")
+        if wanted and self.apply_filter:
+            entries = [e for e in entries if e.get("artifactType") == wanted]
+        response.set_header("OCI-Filters-Applied", "artifactType" if wanted else None)
+        response.set_header("Link", None)
+        if self.page_size:
+            page = int(query.get("page", "0"))
+            start = page * self.page_size
+            if start + self.page_size < len(entries):
+                following = {**({"artifactType": wanted} if wanted else {}), "page": page + 1}
+                response.set_header("Link", f'<{path}?{urlencode(following)}>; rel="next"')
+            entries = entries[start : start + self.page_size]
+        index = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": entries}
+        return _json_response(response, 200, index, mt.OCI_INDEX)

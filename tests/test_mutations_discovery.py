@@ -1,0 +1,149 @@
+"""The discovery checks can fail and can pass: tags list and catalog through a fault proxy.
+
+distribution 2.8 ignores `n`/`last` on tags/list and answers in storage order,
+so the tags rows start from `paginated_tags()` (the answer the spec wants),
+see every tags check pass, and plant one fault on top. Its catalog paginates
+properly, so the catalog rows plant faults on the registry as it is. The last
+tests compare the verdicts of all five areas against plain distribution 2.8
+with its known deviations, and see that every check has a row.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from regsuite.catalog import CATALOG
+from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
+from regsuite.results import Outcome
+from regsuite.target import Target
+from tests.mutation_table import Row, run_row
+from tests.registry_fixes import paginated_tags
+from tests.support import run_conformance
+
+TAG_CHECKS = ("discovery.tags-list", "discovery.tags-sorted", "discovery.tags-n", "discovery.tags-last",
+              "discovery.tags-link", "discovery.tags-n-zero", "discovery.tags-unknown-repo")
+CATALOG_CHECKS = ("discovery.catalog-list", "discovery.catalog-sorted", "discovery.catalog-n",
+                  "discovery.catalog-last", "discovery.catalog-link", "discovery.catalog-n-zero")
+TAGS = r"/discovery-tags/tags/list"
+
+
+def _with_last_included(key: str):  # noqa: ANN202 - a response callable
+    """The `last` entry comes back at the head of the page: `last` treated as inclusive."""
+
+    def mutate(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        last = parse_qs(urlsplit(request.path).query).get("last")
+        if response.status == 200 and last:
+            body = json.loads(response.body)
+            body[key] = [last[0], *(body.get(key) or [])]
+            response.body = json.dumps(body).encode()
+        return response
+
+    return mutate
+
+
+def _link_to_self(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+    if response.header("Link"):
+        response.set_header("Link", f'<{request.path}>; rel="next"')
+    return response
+
+
+def _tags(name: str, *faults: Mutation, fail: tuple[str, ...]) -> Row:
+    return Row(name, lambda _: [paginated_tags(), *faults], fail=fail)
+
+
+ROWS = [
+    Row("tags fixed: sorted, n, last, Link", lambda _: [paginated_tags()], passes=TAG_CHECKS),
+    _tags("tags reordered", Mutation("reverse", method="GET", path=TAGS, json=lambda b: {**b, "tags": b["tags"][::-1]}),
+          fail=("discovery.tags-sorted",)),
+    _tags("n answers one tag too many", Mutation("n+1", method="GET", path=TAGS + r"\?n=",
+                                                 json=lambda b: {**b, "tags": [*b["tags"], "zz-extra"]}),
+          fail=("discovery.tags-n",)),
+    _tags("last included in the page", Mutation("last inclusive", method="GET", path=TAGS + r".*last=",
+                                                response=_with_last_included("tags")),
+          fail=("discovery.tags-last",)),
+    _tags("Link dropped", Mutation("no Link", method="GET", path=TAGS, drop_headers=("Link",)),
+          fail=("discovery.tags-link",)),
+    _tags("Link points at the same page", Mutation("Link loop", method="GET", path=TAGS, response=_link_to_self),
+          fail=("discovery.tags-link",)),
+    _tags("n=0 answers a Link", Mutation("n=0 Link", method="GET", path=TAGS + r"\?n=0$",
+                                        set_headers={"Link": '</v2/x/tags/list?n=0&last=a>; rel="next"'}),
+          fail=("discovery.tags-n-zero",)),
+    Row("tags list names another repository and lacks a tag",
+        lambda _: [Mutation("wrong name", method="GET", path=TAGS + "$",
+                            json=lambda b: {"name": "library/other", "tags": b["tags"][1:]})],
+        fail=("discovery.tags-list",)),
+    Row("unknown repository answers 200",
+        lambda _: [Mutation("200 for unknown", method="GET", path=r"/discovery-never-pushed/tags/list",
+                            respond=(200, {"Content-Type": "application/json"}, b'{"name":"x","tags":[]}'))],
+        fail=("discovery.tags-unknown-repo",)),
+    Row("catalog reordered",
+        lambda _: [Mutation("reverse", method="GET", path=r"/_catalog",
+                            json=lambda b: {"repositories": b["repositories"][::-1]})],
+        fail=("discovery.catalog-sorted",)),
+    Row("catalog n answers one too many",
+        lambda _: [Mutation("n+1", method="GET", path=r"/_catalog\?.*n=2",
+                            json=lambda b: {"repositories": [*b["repositories"], "zzz/extra"]})],
+        fail=("discovery.catalog-n",)),
+    Row("catalog last included",
+        lambda _: [Mutation("last inclusive", method="GET", path=r"/_catalog\?.*last=",
+                            response=_with_last_included("repositories"))],
+        fail=("discovery.catalog-last",)),
+    Row("catalog Link dropped",
+        lambda _: [Mutation("no Link", method="GET", path=r"/_catalog", drop_headers=("Link",))],
+        fail=("discovery.catalog-link",), passes=("discovery.catalog-n",)),
+    Row("catalog n=0 not empty",
+        lambda _: [Mutation("n=0", method="GET", path=r"/_catalog\?n=0$", json=lambda b: {"repositories": ["x"]})],
+        fail=("discovery.catalog-n-zero",)),
+    Row("catalog misses a repository",
+        lambda _: [Mutation("drop r1", method="GET", path=r"/_catalog",
+                            json=lambda b: {"repositories": [r for r in b["repositories"] if not r.endswith("/catalog/r1")]})],
+        fail=("discovery.catalog-list", "discovery.catalog-link")),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, distribution.url, row, tmp_path)
+
+
+# -- distribution 2.8.2 as it is ------------------------------------------------
+
+MY_AREAS = ("discovery", "management", "referrers", "naming", "errors")
+REFERRERS = tuple(cid for cid, info in CATALOG.items() if info.area == "referrers")
+DISTRIBUTION_FAILS = {
+    "discovery.tags-sorted", "discovery.tags-n", "discovery.tags-last", "discovery.tags-n-zero",  # n/last ignored
+    "errors.no-5xx[manifest-digest-malformed]", "errors.no-5xx[manifest-put-digest-malformed]",  # 500
+    "errors.unsupported-code[delete-tag]",  # tag deletion refused as DIGEST_INVALID
+    "naming.invalid-name[too-long]",  # a 256-character name answers 500 UNKNOWN
+}
+DISTRIBUTION_UNSUPPORTED = {*REFERRERS, "management.delete-tag", "management.delete-tag-keeps-others"}
+
+
+def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
+    run = run_conformance(distribution.url, tmp_path, "-m", " or ".join(MY_AREAS), timeout=240)
+    assert run.results is not None, run.output[-3000:]
+    failed = set(run.with_outcome(Outcome.FAILED))
+    assert failed == DISTRIBUTION_FAILS, (
+        f"unexpected failures: {sorted(failed - DISTRIBUTION_FAILS)}; missing: {sorted(DISTRIBUTION_FAILS - failed)}"
+    )
+    assert set(run.with_outcome(Outcome.UNSUPPORTED)) == DISTRIBUTION_UNSUPPORTED
+    assert run.with_outcome(Outcome.ERROR) == []
+    for record in run.results.checks:
+        if record.outcome == Outcome.SKIPPED:
+            assert record.id.startswith(("errors.right-code", "errors.spec-code", "errors.unsupported-code")), record
+        if record.outcome in (Outcome.FAILED, Outcome.UNSUPPORTED):
+            assert len(record.message) > 40, f"{record.id}: a message a registry author can act on, got {record.message!r}"
+
+
+def test_every_check_has_a_row() -> None:
+    from tests import test_mutations_errors, test_mutations_management, test_mutations_naming, test_mutations_referrers
+
+    rows = [*ROWS, *test_mutations_errors.ROWS, *test_mutations_management.ROWS, *test_mutations_naming.ROWS,
+            *test_mutations_referrers.ROWS]
+    failing = {cid.split("[")[0] for row in rows for cid in row.fail}
+    mine = {cid for cid, info in CATALOG.items() if info.area in MY_AREAS}
+    assert mine - failing == set(), f"checks no mutation makes fail: {sorted(mine - failing)}"
