@@ -48,7 +48,9 @@ def logged_in(cli: DockerCLI | Skopeo) -> None:
     assert login is None or login.ok, "login with the target's credentials failed:\n" + client_failed(login)
 
 
-def pulled_correctly(registry: RegistryClient, repo: str, reference: str, result: ClientResult, pushed: Manifest | None) -> None:
+def pulled_correctly(
+    registry: RegistryClient, repo: str, reference: str, result: ClientResult, pushed: Manifest | None
+) -> None:
     """`pushed`: the manifest as pushed through the API (None when a client pushed it)."""
     assert result.ok, client_failed(result, first_problem(registry, repo, reference, pushed.body if pushed else None))
 
@@ -146,7 +148,9 @@ def test_docker_roundtrip(docker_cli: DockerCLI, client_repo: str, registry: Reg
 
 
 @check("clients.skopeo-copy-to-registry")
-def test_skopeo_copy_to_registry(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+def test_skopeo_copy_to_registry(
+    skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path
+) -> None:
     logged_in(skopeo_cli)
     image = content.image(f"{client_repo}/skopeo-to", layers=2)
     layout = write_oci_layout(image, tmp_path / "layout", "v1")
@@ -157,12 +161,20 @@ def test_skopeo_copy_to_registry(skopeo_cli: Skopeo, client_repo: str, registry:
 
 
 @check("clients.skopeo-copy-from-registry")
-def test_skopeo_copy_from_registry(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
+def test_skopeo_copy_from_registry(
+    skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path
+) -> None:
     logged_in(skopeo_cli)
     image = content.image(f"{client_repo}/skopeo-from", layers=2)
     registry.push_image(client_repo, image, "v1")
     layout = tmp_path / "layout"
-    pulled_correctly(registry, client_repo, "v1", skopeo_cli.copy_from_registry(skopeo_cli.ref(client_repo, "v1"), layout, "v1"), image)
+    pulled_correctly(
+        registry,
+        client_repo,
+        "v1",
+        skopeo_cli.copy_from_registry(skopeo_cli.ref(client_repo, "v1"), layout, "v1"),
+        image,
+    )
     entries = json.loads((layout / "index.json").read_bytes()).get("manifests") or []
     digests = [e.get("digest") for e in entries]
     assert image.digest in digests, f"skopeo wrote manifests {digests} to the layout, want {image.digest}"
@@ -206,7 +218,8 @@ def test_skopeo_delete(skopeo_cli: Skopeo, client_repo: str, registry: RegistryC
     for reference in (image.digest, "v1"):
         after = registry.get_manifest(client_repo, reference)
         assert after.status_code == 404, (
-            f"skopeo delete succeeded, but GET /v2/{client_repo}/manifests/{reference} still answers {after.status_code}"
+            f"skopeo delete succeeded, but GET /v2/{client_repo}/manifests/{reference} "
+            f"still answers {after.status_code}"
         )
 
 
@@ -221,7 +234,9 @@ def test_oras_push(oras_cli: OrasPy, client_repo: str, registry: RegistryClient,
     pushed, out = oras_cli.push(oras_cli.ref(client_repo, "v1"), [(path, PAYLOAD_TYPE)], ARTIFACT_TYPE)
     equivalent = content.artifact(f"{client_repo}/oras-push", ARTIFACT_TYPE, payload=payload, payload_type=PAYLOAD_TYPE)
     if not pushed.ok and "UNAUTHORIZED" in pushed.message:
-        raise AssertionError(client_failed(pushed, replay_push(registry, client_repo, equivalent, "v1-api")) + "\n" + ORAS_SCOPE_HINT)
+        raise AssertionError(
+            client_failed(pushed, replay_push(registry, client_repo, equivalent, "v1-api")) + "\n" + ORAS_SCOPE_HINT
+        )
     pushed_correctly(registry, client_repo, "v1", pushed, equivalent)
     got = registry.get_manifest(client_repo, "v1", accept=mt.OCI_MANIFEST)
     assert got.status_code == 200, f"oras push succeeded, but GET of the tag answers {got.status_code}"
@@ -230,12 +245,15 @@ def test_oras_push(oras_cli: OrasPy, client_repo: str, registry: RegistryClient,
         f"the registry serves artifactType {doc.get('artifactType')!r}, oras pushed {ARTIFACT_TYPE!r}"
     )
     assert out.get("digest") in (None, digest_of(got.content)), (
-        f"oras was told digest {out.get('digest')}, the registry serves a manifest whose digest is {digest_of(got.content)}"
+        f"oras was told digest {out.get('digest')}, "
+        f"the registry serves a manifest whose digest is {digest_of(got.content)}"
     )
     problem = first_problem(registry, client_repo, "v1", got.content)
     assert problem is None, f"oras push succeeded, but reading it back: {problem}"
     layer = (doc.get("layers") or [{}])[0]
-    assert layer.get("digest") == digest_of(payload), f"the artifact's layer is {layer.get('digest')}, want {digest_of(payload)}"
+    assert layer.get("digest") == digest_of(payload), (
+        f"the artifact's layer is {layer.get('digest')}, want {digest_of(payload)}"
+    )
 
 
 @check("clients.oras-pull")

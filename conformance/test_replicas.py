@@ -7,6 +7,7 @@ keeps the longest wait it saw as its message.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, Manifest
 
+RecordProperty = Callable[[str, object], None]  # the record_property fixture
 CHUNK = 1024
 SHARED_SECRET_HINT = (
     "Replicas of one deployment must share upload state: for distribution, every replica needs the same "
@@ -30,7 +32,7 @@ SHARED_STORAGE_HINT = (
 )
 
 
-def _note(record_property: pytest.RecordProperty, waits: list[float], what: str) -> None:
+def _note(record_property: RecordProperty, waits: list[float], what: str) -> None:
     record_property(NOTE_PROPERTY, f"{what} after at most {max(waits, default=0.0):.2f} s")
 
 
@@ -80,7 +82,7 @@ def _gone(client: RegistryClient, repo: str, manifest: Manifest, blob: Blob) -> 
 
 
 @check("replicas.blob-read-after-write")
-def test_blob_read_after_write(replicas: Replicas, repo: str, record_property: pytest.RecordProperty) -> None:
+def test_blob_read_after_write(replicas: Replicas, repo: str, record_property: RecordProperty) -> None:
     waits: list[float] = []
     for i, writer in enumerate(replicas.clients):
         blob = Blob(content.random_bytes(f"{repo}/blob-{i}", CHUNK))
@@ -96,7 +98,7 @@ def test_blob_read_after_write(replicas: Replicas, repo: str, record_property: p
 
 
 @check("replicas.manifest-read-after-write")
-def test_manifest_read_after_write(replicas: Replicas, repo: str, record_property: pytest.RecordProperty) -> None:
+def test_manifest_read_after_write(replicas: Replicas, repo: str, record_property: RecordProperty) -> None:
     waits: list[float] = []
     for i, writer in enumerate(replicas.clients):
         image = content.image(f"{repo}/image-{i}", layers=1)
@@ -114,7 +116,7 @@ def test_manifest_read_after_write(replicas: Replicas, repo: str, record_propert
 
 
 @check("replicas.upload-portable")
-def test_upload_portable(replicas: Replicas, repo: str, record_property: pytest.RecordProperty) -> None:
+def test_upload_portable(replicas: Replicas, repo: str, record_property: RecordProperty) -> None:
     """POST on replica 1, each PATCH and the final PUT on the next replica in turn."""
     data = content.random_bytes(f"{repo}/upload", 3 * CHUNK)
     blob = Blob(data)
@@ -126,7 +128,9 @@ def test_upload_portable(replicas: Replicas, repo: str, record_property: pytest.
     path = [0]  # which replica handled each step
     for k, offset in enumerate(range(0, len(data), CHUNK)):
         step = (k + 1) % len(replicas)
-        response = replicas.clients[step].patch_upload(replicas.on(step, location), data[offset : offset + CHUNK], start=offset)
+        response = replicas.clients[step].patch_upload(
+            replicas.on(step, location), data[offset : offset + CHUNK], start=offset
+        )
         assert response.status_code == 202, _not_portable(replicas, holder, step, "continued", "PATCH", response)
         location, holder = replicas.clients[step].resolve(response), step
         path.append(step)
@@ -137,7 +141,8 @@ def test_upload_portable(replicas: Replicas, repo: str, record_property: pytest.
     for j in range(len(replicas)):
         problem, seconds = replicas.converge(functools.partial(_blob_readable, replicas.clients[j], repo, blob))
         assert problem is None, (
-            f"the blob uploaded across replicas is not readable through {replicas.label(j)} after {seconds:.1f} s: {problem}"
+            f"the blob uploaded across replicas is not readable through {replicas.label(j)} "
+            f"after {seconds:.1f} s: {problem}"
         )
     steps = ", ".join(str(i + 1) for i in path)
     record_property(NOTE_PROPERTY, f"uploaded through replicas {steps} (POST, PATCH..., PUT)")
@@ -151,7 +156,7 @@ def _all_tags(client: RegistryClient, repo: str) -> list[str] | str:
 
 
 @check("replicas.tags-agree")
-def test_tags_agree(replicas: Replicas, repo: str, record_property: pytest.RecordProperty) -> None:
+def test_tags_agree(replicas: Replicas, repo: str, record_property: RecordProperty) -> None:
     image = content.image(f"{repo}/tagged", layers=1)
     tags = [f"t{k}" for k in range(2 * len(replicas))]
     replicas.clients[0].push_image(repo, image, tags[0])
@@ -166,7 +171,11 @@ def test_tags_agree(replicas: Replicas, repo: str, record_property: pytest.Recor
         listed = _all_tags(replicas.clients[j], repo)
         if isinstance(listed, str):
             return listed
-        return None if sorted(listed) == sorted(tags) else f"it lists {sorted(listed)}, the replicas were given {sorted(tags)}"
+        return (
+            None
+            if sorted(listed) == sorted(tags)
+            else f"it lists {sorted(listed)}, the replicas were given {sorted(tags)}"
+        )
 
     waits = []
     for j in range(len(replicas)):
@@ -192,7 +201,7 @@ def _namespace_catalog(client: RegistryClient, root: str, limit: int = 50) -> li
 
 
 @check("replicas.catalog-agree")
-def test_catalog_agree(replicas: Replicas, repo: str, regsuite_run: Run, record_property: pytest.RecordProperty) -> None:
+def test_catalog_agree(replicas: Replicas, repo: str, regsuite_run: Run, record_property: RecordProperty) -> None:
     root = regsuite_run.namespace.root
     pushed = [f"{repo}/r{i}" for i in range(len(replicas))]
     for i, name in enumerate(pushed):
@@ -221,13 +230,14 @@ def test_catalog_agree(replicas: Replicas, repo: str, regsuite_run: Run, record_
     first = listings[0]
     for j in replicas.others(0):
         assert listings[j] == first, (
-            f"the catalogs under {root}/ differ: {replicas.label(0)} lists {first}, {replicas.label(j)} lists {listings[j]}"
+            f"the catalogs under {root}/ differ: {replicas.label(0)} lists {first}, "
+            f"{replicas.label(j)} lists {listings[j]}"
         )
     _note(record_property, waits, "every replica's catalog lists the new repositories")
 
 
 @check("replicas.delete-propagates")
-def test_delete_propagates(replicas: Replicas, repo: str, regsuite_run: Run, record_property: pytest.RecordProperty) -> None:
+def test_delete_propagates(replicas: Replicas, repo: str, regsuite_run: Run, record_property: RecordProperty) -> None:
     if regsuite_run.target.capabilities.delete_enabled is False:
         unsupported("the registry's deletes are disabled")
     image = content.image(f"{repo}/deleted", layers=1)
@@ -239,12 +249,20 @@ def test_delete_propagates(replicas: Replicas, repo: str, regsuite_run: Run, rec
         problem, _ = replicas.converge(functools.partial(_manifest_readable, replicas.clients[j], repo, "v1", image))
         problem = problem or _blob_readable(replicas.clients[j], repo, blob)
         if problem:
-            pytest.skip(f"not readable through {replicas.label(j)} before the delete ({problem}); see replicas.*-read-after-write")
+            pytest.skip(
+                f"not readable through {replicas.label(j)} before the delete ({problem}); "
+                "see replicas.*-read-after-write"
+            )
     deleter = replicas.clients[1]
-    for what, response in (("manifest", deleter.delete_manifest(repo, image.digest)), ("blob", deleter.delete_blob(repo, blob.digest))):
+    for what, response in (
+        ("manifest", deleter.delete_manifest(repo, image.digest)),
+        ("blob", deleter.delete_blob(repo, blob.digest)),
+    ):
         if response.status_code == 405:
             unsupported(f"DELETE of a {what} answers 405")
-        assert response.status_code == 202, f"DELETE of the {what} through {replicas.label(1)} answered {response.status_code}"
+        assert response.status_code == 202, (
+            f"DELETE of the {what} through {replicas.label(1)} answered {response.status_code}"
+        )
     waits = []
     for j in range(len(replicas)):
         problem, seconds = replicas.converge(functools.partial(_gone, replicas.clients[j], repo, image, blob))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support import ConformanceRun, run_conformance
 
 from regsuite.clients.certs import DOCKER_CERTS_D
 from regsuite.clients.docker import docker_unavailable
@@ -22,13 +23,17 @@ from regsuite.results import Outcome
 from regsuite.target import Target
 from regsuite.targets import HtpasswdAuth, RegistryConfig, TokenAuth
 from regsuite.tls import TLSMaterial
-from support import ConformanceRun, run_conformance
 
 CLIENT_OF = {
-    "clients.docker-push": "docker", "clients.docker-pull": "docker", "clients.docker-roundtrip": "docker",
-    "clients.skopeo-copy-to-registry": "skopeo", "clients.skopeo-copy-from-registry": "skopeo",
-    "clients.skopeo-inspect": "skopeo", "clients.skopeo-delete": "skopeo",
-    "clients.oras-push": "oras", "clients.oras-pull": "oras",
+    "clients.docker-push": "docker",
+    "clients.docker-pull": "docker",
+    "clients.docker-roundtrip": "docker",
+    "clients.skopeo-copy-to-registry": "skopeo",
+    "clients.skopeo-copy-from-registry": "skopeo",
+    "clients.skopeo-inspect": "skopeo",
+    "clients.skopeo-delete": "skopeo",
+    "clients.oras-push": "oras",
+    "clients.oras-pull": "oras",
 }
 
 
@@ -55,7 +60,9 @@ def _expect(run: ConformanceRun, usable: set[str], expected: dict[str, tuple[Out
         assert fragment in record.message, f"{check_id}: {fragment!r} not in:\n{record.message}"
 
 
-def _through(fault_proxy: Callable[..., FaultProxy], tmp_path: Path, checks: list[str], *mutations: Mutation) -> ConformanceRun:
+def _through(
+    fault_proxy: Callable[..., FaultProxy], tmp_path: Path, checks: list[str], *mutations: Mutation
+) -> ConformanceRun:
     proxy = fault_proxy(*mutations)
     return run_conformance(proxy.url, tmp_path, checks=checks)
 
@@ -69,45 +76,73 @@ def test_corrupted_blobs_fail_with_the_client_message(fault_proxy, usable: set[s
     corrupt = Mutation("corrupt-blobs", method="GET", path=r"/blobs/sha256:", body=_flip_first_byte)
     run = _through(fault_proxy, tmp_path, ["clients."], corrupt)
     api_view = "served content whose digest is"
-    _expect(run, usable, {
-        "clients.docker-pull": (Outcome.FAILED, "verification failed"),  # docker checks every blob's digest
-        "clients.docker-roundtrip": (Outcome.FAILED, "verification failed"),
-        "clients.skopeo-copy-from-registry": (Outcome.FAILED, "Digest did not match"),
-        "clients.skopeo-inspect": (Outcome.FAILED, "does not match"),
-        "clients.oras-pull": (Outcome.FAILED, "oras-py does not verify blob digests"),
-        # the pushes themselves succeed; reading back through the API shows the corruption
-        "clients.docker-push": (Outcome.FAILED, api_view),
-        "clients.skopeo-copy-to-registry": (Outcome.FAILED, api_view),
-        "clients.oras-push": (Outcome.FAILED, api_view),
-    })
+    _expect(
+        run,
+        usable,
+        {
+            "clients.docker-pull": (Outcome.FAILED, "verification failed"),  # docker checks every blob's digest
+            "clients.docker-roundtrip": (Outcome.FAILED, "verification failed"),
+            "clients.skopeo-copy-from-registry": (Outcome.FAILED, "Digest did not match"),
+            "clients.skopeo-inspect": (Outcome.FAILED, "does not match"),
+            "clients.oras-pull": (Outcome.FAILED, "oras-py does not verify blob digests"),
+            # the pushes themselves succeed; reading back through the API shows the corruption
+            "clients.docker-push": (Outcome.FAILED, api_view),
+            "clients.skopeo-copy-to-registry": (Outcome.FAILED, api_view),
+            "clients.oras-push": (Outcome.FAILED, api_view),
+        },
+    )
     if "docker" in usable:
         # the exchange shown under the failure is the corrupted blob read
         last = run.record("clients.docker-pull").transcript[-1]
         assert last["method"] == "GET" and "/blobs/sha256:" in last["url"], last
 
 
-def test_a_manifest_changed_in_transit_fails_where_a_client_or_the_api_can_tell(fault_proxy, usable: set[str], tmp_path: Path) -> None:
-    changed = Mutation("manifest-changed", method="GET", path=r"/manifests/",
-                       json=lambda m: {**m, "annotations": {"org.regsuite.changed": "in transit"}})
-    checks = ["clients.docker-roundtrip", "clients.skopeo-inspect", "clients.skopeo-copy-from-registry", "clients.oras-push"]
+def test_a_manifest_changed_in_transit_fails_where_a_client_or_the_api_can_tell(
+    fault_proxy, usable: set[str], tmp_path: Path
+) -> None:
+    changed = Mutation(
+        "manifest-changed",
+        method="GET",
+        path=r"/manifests/",
+        json=lambda m: {**m, "annotations": {"org.regsuite.changed": "in transit"}},
+    )
+    checks = [
+        "clients.docker-roundtrip",
+        "clients.skopeo-inspect",
+        "clients.skopeo-copy-from-registry",
+        "clients.oras-push",
+    ]
     run = _through(fault_proxy, tmp_path, checks, changed)
-    _expect(run, usable, {
-        "clients.docker-roundtrip": (Outcome.FAILED, "manifest verification failed"),  # docker checks by-digest pulls
-        "clients.skopeo-inspect": (Outcome.FAILED, "differ from the"),  # by tag, skopeo prints what it got
-        "clients.skopeo-copy-from-registry": (Outcome.FAILED, "to the layout, want"),
-        "clients.oras-push": (Outcome.FAILED, "oras was told digest"),
-    })
+    _expect(
+        run,
+        usable,
+        {
+            "clients.docker-roundtrip": (
+                Outcome.FAILED,
+                "manifest verification failed",
+            ),  # docker checks by-digest pulls
+            "clients.skopeo-inspect": (Outcome.FAILED, "differ from the"),  # by tag, skopeo prints what it got
+            "clients.skopeo-copy-from-registry": (Outcome.FAILED, "to the layout, want"),
+            "clients.oras-push": (Outcome.FAILED, "oras was told digest"),
+        },
+    )
 
 
-def test_a_refused_manifest_upload_fails_the_pushes_with_the_client_message(fault_proxy, usable: set[str], tmp_path: Path) -> None:
+def test_a_refused_manifest_upload_fails_the_pushes_with_the_client_message(
+    fault_proxy, usable: set[str], tmp_path: Path
+) -> None:
     truncated = Mutation("manifest-truncated", method="PUT", path=r"/manifests/", request_body=lambda b: b[:-1])
     checks = ["clients.docker-push", "clients.skopeo-copy-to-registry", "clients.oras-push"]
     run = _through(fault_proxy, tmp_path, checks, truncated)
-    _expect(run, usable, {
-        "clients.docker-push": (Outcome.FAILED, "manifest invalid"),
-        "clients.skopeo-copy-to-registry": (Outcome.FAILED, "manifest invalid"),
-        "clients.oras-push": (Outcome.FAILED, "manifest invalid"),
-    })
+    _expect(
+        run,
+        usable,
+        {
+            "clients.docker-push": (Outcome.FAILED, "manifest invalid"),
+            "clients.skopeo-copy-to-registry": (Outcome.FAILED, "manifest invalid"),
+            "clients.oras-push": (Outcome.FAILED, "manifest invalid"),
+        },
+    )
     for check_id in checks:
         if CLIENT_OF[check_id] in usable:
             assert "fails too: manifest PUT: expected 201, got 400" in run.record(check_id).message
@@ -126,8 +161,16 @@ def test_deletes_disabled_make_skopeo_delete_unsupported(registry_factory, usabl
 
 
 def _with_credentials(target: Target, ca: Path, user: str, password: str, tmp_path: Path) -> ConformanceRun:
-    return run_conformance(target.url, tmp_path / "report", "--registry-ca", str(ca), "--registry-username", user,
-                           checks=["clients."], env={"REGSUITE_PASSWORD": password})
+    return run_conformance(
+        target.url,
+        tmp_path / "report",
+        "--registry-ca",
+        str(ca),
+        "--registry-username",
+        user,
+        checks=["clients."],
+        env={"REGSUITE_PASSWORD": password},
+    )
 
 
 def _no_secret_left(run: ConformanceRun, password: str, target: Target) -> None:
@@ -136,7 +179,9 @@ def _no_secret_left(run: ConformanceRun, password: str, target: Target) -> None:
     assert not (DOCKER_CERTS_D / target.host).exists(), "the CA placed for docker was not removed"
 
 
-def test_basic_auth_over_tls_goes_through_each_client_login_and_ca(registry_factory, usable: set[str], tmp_path: Path) -> None:
+def test_basic_auth_over_tls_goes_through_each_client_login_and_ca(
+    registry_factory, usable: set[str], tmp_path: Path
+) -> None:
     from fixtures.auth import new_password
     from regsuite.htpasswd import write_htpasswd
 
@@ -161,7 +206,9 @@ def test_token_auth_over_tls_and_oras_py_scope_handling(registry_factory, usable
     token_ca.cert_pem.write_to_path(str(bundle))
     acl = standard_acl(("regsuite-client", password), ("regsuite-reader", new_password()))
     with TokenServer(service=SERVICE, issuer=ISSUER, signer=Signer.issued_by(token_ca), acl=acl) as server:
-        target = registry_factory(RegistryConfig(auth=TokenAuth(server.realm, SERVICE, ISSUER, bundle), tls=tls.tls_files()))
+        target = registry_factory(
+            RegistryConfig(auth=TokenAuth(server.realm, SERVICE, ISSUER, bundle), tls=tls.tls_files())
+        )
         run = _with_credentials(target, tls.ca_path, "regsuite-client", password, tmp_path)
     expected = {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF}
     expected["clients.oras-push"] = (Outcome.FAILED, 'error="insufficient_scope"')

@@ -12,28 +12,44 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from support import ConformanceRun, run_conformance
 
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.results import Outcome
 from regsuite.target import Target
 from regsuite.targets import RegistryConfig
-from support import ConformanceRun, run_conformance
 
 REPLICA_CHECKS = [
-    "replicas.blob-read-after-write", "replicas.manifest-read-after-write", "replicas.upload-portable",
-    "replicas.tags-agree", "replicas.catalog-agree", "replicas.delete-propagates",
+    "replicas.blob-read-after-write",
+    "replicas.manifest-read-after-write",
+    "replicas.upload-portable",
+    "replicas.tags-agree",
+    "replicas.catalog-agree",
+    "replicas.delete-propagates",
 ]
 WAIT = "1"  # --replica-wait for the self-tests: a broken replica fails after one second
 
 
-def _pair(start: Callable[..., Target], storage: Path, *, secrets_: tuple[str, str] | None = None,
-          separate_storage: bool = False, **config: object) -> list[Target]:
+def _pair(
+    start: Callable[..., Target],
+    storage: Path,
+    *,
+    secrets_: tuple[str, str] | None = None,
+    separate_storage: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> list[Target]:
+    """Two distribution processes: one storage directory and one secret unless told otherwise."""
     shared = secrets.token_hex(16)
     chosen = secrets_ or (shared, shared)
-    return [
-        start(RegistryConfig(storage_dir=storage / (f"r{i}" if separate_storage else "shared"), http_secret=secret, **config))  # type: ignore[arg-type]
+    configs = [
+        RegistryConfig(
+            storage_dir=storage / (f"r{i}" if separate_storage else "shared"), http_secret=secret, extra=extra or {}
+        )
         for i, secret in enumerate(chosen)
     ]
+    return [start(config) for config in configs]
 
 
 def _run(urls: list[str], report_dir: Path, checks: list[str] | None = None) -> ConformanceRun:
@@ -68,9 +84,17 @@ def test_different_secrets_fail_upload_portability_naming_the_shared_secret(regi
 
 def test_separate_storage_fails_read_after_write(registry_factory, tmp_path: Path) -> None:
     a, b = _pair(registry_factory, tmp_path, separate_storage=True)
-    run = _run([a.url, b.url], tmp_path / "report",
-               ["replicas.blob-read-after-write", "replicas.manifest-read-after-write", "replicas.upload-portable"])
-    _assert(run, "replicas.blob-read-after-write", Outcome.FAILED, f"after {float(WAIT):.1f} s: HEAD of the blob answers 404")
+    run = _run(
+        [a.url, b.url],
+        tmp_path / "report",
+        ["replicas.blob-read-after-write", "replicas.manifest-read-after-write", "replicas.upload-portable"],
+    )
+    _assert(
+        run,
+        "replicas.blob-read-after-write",
+        Outcome.FAILED,
+        f"after {float(WAIT):.1f} s: HEAD of the blob answers 404",
+    )
     _assert(run, "replicas.manifest-read-after-write", Outcome.FAILED, "answers 404")
     _assert(run, "replicas.upload-portable", Outcome.FAILED, "must use the same storage")
 
@@ -88,9 +112,15 @@ def test_a_replica_hiding_a_tag_or_repository_fails_the_agreement_checks(
 ) -> None:
     a, b = _pair(registry_factory, tmp_path)
     proxy = fault_proxy(
-        Mutation("tag-hidden", method="GET", path=r"/tags/list", json=lambda d: {**d, "tags": (d.get("tags") or [])[:-1]}),
-        Mutation("repository-hidden", method="GET", path=r"/_catalog",
-                 json=lambda d: {**d, "repositories": [r for r in d.get("repositories") or [] if not r.endswith("/r0")]}),
+        Mutation(
+            "tag-hidden", method="GET", path=r"/tags/list", json=lambda d: {**d, "tags": (d.get("tags") or [])[:-1]}
+        ),
+        Mutation(
+            "repository-hidden",
+            method="GET",
+            path=r"/_catalog",
+            json=lambda d: {**d, "repositories": [r for r in d.get("repositories") or [] if not r.endswith("/r0")]},
+        ),
         upstream=b.url,
     )
     run = _run([a.url, proxy.url], tmp_path / "report", ["replicas.tags-agree", "replicas.catalog-agree"])
@@ -102,7 +132,9 @@ def test_a_lagging_replica_passes_within_the_wait_and_the_wait_is_reported(
     registry_factory, fault_proxy: Callable[..., FaultProxy], tmp_path: Path
 ) -> None:
     a, b = _pair(registry_factory, tmp_path)
-    lag = fault_proxy(Mutation("not-yet", method="HEAD", path=r"/blobs/", respond=(404, {}, b""), times=3), upstream=b.url)
+    lag = fault_proxy(
+        Mutation("not-yet", method="HEAD", path=r"/blobs/", respond=(404, {}, b""), times=3), upstream=b.url
+    )
     run = _run([a.url, lag.url], tmp_path / "report", ["replicas.blob-read-after-write"])
     record = run.record("replicas.blob-read-after-write")
     assert record.outcome == Outcome.PASSED, record.message

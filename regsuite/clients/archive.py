@@ -20,17 +20,23 @@ REF_NAME = "org.opencontainers.image.ref.name"
 
 def write_oci_layout(manifest: Manifest, directory: Path, tag: str) -> Path:
     """Write `manifest`, its children and blobs as an OCI image layout with one tagged entry."""
-    blobs = directory / "blobs"
-    for item in [*manifest.all_blobs(), *_manifests(manifest)]:
-        algorithm, _, encoded = item.digest.partition(":")
-        path = blobs / algorithm / encoded
+    contents = [(b.digest, b.data) for b in manifest.all_blobs()] + [(m.digest, m.body) for m in _manifests(manifest)]
+    for digest, data in contents:
+        algorithm, _, encoded = digest.partition(":")
+        path = directory / "blobs" / algorithm / encoded
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(item.data if isinstance(item, Blob) else item.body)
+        path.write_bytes(data)
     (directory / "oci-layout").write_bytes(canonical_json(OCI_LAYOUT_VERSION))
     index = {
         "schemaVersion": 2,
-        "manifests": [{"mediaType": manifest.media_type, "digest": manifest.digest, "size": manifest.size,
-                       "annotations": {REF_NAME: tag}}],
+        "manifests": [
+            {
+                "mediaType": manifest.media_type,
+                "digest": manifest.digest,
+                "size": manifest.size,
+                "annotations": {REF_NAME: tag},
+            }
+        ],
     }
     (directory / "index.json").write_bytes(canonical_json(index))
     return directory
@@ -73,4 +79,3 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info.size = len(data)
     info.mtime = 0
     tar.addfile(info, io.BytesIO(data))
-

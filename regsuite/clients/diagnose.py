@@ -16,7 +16,9 @@ from ..content import Manifest
 from ..digest import digest_of
 
 
-def first_problem(registry: RegistryClient, repo: str, reference: str, expected_body: bytes | None = None) -> str | None:
+def first_problem(
+    registry: RegistryClient, repo: str, reference: str, expected_body: bytes | None = None
+) -> str | None:
     """Fetch `repo:reference` and every blob and child manifest it names, checking digests and sizes."""
     response = registry.get_manifest(repo, reference)
     where = f"GET /v2/{repo}/manifests/{reference}"
@@ -70,5 +72,7 @@ def replay_push(registry: RegistryClient, repo: str, manifest: Manifest, tag: st
         return f"pushing equivalent content through the API fails too: {exc}"
     except httpx.HTTPError as exc:
         return f"pushing equivalent content through the API fails too: {type(exc).__name__}: {exc}"
-    return ("pushing equivalent content through the API succeeds, so the difference lies in how the "
-            "client talks to the registry")
+    return (
+        "pushing equivalent content through the API succeeds, so the difference lies in how the "
+        "client talks to the registry"
+    )

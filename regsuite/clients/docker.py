@@ -29,8 +29,10 @@ def docker_unavailable(target: Target, timeout: float = 15.0) -> str | None:
         first = (version.message.splitlines() or ["no answer"])[0]
         return f"no Docker engine answers ({first})"
     if target.is_tls and target.insecure and not _is_loopback(target.host):
-        return (f"--registry-insecure: the Docker engine verifies TLS for {target.host} unless the engine's "
-                "insecure-registries lists it")
+        return (
+            f"--registry-insecure: the Docker engine verifies TLS for {target.host} unless the engine's "
+            "insecure-registries lists it"
+        )
     return None
 
 
@@ -47,7 +49,9 @@ class DockerCLI:
         try:
             self.certs.place()
         except OSError as exc:
-            raise ClientUnavailable(f"cannot place the registry CA for docker in {self.certs.directory}: {exc}") from None
+            raise ClientUnavailable(
+                f"cannot place the registry CA for docker in {self.certs.directory}: {exc}"
+            ) from None
 
     def close(self) -> None:
         self.certs.remove()
@@ -65,7 +69,11 @@ class DockerCLI:
             return None
         if self._login is None or not self._login.ok:
             self._login = self.run(
-                "login", "--username", self.target.username, "--password-stdin", self.target.host,
+                "login",
+                "--username",
+                self.target.username,
+                "--password-stdin",
+                self.target.host,
                 input=self.target.password or "",
             )
         return self._login

@@ -53,8 +53,12 @@ class OrasPy:
     def run(self, *args: str) -> ClientResult:
         # oras' own login runs in each call: the password goes in on stdin, never on the command line
         password = (self.target.password or "") + "\n" if self.target.username else None
-        return run_program([sys.executable, "-m", DRIVER, *args, *self._options()], timeout=self.timeout,
-                           input=password, cwd=Path(__file__).resolve().parents[2])
+        return run_program(
+            [sys.executable, "-m", DRIVER, *args, *self._options()],
+            timeout=self.timeout,
+            input=password,
+            cwd=Path(__file__).resolve().parents[2],
+        )
 
     def push(self, ref: str, files: list[tuple[Path, str]], artifact_type: str) -> tuple[ClientResult, dict[str, Any]]:
         args = ["push", ref, "--artifact-type", artifact_type]

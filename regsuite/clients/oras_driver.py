@@ -34,8 +34,9 @@ def _registry(args: argparse.Namespace) -> Any:
         registry.session.cert = tuple(args.client_cert)
     if args.username:
         password = sys.stdin.readline().rstrip("\n")
-        registry.login(args.username, password, hostname=registry.hostname, config_path=args.authfile,
-                       tls_verify=bool(verify))
+        registry.login(
+            args.username, password, hostname=registry.hostname, config_path=args.authfile, tls_verify=bool(verify)
+        )
     return registry
 
 
@@ -53,8 +54,12 @@ def push(args: argparse.Namespace) -> dict[str, Any]:
         config = Path(tmp) / "config.json"
         config.write_text("{}")
         response = registry.push(
-            target=args.ref, files=args.file, manifest_config=f"{config}:{EMPTY_CONFIG_TYPE}",
-            disable_path_validation=True, config_path=args.authfile, quiet=True,
+            target=args.ref,
+            files=args.file,
+            manifest_config=f"{config}:{EMPTY_CONFIG_TYPE}",
+            disable_path_validation=True,
+            config_path=args.authfile,
+            quiet=True,
         )
     return {"status": response.status_code, "digest": response.headers.get("Docker-Content-Digest")}
 

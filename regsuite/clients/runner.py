@@ -60,7 +60,13 @@ def run_program(
     full_env = {**os.environ, **(env or {})}
     try:
         proc = subprocess.run(
-            argv, input=input, capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd,
+            argv,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
+            cwd=cwd,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
         code: int | None = proc.returncode

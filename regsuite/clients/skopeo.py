@@ -59,8 +59,14 @@ class Skopeo:
             return None
         if self._login is None or not self._login.ok:
             self._login = self.run(
-                "login", "--authfile", str(self.authfile), *self._tls(),
-                "--username", self.target.username, "--password-stdin", self.target.host,
+                "login",
+                "--authfile",
+                str(self.authfile),
+                *self._tls(),
+                "--username",
+                self.target.username,
+                "--password-stdin",
+                self.target.host,
                 input=self.target.password or "",
             )
         return self._login
