@@ -20,9 +20,11 @@ _MIN_SECRET_LEN = 4  # shorter strings would scrub ordinary text
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+# The value may be cut off by an excerpt's end: an unterminated string is redacted too.
 _JSON_FIELD = re.compile(
-    r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"'
+    r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\Z)'
 )
+_MIN_CUT_SECRET = 8  # a text ending in this much of a known secret was cut inside it
 
 
 def register_secret(value: str | None) -> None:
@@ -42,6 +44,18 @@ def redact_text(text: str) -> str:
     for secret in sorted(known_secrets(), key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
+    return _redact_cut_tail(text)
+
+
+def _redact_cut_tail(text: str) -> str:
+    """Scrub the start of a known secret at the very end of a truncated excerpt."""
+    for secret in known_secrets():
+        head = secret[:_MIN_CUT_SECRET]
+        at = text.find(head, max(0, len(text) - len(secret) + 1))
+        while at != -1:
+            if secret.startswith(text[at:]):
+                return text[:at] + REDACTED
+            at = text.find(head, at + 1)
     return text
 
 
@@ -63,8 +77,8 @@ def redact_url(url: str) -> str:
         netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
     query = parts.query
     if query:
-        pairs = [(k, REDACTED if k.lower() in SECRET_FIELDS else v) for k, v in parse_qsl(query, keep_blank_values=True)]
-        query = urlencode(pairs, safe=":/,@")
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, REDACTED if k.lower() in SECRET_FIELDS else v) for k, v in pairs], safe=":/,@")
     return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
 
