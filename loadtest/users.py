@@ -27,7 +27,7 @@ from regsuite import mediatypes as mt
 from regsuite import protocol
 from regsuite.auth import RegistryAuth
 from regsuite.content import Blob, canonical_json, image_config
-from regsuite.load.blobs import READ_SIZE, UniqueBlob, UniqueBlobs
+from regsuite.load.blobs import UniqueBlob, UniqueBlobs
 from regsuite.load.profiles import size_label
 from regsuite.load.seed import PoolBlob
 
@@ -37,6 +37,10 @@ _PROCESS_TAG = os.urandom(3).hex()  # keeps repositories and tags of distributed
 _user_numbers = itertools.count()
 # Registry logs (and self-tests) tell the generator processes apart by this.
 USER_AGENT = f"regsuite-load/{_PROCESS_TAG}"
+
+# Download reads: 64 KiB beat 256 KiB and 1 MiB here (geventhttpclient copies its buffer per read);
+# all are far above its 4 KiB default.
+DOWNLOAD_READ = 64 << 10
 
 Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
 
@@ -219,8 +223,8 @@ class PullUser(RegistryUser):
         def read(response: Any) -> int:
             hasher = hashlib.sha256() if PROFILE.pull.verify else None
             total = 0
-            for _ in range(blob.size // READ_SIZE + 2):
-                chunk = response.read(READ_SIZE)
+            for _ in range(blob.size // DOWNLOAD_READ + 2):
+                chunk = response.read(DOWNLOAD_READ)
                 if not chunk:
                     break
                 total += len(chunk)
