@@ -93,7 +93,7 @@ def dump_expectations(expectations: Expectations) -> str:
         "# Known deviations of one registry, per check id (regsuite expectations).\n"
         "# A listed check that fails does not fail the run; one that passes is reported as stale.\n"
     )
-    return header + yaml.safe_dump(expectations.to_dict(), sort_keys=False, width=100, allow_unicode=True)
+    return header + yaml.safe_dump(expectations.to_dict(), sort_keys=False, width=1000, allow_unicode=True)
 
 
 def expectations_from_run(

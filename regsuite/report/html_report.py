@@ -86,6 +86,13 @@ def _attention(results: RunResults, gate: Gate) -> str:
         items = "".join(_attention_item(by_id[i]) for i in gate.unexpected if i in by_id)
         title = "Unexpected failures" if gate.source else "Failures"
         out.append(f'<h2>{title} ({len(gate.unexpected)})</h2><ul class="attention">{items}</ul>')
+    if gate.expected:
+        items = "".join(_attention_item(by_id[i]) for i in gate.expected if i in by_id)
+        out.append(
+            f"<details><summary><h2 class=\"inline\">Known deviations ({len(gate.expected)})</h2> "
+            f'<span class="muted">failures the expectations file lists; they do not fail the run</span></summary>'
+            f'<ul class="attention known">{items}</ul></details>'
+        )
     if gate.stale:
         items = "".join(
             f'<li class="text"><a class="cid" href="#{anchor(i)}">{esc(i)}</a> passed, '
@@ -173,7 +180,7 @@ def _unsupported(checks: list[CheckResult]) -> str:
     if not rows:
         return ""
     items = "".join(
-        f'<tr><td class="cid"><a href="#{anchor(c.id)}">{esc(c.id)}</a></td><td>{esc(c.level)}</td>'
+        f'<tr><td class="cid nowrap"><a href="#{anchor(c.id)}">{esc(c.id)}</a></td><td>{esc(c.level)}</td>'
         f"<td>{esc(c.message)}</td></tr>"
         for c in rows
     )
@@ -243,8 +250,10 @@ def _transcript(records: list[dict[str, Any]]) -> str:
 
 def _gist(check: CheckResult) -> str:
     """One line on what a check's row means: the rule broken (title), or why it is not a failure."""
-    if check.expectation in ("expected", "stale"):
-        return f"{check.expectation}: {check.expectation_reason}"
+    if check.expectation == "expected":
+        return check.expectation_reason or check.title
+    if check.expectation == "stale":
+        return f"stale expectation: {check.expectation_reason}"
     if check.outcome in (Outcome.UNSUPPORTED, Outcome.SKIPPED, Outcome.ERROR) and check.message:
         return _first_line(check.message, WHY_LIMIT)
     return check.title

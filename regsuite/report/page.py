@@ -61,7 +61,7 @@ td.zero { color: #c0c6cc; }
 }
 .bar span { display: block; height: 100%; }
 .pill {
-  display: inline-block; min-width: 108px; text-align: center; padding: 1px 8px; border-radius: 10px;
+  display: inline-block; min-width: 124px; text-align: center; padding: 1px 8px; border-radius: 10px;
   color: #fff; font-size: 12px; font-weight: 600; background: var(--c); white-space: nowrap;
 }
 .attention {
@@ -70,16 +70,20 @@ td.zero { color: #c0c6cc; }
 .attention.warn { border-color: #e8d48a; background: #fffbea; }
 .attention.good { border-color: #a5d6a7; background: #f1f8f1; }
 .attention li {
-  margin: 2px 0; display: grid; grid-template-columns: 112px minmax(200px, 1.3fr) 64px 3fr; gap: 10px;
+  margin: 2px 0; display: grid; grid-template-columns: 132px minmax(200px, 1.3fr) 64px 3fr; gap: 10px;
   align-items: baseline;
 }
 .attention li.text { display: block; }
 .attention li > span:last-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .muted { color: var(--muted); }
+.nowrap { white-space: nowrap; }
+h2.inline { display: inline-block; border: 0; margin: 20px 0 6px; }
+details > summary > h2.inline { cursor: pointer; }
+.attention.known { border-color: #cfc8e3; background: #f7f5fc; }
 .thin { font-weight: 400; } .verdict .thin { font-size: 18px; }
 details.check { border-bottom: 1px solid var(--line); }
 details.check > summary, .check-row {
-  display: grid; grid-template-columns: 124px minmax(240px, 2fr) 3fr 64px 56px; gap: 10px; padding: 5px 4px;
+  display: grid; grid-template-columns: 132px minmax(240px, 2fr) 3fr 64px 56px; gap: 10px; padding: 5px 4px;
   align-items: baseline;
 }
 details.check > summary { cursor: pointer; list-style: none; }
@@ -90,7 +94,7 @@ details.check[open] > summary { background: var(--bg); font-weight: 600; }
 .cid { font-family: ui-monospace,"DejaVu Sans Mono",monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 .why { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
 .failed .why, .error .why { color: #8b1a1a; }
-.body { padding: 6px 12px 14px 138px; }
+.body { padding: 6px 12px 14px 146px; }
 .body pre {
   background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; padding: 8px 10px;
   white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0;
