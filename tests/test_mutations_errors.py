@@ -1,0 +1,47 @@
+"""The errors checks can fail and can pass: wrong codes, non-spec codes, bad bodies, 5xx.
+
+The faults sit on disjoint paths (one mistake each), so one run carries them
+all and each fails its own verdict. distribution 2.8 answers 500 to a
+malformed digest reference; a proxy answering 400 DIGEST_INVALID instead
+shows those verdicts passing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regsuite.faultproxy import Mutation
+from regsuite.target import Target
+from tests.mutation_table import Row, run_row
+from tests.registry_fixes import error_body
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _code(code: str):  # noqa: ANN202 - a json mutation
+    return lambda body: {"errors": [{**e, "code": code} for e in body.get("errors", [])]}
+
+
+ROWS = [
+    Row("one wrong answer per mistake", lambda _: [
+        Mutation("code replaced", method="GET", path=r"/errors/blobs/sha256:[0-9a-f]{64}$", json=_code("MANIFEST_UNKNOWN")),
+        Mutation("code outside the spec", method="GET", path=r"/manifests/no-such-tag$", json=_code("NOT_FOUND")),
+        Mutation("no errors list", method="GET", path=r"/errors-never-pushed/tags/list",
+                 json=lambda body: {"error": "not found"}),
+        Mutation("500", method="PUT", path=r"/manifests/not-json$", status=500),
+    ], fail=("errors.right-code[blob-unknown]", "errors.spec-code[manifest-unknown-tag]",
+             "errors.spec-code[repository-unknown-tags]", "errors.no-5xx[manifest-not-json]"),
+        passes=("errors.no-5xx[blob-unknown]", "errors.spec-code[blob-unknown]", "errors.right-code[manifest-empty]")),
+    Row("malformed digest reference answered 400 DIGEST_INVALID", lambda _: [
+        Mutation("400", path=r"/errors/manifests/sha256:abc$", respond=(400, JSON, error_body("DIGEST_INVALID"))),
+    ], passes=("errors.no-5xx[manifest-digest-malformed]", "errors.no-5xx[manifest-put-digest-malformed]",
+               "errors.right-code[manifest-digest-malformed]", "errors.right-code[manifest-put-digest-malformed]",
+               "errors.spec-code[manifest-put-digest-malformed]")),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, distribution.url, row, tmp_path)

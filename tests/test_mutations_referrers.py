@@ -1,0 +1,64 @@
+"""The referrers checks can fail and can pass.
+
+distribution 2.8 has no referrers API (all unsupported, see
+test_mutations_discovery's verdict test). `ReferrersEmulation` answers the API
+in the proxy from the manifests pushed through it: every referrers check
+passes, with pages of two; each row plants one fault on top.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regsuite.catalog import CATALOG
+from regsuite.faultproxy import Mutation
+from regsuite.target import Target
+from tests.mutation_table import Row, run_row
+from tests.registry_fixes import ReferrersEmulation
+
+REFERRERS = tuple(sorted(cid for cid, info in CATALOG.items() if info.area == "referrers"))
+GET = r"/referrers/"
+
+
+def _faulty(*faults: Mutation, page_size: int | None = None, apply_filter: bool = True):  # noqa: ANN202
+    return lambda _: [*ReferrersEmulation(page_size, apply_filter).mutations(), *faults]
+
+
+def _without(*keys: str):  # noqa: ANN202 - a json mutation
+    return lambda body: {**body, "manifests": [{k: v for k, v in d.items() if k not in keys} for d in body["manifests"]]}
+
+
+def _unknown_subject_404(upstream: str) -> list[Mutation]:
+    emulation = ReferrersEmulation()
+    return [*emulation.mutations(), Mutation("404", method="GET", path=GET, when=lambda r: not emulation.known(r), status=404)]
+
+
+ROWS = [
+    Row("referrers emulated, two per page", _faulty(page_size=2), passes=REFERRERS),
+    Row("OCI-Subject dropped", _faulty(Mutation("no OCI-Subject", method="PUT", path=r"/manifests/", drop_headers=("OCI-Subject",))),
+        fail=("referrers.oci-subject",), passes=("referrers.list",)),
+    Row("filter ignored, header kept", _faulty(apply_filter=False), fail=("referrers.filter", "referrers.filters-applied")),
+    Row("OCI-Filters-Applied dropped", _faulty(Mutation("no header", method="GET", path=GET, drop_headers=("OCI-Filters-Applied",))),
+        fail=("referrers.filters-applied",), passes=("referrers.filter",)),
+    Row("Content-Type application/json", _faulty(Mutation("type", method="GET", path=GET, set_headers={"Content-Type": "application/json"})),
+        fail=("referrers.index-format",)),
+    Row("artifactType and annotations dropped", _faulty(Mutation("fields", method="GET", path=GET, json=_without("artifactType", "annotations"))),
+        fail=("referrers.descriptors", "referrers.index-referrer")),
+    Row("a referrer missing", _faulty(Mutation("drop one", method="GET", path=GET + r"sha256:[0-9a-f]{64}$",
+                                               json=lambda b: {**b, "manifests": b["manifests"][1:]})),
+        fail=("referrers.list", "referrers.pagination")),
+    Row("unknown subject answers 404", _unknown_subject_404, fail=("referrers.unknown-subject",), passes=("referrers.list",)),
+    Row("pages repeat an entry", _faulty(Mutation("repeat", method="GET", path=r"page=1",
+                                                  json=lambda b: {**b, "manifests": [*b["manifests"], *b["manifests"][:1]]}),
+                                         page_size=2),
+        fail=("referrers.pagination",), passes=("referrers.list",)),
+    Row("Link dropped from paginated answers", _faulty(Mutation("no Link", method="GET", path=GET, drop_headers=("Link",)), page_size=2),
+        fail=("referrers.list", "referrers.pagination")),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, distribution.url, row, tmp_path)
