@@ -105,7 +105,9 @@ def _check_page(response: httpx.Response, key: str, n: int, reference: list[str]
     )
 
 
-def _walk(registry: RegistryClient, first: httpx.Response, key: str, stop_after: str | None = None) -> tuple[list[str], int]:
+def _walk(
+    registry: RegistryClient, first: httpx.Response, key: str, stop_after: str | None = None
+) -> tuple[list[str], int]:
     """Follow Link rel="next" from `first`; returns every entry seen and the page count.
 
     With `stop_after`, stops once a page ends past it (the catalog of a big registry goes on).
@@ -133,8 +135,8 @@ def test_tags_list(registry: RegistryClient, tags: Listing) -> None:
     assert not duplicates(got), f"{describe(response)}\ntags listed more than once: {duplicates(got)}"
     if tags.expected is not None:
         assert sorted(got) == tags.expected, (
-            f"{describe(response)}\npushed tags {tags.expected}; the list lacks {sorted(set(tags.expected) - set(got))} "
-            f"and has extra {sorted(set(got) - set(tags.expected))}"
+            f"{describe(response)}\npushed tags {tags.expected}; the list lacks "
+            f"{sorted(set(tags.expected) - set(got))} and has extra {sorted(set(got) - set(tags.expected))}"
         )
     elif tags.required:
         assert tags.required in got, f"{describe(response)}\nthe preloaded tag {tags.required!r} is missing"
@@ -148,7 +150,7 @@ def test_tags_sorted(registry: RegistryClient, tags: Listing) -> None:
         i, a, b = first_disorder(got) or (0, "", "")
         raise AssertionError(
             f"{describe(response)}\nthe tags are not in lexical order: {a!r} comes before {b!r} (position {i}); "
-            f"the spec wants lexical or byte (\"ASCIIbetical\") order"
+            f'the spec wants lexical or byte ("ASCIIbetical") order'
         )
 
 
@@ -175,7 +177,9 @@ def test_tags_last(registry: RegistryClient, tags: Listing) -> None:
     got = _entries(response, "tags")
     if _link(response):
         rest = rest[: len(got)]
-    assert got == rest, f"{describe(response)}\nasked for last={last} without n; want the tags after it, {rest}, got {got}"
+    assert got == rest, (
+        f"{describe(response)}\nasked for last={last} without n; want the tags after it, {rest}, got {got}"
+    )
 
 
 @check("discovery.tags-link")
@@ -183,7 +187,9 @@ def test_tags_link(registry: RegistryClient, tags: Listing) -> None:
     reference = tags.reference(_full_tags(registry, tags))
     first = registry.list_tags(tags.repo, n=PAGE)
     seen, pages = _walk(registry, first, "tags")
-    assert not duplicates(seen), f"following Link from n={PAGE} over {pages} pages listed {duplicates(seen)} more than once"
+    assert not duplicates(seen), (
+        f"following Link from n={PAGE} over {pages} pages listed {duplicates(seen)} more than once"
+    )
     assert sorted(seen) == sorted(reference), (
         f"following Link from GET tags/list?n={PAGE} over {pages} page(s) gave {seen}; want every tag exactly once: "
         f"{reference} (missing {sorted(set(reference) - set(seen))})"

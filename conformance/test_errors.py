@@ -19,7 +19,6 @@ import pytest
 from fixtures.checks import check
 from fixtures.target import Run
 from regsuite import content
-from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, describe, error_codes
 
@@ -79,76 +78,195 @@ def _codes(*names: str) -> frozenset[str]:
 
 MISTAKES = [
     # reads: these also run in read-only mode
-    Mistake("blob-unknown", "GET of a blob the repository does not have",
-            lambda c, p: c.get_blob(p.repo, p.missing_digest("blob")), _codes("BLOB_UNKNOWN")),
-    Mistake("blob-digest-malformed", f"GET of a blob by the malformed digest {MALFORMED}",
-            lambda c, p: c.get_blob(p.repo, MALFORMED), _codes("DIGEST_INVALID", "BLOB_UNKNOWN")),
-    Mistake("blob-digest-unknown-algorithm", "GET of a blob by a digest of an unknown algorithm",
-            lambda c, p: c.get_blob(p.repo, "nosuchalgorithm:" + "0" * 64),
-            _codes("DIGEST_INVALID", "BLOB_UNKNOWN", "UNSUPPORTED")),
-    Mistake("manifest-unknown-tag", "GET of a manifest by a tag that does not exist",
-            lambda c, p: c.get_manifest(p.repo, "no-such-tag"), _codes("MANIFEST_UNKNOWN")),
-    Mistake("manifest-unknown-digest", "GET of a manifest by a digest the repository does not have",
-            lambda c, p: c.get_manifest(p.repo, p.missing_digest("manifest")), _codes("MANIFEST_UNKNOWN")),
-    Mistake("manifest-digest-malformed", f"GET of a manifest by the malformed digest {MALFORMED}",
-            lambda c, p: c.get_manifest(p.repo, MALFORMED), _codes("DIGEST_INVALID", "MANIFEST_UNKNOWN", "MANIFEST_INVALID")),
-    Mistake("repository-unknown-tags", "GET of the tags list of a repository never pushed",
-            lambda c, p: c.list_tags(p.never_pushed), _codes("NAME_UNKNOWN")),
-    Mistake("repository-unknown-manifest", "GET of a manifest in a repository never pushed",
-            lambda c, p: c.get_manifest(p.never_pushed, "latest"), _codes("NAME_UNKNOWN", "MANIFEST_UNKNOWN")),
-    Mistake("referrers-digest-malformed", f"GET of the referrers of the malformed digest {MALFORMED}",
-            lambda c, p: c.referrers(p.repo, MALFORMED), _codes("DIGEST_INVALID")),
-    Mistake("upload-unknown-status", "GET of the status of an upload that was never started",
-            lambda c, p: c.upload_status(_fabricated_upload(p)), _codes("BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID")),
+    Mistake(
+        "blob-unknown",
+        "GET of a blob the repository does not have",
+        lambda c, p: c.get_blob(p.repo, p.missing_digest("blob")),
+        _codes("BLOB_UNKNOWN"),
+    ),
+    Mistake(
+        "blob-digest-malformed",
+        f"GET of a blob by the malformed digest {MALFORMED}",
+        lambda c, p: c.get_blob(p.repo, MALFORMED),
+        _codes("DIGEST_INVALID", "BLOB_UNKNOWN"),
+    ),
+    Mistake(
+        "blob-digest-unknown-algorithm",
+        "GET of a blob by a digest of an unknown algorithm",
+        lambda c, p: c.get_blob(p.repo, "nosuchalgorithm:" + "0" * 64),
+        _codes("DIGEST_INVALID", "BLOB_UNKNOWN", "UNSUPPORTED"),
+    ),
+    Mistake(
+        "manifest-unknown-tag",
+        "GET of a manifest by a tag that does not exist",
+        lambda c, p: c.get_manifest(p.repo, "no-such-tag"),
+        _codes("MANIFEST_UNKNOWN"),
+    ),
+    Mistake(
+        "manifest-unknown-digest",
+        "GET of a manifest by a digest the repository does not have",
+        lambda c, p: c.get_manifest(p.repo, p.missing_digest("manifest")),
+        _codes("MANIFEST_UNKNOWN"),
+    ),
+    Mistake(
+        "manifest-digest-malformed",
+        f"GET of a manifest by the malformed digest {MALFORMED}",
+        lambda c, p: c.get_manifest(p.repo, MALFORMED),
+        _codes("DIGEST_INVALID", "MANIFEST_UNKNOWN", "MANIFEST_INVALID"),
+    ),
+    Mistake(
+        "repository-unknown-tags",
+        "GET of the tags list of a repository never pushed",
+        lambda c, p: c.list_tags(p.never_pushed),
+        _codes("NAME_UNKNOWN"),
+    ),
+    Mistake(
+        "repository-unknown-manifest",
+        "GET of a manifest in a repository never pushed",
+        lambda c, p: c.get_manifest(p.never_pushed, "latest"),
+        _codes("NAME_UNKNOWN", "MANIFEST_UNKNOWN"),
+    ),
+    Mistake(
+        "referrers-digest-malformed",
+        f"GET of the referrers of the malformed digest {MALFORMED}",
+        lambda c, p: c.referrers(p.repo, MALFORMED),
+        _codes("DIGEST_INVALID"),
+    ),
+    Mistake(
+        "upload-unknown-status",
+        "GET of the status of an upload that was never started",
+        lambda c, p: c.upload_status(_fabricated_upload(p)),
+        _codes("BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"),
+    ),
     # manifest pushes
-    Mistake("manifest-put-digest-malformed", f"PUT of a valid manifest to the malformed digest reference {MALFORMED}",
-            lambda c, p: c.put_manifest(p.repo, MALFORMED, _image_of(p)),
-            _codes("DIGEST_INVALID", "MANIFEST_INVALID", "TAG_INVALID"), writes=True),
-    Mistake("manifest-put-digest-mismatch", "PUT of a manifest to a digest that is not the digest of its body",
-            lambda c, p: c.put_manifest(p.repo, p.missing_digest("manifest"), _image_of(p)),
-            _codes("DIGEST_INVALID"), writes=True),
-    Mistake("manifest-not-json", "PUT of a manifest body that is not JSON",
-            lambda c, p: c.put_manifest(p.repo, "not-json", b"{not json"), _codes("MANIFEST_INVALID"), writes=True),
-    Mistake("manifest-empty", "PUT of an empty manifest body",
-            lambda c, p: c.put_manifest(p.repo, "empty", b""), _codes("MANIFEST_INVALID"), writes=True),
-    Mistake("manifest-blob-unknown", "PUT of a manifest whose config and layers were never pushed",
-            lambda c, p: c.put_manifest(p.repo, "blobs-missing", content.image(f"errors/unpushed/{p.repo}", layers=1)),
-            _codes("MANIFEST_BLOB_UNKNOWN"), writes=True),
-    Mistake("manifest-child-unknown", "PUT of an image index whose manifests were never pushed",
-            lambda c, p: c.put_manifest(p.repo, "children-missing", content.index([content.image(f"errors/child/{p.repo}", layers=0)])),
-            _codes("MANIFEST_BLOB_UNKNOWN", "MANIFEST_UNKNOWN", "MANIFEST_INVALID"), writes=True),
-    Mistake("manifest-content-type", "PUT of an OCI manifest with Content-Type: text/plain",
-            lambda c, p: c.put_manifest(p.repo, "wrong-type", _image_of(p), media_type="text/plain"),
-            _codes("MANIFEST_INVALID", "UNSUPPORTED"), writes=True),
+    Mistake(
+        "manifest-put-digest-malformed",
+        f"PUT of a valid manifest to the malformed digest reference {MALFORMED}",
+        lambda c, p: c.put_manifest(p.repo, MALFORMED, _image_of(p)),
+        _codes("DIGEST_INVALID", "MANIFEST_INVALID", "TAG_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "manifest-put-digest-mismatch",
+        "PUT of a manifest to a digest that is not the digest of its body",
+        lambda c, p: c.put_manifest(p.repo, p.missing_digest("manifest"), _image_of(p)),
+        _codes("DIGEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "manifest-not-json",
+        "PUT of a manifest body that is not JSON",
+        lambda c, p: c.put_manifest(p.repo, "not-json", b"{not json"),
+        _codes("MANIFEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "manifest-empty",
+        "PUT of an empty manifest body",
+        lambda c, p: c.put_manifest(p.repo, "empty", b""),
+        _codes("MANIFEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "manifest-blob-unknown",
+        "PUT of a manifest whose config and layers were never pushed",
+        lambda c, p: c.put_manifest(p.repo, "blobs-missing", content.image(f"errors/unpushed/{p.repo}", layers=1)),
+        _codes("MANIFEST_BLOB_UNKNOWN"),
+        writes=True,
+    ),
+    Mistake(
+        "manifest-child-unknown",
+        "PUT of an image index whose manifests were never pushed",
+        lambda c, p: c.put_manifest(
+            p.repo, "children-missing", content.index([content.image(f"errors/child/{p.repo}", layers=0)])
+        ),
+        _codes("MANIFEST_BLOB_UNKNOWN", "MANIFEST_UNKNOWN", "MANIFEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "manifest-content-type",
+        "PUT of an OCI manifest with Content-Type: text/plain",
+        lambda c, p: c.put_manifest(p.repo, "wrong-type", _image_of(p), media_type="text/plain"),
+        _codes("MANIFEST_INVALID", "UNSUPPORTED"),
+        writes=True,
+    ),
     # uploads
-    Mistake("upload-unknown-patch", "PATCH of an upload that was never started",
-            lambda c, p: c.patch_upload(_fabricated_upload(p), b"data"),
-            _codes("BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"), writes=True),
-    Mistake("upload-cancelled", "GET of the status of an upload after cancelling it",
-            _cancelled_upload, _codes("BLOB_UPLOAD_UNKNOWN"), writes=True),
-    Mistake("upload-digest-mismatch", "closing PUT whose digest is not the digest of the data",
-            lambda c, p: c.put_upload(_upload(c, p), p.missing_digest("blob"), b"data"), _codes("DIGEST_INVALID"), writes=True),
-    Mistake("upload-digest-malformed", "closing PUT with digest=sha256:zzz",
-            lambda c, p: c.put_upload(_upload(c, p), "sha256:zzz", b"data"), _codes("DIGEST_INVALID"), writes=True),
-    Mistake("upload-digest-missing", "closing PUT without a digest parameter",
-            lambda c, p: c.request("PUT", _upload(c, p), content=b"data", headers={"Content-Type": "application/octet-stream"}),
-            _codes("DIGEST_INVALID"), writes=True),
-    Mistake("upload-content-range-malformed", "PATCH with Content-Range: garbage",
-            lambda c, p: c.patch_upload(_upload(c, p), b"data", headers={"Content-Range": "garbage"}),
-            _codes("BLOB_UPLOAD_INVALID", "SIZE_INVALID"), writes=True),
-    Mistake("upload-content-range-length", "PATCH with Content-Range: 0-9 and 4 bytes of data",
-            lambda c, p: c.patch_upload(_upload(c, p), b"data", headers={"Content-Range": "0-9"}),
-            _codes("SIZE_INVALID", "BLOB_UPLOAD_INVALID"), writes=True),
+    Mistake(
+        "upload-unknown-patch",
+        "PATCH of an upload that was never started",
+        lambda c, p: c.patch_upload(_fabricated_upload(p), b"data"),
+        _codes("BLOB_UPLOAD_UNKNOWN", "BLOB_UPLOAD_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "upload-cancelled",
+        "GET of the status of an upload after cancelling it",
+        _cancelled_upload,
+        _codes("BLOB_UPLOAD_UNKNOWN"),
+        writes=True,
+    ),
+    Mistake(
+        "upload-digest-mismatch",
+        "closing PUT whose digest is not the digest of the data",
+        lambda c, p: c.put_upload(_upload(c, p), p.missing_digest("blob"), b"data"),
+        _codes("DIGEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "upload-digest-malformed",
+        "closing PUT with digest=sha256:zzz",
+        lambda c, p: c.put_upload(_upload(c, p), "sha256:zzz", b"data"),
+        _codes("DIGEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "upload-digest-missing",
+        "closing PUT without a digest parameter",
+        lambda c, p: c.request(
+            "PUT", _upload(c, p), content=b"data", headers={"Content-Type": "application/octet-stream"}
+        ),
+        _codes("DIGEST_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "upload-content-range-malformed",
+        "PATCH with Content-Range: garbage",
+        lambda c, p: c.patch_upload(_upload(c, p), b"data", headers={"Content-Range": "garbage"}),
+        _codes("BLOB_UPLOAD_INVALID", "SIZE_INVALID"),
+        writes=True,
+    ),
+    Mistake(
+        "upload-content-range-length",
+        "PATCH with Content-Range: 0-9 and 4 bytes of data",
+        lambda c, p: c.patch_upload(_upload(c, p), b"data", headers={"Content-Range": "0-9"}),
+        _codes("SIZE_INVALID", "BLOB_UPLOAD_INVALID"),
+        writes=True,
+    ),
     # deletes (405 UNSUPPORTED is right when deletion is disabled)
-    Mistake("delete-manifest-unknown", "DELETE of a manifest the repository does not have",
-            lambda c, p: c.delete_manifest(p.repo, p.missing_digest("manifest")),
-            _codes("MANIFEST_UNKNOWN", "UNSUPPORTED"), writes=True, deletes=True),
-    Mistake("delete-blob-unknown", "DELETE of a blob the repository does not have",
-            lambda c, p: c.delete_blob(p.repo, p.missing_digest("blob")),
-            _codes("BLOB_UNKNOWN", "UNSUPPORTED"), writes=True, deletes=True),
-    Mistake("delete-blob-digest-malformed", f"DELETE of a blob by the malformed digest {MALFORMED}",
-            lambda c, p: c.delete_blob(p.repo, MALFORMED),
-            _codes("DIGEST_INVALID", "BLOB_UNKNOWN", "UNSUPPORTED"), writes=True, deletes=True),
+    Mistake(
+        "delete-manifest-unknown",
+        "DELETE of a manifest the repository does not have",
+        lambda c, p: c.delete_manifest(p.repo, p.missing_digest("manifest")),
+        _codes("MANIFEST_UNKNOWN", "UNSUPPORTED"),
+        writes=True,
+        deletes=True,
+    ),
+    Mistake(
+        "delete-blob-unknown",
+        "DELETE of a blob the repository does not have",
+        lambda c, p: c.delete_blob(p.repo, p.missing_digest("blob")),
+        _codes("BLOB_UNKNOWN", "UNSUPPORTED"),
+        writes=True,
+        deletes=True,
+    ),
+    Mistake(
+        "delete-blob-digest-malformed",
+        f"DELETE of a blob by the malformed digest {MALFORMED}",
+        lambda c, p: c.delete_blob(p.repo, MALFORMED),
+        _codes("DIGEST_INVALID", "BLOB_UNKNOWN", "UNSUPPORTED"),
+        writes=True,
+        deletes=True,
+    ),
 ]
 BY_ID = {m.id: m for m in MISTAKES}
 _answers: dict[tuple[str, str], httpx.Response] = {}  # (namespace root, mistake id) -> the registry's answer
@@ -192,8 +310,10 @@ def _codes_of(response: httpx.Response, mistake: Mistake) -> list[str] | None:
     try:
         return error_codes(response)
     except ValueError as exc:
-        raise AssertionError(f"{mistake.what}: {describe(response)}\n{exc}; the spec wants "
-                             '{"errors": [{"code": ..., "message": ..., "detail": ...}]}') from None
+        raise AssertionError(
+            f"{mistake.what}: {describe(response)}\n{exc}; the spec wants "
+            '{"errors": [{"code": ..., "message": ..., "detail": ...}]}'
+        ) from None
 
 
 @check("errors.no-5xx")
@@ -230,8 +350,11 @@ def test_right_code(registry: RegistryClient, regsuite_run: Run, place: Place, m
     )
 
 
-REFUSABLE = {"delete-tag": "DELETE of a tag", "delete-manifest": "DELETE of a manifest by digest",
-             "delete-blob": "DELETE of a blob"}
+REFUSABLE = {
+    "delete-tag": "DELETE of a tag",
+    "delete-manifest": "DELETE of a manifest by digest",
+    "delete-blob": "DELETE of a blob",
+}
 
 
 @check("errors.unsupported-code")

@@ -126,7 +126,9 @@ def test_index_format(registry: RegistryClient, referrers: Referrers) -> None:
     ctype = response.headers.get("content-type", "").split(";")[0].strip()
     assert ctype == mt.OCI_INDEX, f"{describe(response)}\nContent-Type is {ctype!r}; the spec wants {mt.OCI_INDEX}"
     body = response.json()
-    assert body.get("schemaVersion") == 2, f"{describe(response)}\nschemaVersion is {body.get('schemaVersion')!r}, want 2"
+    assert body.get("schemaVersion") == 2, (
+        f"{describe(response)}\nschemaVersion is {body.get('schemaVersion')!r}, want 2"
+    )
     media_type = body.get("mediaType")
     assert media_type in (None, mt.OCI_INDEX), f"{describe(response)}\nmediaType is {media_type!r}, want {mt.OCI_INDEX}"
 
@@ -152,7 +154,9 @@ def test_descriptors(registry: RegistryClient, referrers: Referrers) -> None:
         got = d.get("annotations") or {}
         missing = {k: v for k, v in annotations.items() if not isinstance(got, dict) or got.get(k) != v}
         if missing:
-            problems.append(f"{manifest.digest}: annotations lack {missing} (the spec copies the manifest's annotations)")
+            problems.append(
+                f"{manifest.digest}: annotations lack {missing} (the spec copies the manifest's annotations)"
+            )
     assert not problems, f"{describe(first)}\n" + "\n".join(problems)
 
 
@@ -180,8 +184,10 @@ def test_filter(registry: RegistryClient, referrers: Referrers) -> None:
     response, got, applied = _filtered(registry, referrers)
     sboms = {m.digest for m in referrers.referrers if _expected_artifact_type(m) == SBOM}
     if not applied and got == set(referrers.by_digest()):
-        unsupported(f"artifactType={SBOM} returned every referrer without OCI-Filters-Applied: the filter is not "
-                    "applied (filtering is a SHOULD)")
+        unsupported(
+            f"artifactType={SBOM} returned every referrer without OCI-Filters-Applied: the filter is not "
+            "applied (filtering is a SHOULD)"
+        )
     assert got == sboms, (
         f"{describe(response)}\nfiltered by artifactType={SBOM}; want only {sorted(sboms)}, got {sorted(got)}"
     )

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.results import Outcome
-
 from tests.support import ConformanceRun, run_conformance
 
 
@@ -35,7 +34,11 @@ class Row:
 def verify(run: ConformanceRun, row: Row) -> None:
     """Every named verdict is what the row says; the message says which mutation and why not."""
     wrong = []
-    for ids, outcome in ((row.fail, Outcome.FAILED), (row.passes, Outcome.PASSED), (row.unsupported, Outcome.UNSUPPORTED)):
+    for ids, outcome in (
+        (row.fail, Outcome.FAILED),
+        (row.passes, Outcome.PASSED),
+        (row.unsupported, Outcome.UNSUPPORTED),
+    ):
         for check_id in ids:
             record = run.record(check_id)
             if record.outcome != outcome:

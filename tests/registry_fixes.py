@@ -31,7 +31,9 @@ def _query(request: ProxyRequest) -> tuple[str, dict[str, str]]:
     return parts.path, {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
 
 
-def _json_response(response: ProxyResponse, status: int, body: Any, content_type: str = "application/json") -> ProxyResponse:
+def _json_response(
+    response: ProxyResponse, status: int, body: Any, content_type: str = "application/json"
+) -> ProxyResponse:
     response.status = status
     response.body = json.dumps(body).encode()
     response.set_header("Content-Type", content_type)
@@ -93,15 +95,22 @@ def tag_deletion(upstream: str, keep_other_tags: bool = True) -> Mutation:
             tags = client.get(f"/v2/{name}/tags/list").json().get("tags") or []
             others = []
             for other in tags:
-                if other != tag and client.head(f"/v2/{name}/manifests/{other}", headers=accept).headers.get(
-                    "docker-content-digest"
-                ) == digest:
+                if (
+                    other != tag
+                    and client.head(f"/v2/{name}/manifests/{other}", headers=accept).headers.get(
+                        "docker-content-digest"
+                    )
+                    == digest
+                ):
                     others.append(other)
             client.delete(f"/v2/{name}/manifests/{digest}")
             if keep_other_tags:
                 for other in others:
-                    client.put(f"/v2/{name}/manifests/{other}", content=got.content,
-                               headers={"Content-Type": got.headers["content-type"]})
+                    client.put(
+                        f"/v2/{name}/manifests/{other}",
+                        content=got.content,
+                        headers={"Content-Type": got.headers["content-type"]},
+                    )
         return ProxyResponse(202, [("Content-Length", "0")], b"")
 
     return Mutation("tag deletion", method="DELETE", path=r"/manifests/(?!sha256:)", response=delete_tag)
@@ -121,7 +130,12 @@ class ReferrersEmulation:
 
     def mutations(self) -> list[Mutation]:
         return [
-            Mutation("referrers: record subjects, answer OCI-Subject", method="PUT", path=r"/manifests/", response=self._on_put),
+            Mutation(
+                "referrers: record subjects, answer OCI-Subject",
+                method="PUT",
+                path=r"/manifests/",
+                response=self._on_put,
+            ),
             Mutation("referrers: answer the API", method="GET", path=r"/referrers/", response=self._on_get),
         ]
 

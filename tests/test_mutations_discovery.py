@@ -24,10 +24,23 @@ from tests.mutation_table import Row, run_row
 from tests.registry_fixes import paginated_tags
 from tests.support import run_conformance
 
-TAG_CHECKS = ("discovery.tags-list", "discovery.tags-sorted", "discovery.tags-n", "discovery.tags-last",
-              "discovery.tags-link", "discovery.tags-n-zero", "discovery.tags-unknown-repo")
-CATALOG_CHECKS = ("discovery.catalog-list", "discovery.catalog-sorted", "discovery.catalog-n",
-                  "discovery.catalog-last", "discovery.catalog-link", "discovery.catalog-n-zero")
+TAG_CHECKS = (
+    "discovery.tags-list",
+    "discovery.tags-sorted",
+    "discovery.tags-n",
+    "discovery.tags-last",
+    "discovery.tags-link",
+    "discovery.tags-n-zero",
+    "discovery.tags-unknown-repo",
+)
+CATALOG_CHECKS = (
+    "discovery.catalog-list",
+    "discovery.catalog-sorted",
+    "discovery.catalog-n",
+    "discovery.catalog-last",
+    "discovery.catalog-link",
+    "discovery.catalog-n-zero",
+)
 TAGS = r"/discovery-tags/tags/list"
 
 
@@ -57,51 +70,118 @@ def _tags(name: str, *faults: Mutation, fail: tuple[str, ...]) -> Row:
 
 ROWS = [
     Row("tags fixed: sorted, n, last, Link", lambda _: [paginated_tags()], passes=TAG_CHECKS),
-    _tags("tags reordered", Mutation("reverse", method="GET", path=TAGS, json=lambda b: {**b, "tags": b["tags"][::-1]}),
-          fail=("discovery.tags-sorted",)),
-    _tags("n answers one tag too many", Mutation("n+1", method="GET", path=TAGS + r"\?n=",
-                                                 json=lambda b: {**b, "tags": [*b["tags"], "zz-extra"]}),
-          fail=("discovery.tags-n",)),
-    _tags("last included in the page", Mutation("last inclusive", method="GET", path=TAGS + r".*last=",
-                                                response=_with_last_included("tags")),
-          fail=("discovery.tags-last",)),
-    _tags("Link dropped", Mutation("no Link", method="GET", path=TAGS, drop_headers=("Link",)),
-          fail=("discovery.tags-link",)),
-    _tags("Link points at the same page", Mutation("Link loop", method="GET", path=TAGS, response=_link_to_self),
-          fail=("discovery.tags-link",)),
-    _tags("n=0 answers a Link", Mutation("n=0 Link", method="GET", path=TAGS + r"\?n=0$",
-                                        set_headers={"Link": '</v2/x/tags/list?n=0&last=a>; rel="next"'}),
-          fail=("discovery.tags-n-zero",)),
-    Row("tags list names another repository and lacks a tag",
-        lambda _: [Mutation("wrong name", method="GET", path=TAGS + "$",
-                            json=lambda b: {"name": "library/other", "tags": b["tags"][1:]})],
-        fail=("discovery.tags-list",)),
-    Row("unknown repository answers 200",
-        lambda _: [Mutation("200 for unknown", method="GET", path=r"/discovery-never-pushed/tags/list",
-                            respond=(200, {"Content-Type": "application/json"}, b'{"name":"x","tags":[]}'))],
-        fail=("discovery.tags-unknown-repo",)),
-    Row("catalog reordered",
-        lambda _: [Mutation("reverse", method="GET", path=r"/_catalog",
-                            json=lambda b: {"repositories": b["repositories"][::-1]})],
-        fail=("discovery.catalog-sorted",)),
-    Row("catalog n answers one too many",
-        lambda _: [Mutation("n+1", method="GET", path=r"/_catalog\?.*n=2",
-                            json=lambda b: {"repositories": [*b["repositories"], "zzz/extra"]})],
-        fail=("discovery.catalog-n",)),
-    Row("catalog last included",
-        lambda _: [Mutation("last inclusive", method="GET", path=r"/_catalog\?.*last=",
-                            response=_with_last_included("repositories"))],
-        fail=("discovery.catalog-last",)),
-    Row("catalog Link dropped",
+    _tags(
+        "tags reordered",
+        Mutation("reverse", method="GET", path=TAGS, json=lambda b: {**b, "tags": b["tags"][::-1]}),
+        fail=("discovery.tags-sorted",),
+    ),
+    _tags(
+        "n answers one tag too many",
+        Mutation("n+1", method="GET", path=TAGS + r"\?n=", json=lambda b: {**b, "tags": [*b["tags"], "zz-extra"]}),
+        fail=("discovery.tags-n",),
+    ),
+    _tags(
+        "last included in the page",
+        Mutation("last inclusive", method="GET", path=TAGS + r".*last=", response=_with_last_included("tags")),
+        fail=("discovery.tags-last",),
+    ),
+    _tags(
+        "Link dropped",
+        Mutation("no Link", method="GET", path=TAGS, drop_headers=("Link",)),
+        fail=("discovery.tags-link",),
+    ),
+    _tags(
+        "Link points at the same page",
+        Mutation("Link loop", method="GET", path=TAGS, response=_link_to_self),
+        fail=("discovery.tags-link",),
+    ),
+    _tags(
+        "n=0 answers a Link",
+        Mutation(
+            "n=0 Link",
+            method="GET",
+            path=TAGS + r"\?n=0$",
+            set_headers={"Link": '</v2/x/tags/list?n=0&last=a>; rel="next"'},
+        ),
+        fail=("discovery.tags-n-zero",),
+    ),
+    Row(
+        "tags list names another repository and lacks a tag",
+        lambda _: [
+            Mutation(
+                "wrong name",
+                method="GET",
+                path=TAGS + "$",
+                json=lambda b: {"name": "library/other", "tags": b["tags"][1:]},
+            )
+        ],
+        fail=("discovery.tags-list",),
+    ),
+    Row(
+        "unknown repository answers 200",
+        lambda _: [
+            Mutation(
+                "200 for unknown",
+                method="GET",
+                path=r"/discovery-never-pushed/tags/list",
+                respond=(200, {"Content-Type": "application/json"}, b'{"name":"x","tags":[]}'),
+            )
+        ],
+        fail=("discovery.tags-unknown-repo",),
+    ),
+    Row(
+        "catalog reordered",
+        lambda _: [
+            Mutation(
+                "reverse", method="GET", path=r"/_catalog", json=lambda b: {"repositories": b["repositories"][::-1]}
+            )
+        ],
+        fail=("discovery.catalog-sorted",),
+    ),
+    Row(
+        "catalog n answers one too many",
+        lambda _: [
+            Mutation(
+                "n+1",
+                method="GET",
+                path=r"/_catalog\?.*n=2",
+                json=lambda b: {"repositories": [*b["repositories"], "zzz/extra"]},
+            )
+        ],
+        fail=("discovery.catalog-n",),
+    ),
+    Row(
+        "catalog last included",
+        lambda _: [
+            Mutation(
+                "last inclusive", method="GET", path=r"/_catalog\?.*last=", response=_with_last_included("repositories")
+            )
+        ],
+        fail=("discovery.catalog-last",),
+    ),
+    Row(
+        "catalog Link dropped",
         lambda _: [Mutation("no Link", method="GET", path=r"/_catalog", drop_headers=("Link",))],
-        fail=("discovery.catalog-link",), passes=("discovery.catalog-n",)),
-    Row("catalog n=0 not empty",
+        fail=("discovery.catalog-link",),
+        passes=("discovery.catalog-n",),
+    ),
+    Row(
+        "catalog n=0 not empty",
         lambda _: [Mutation("n=0", method="GET", path=r"/_catalog\?n=0$", json=lambda b: {"repositories": ["x"]})],
-        fail=("discovery.catalog-n-zero",)),
-    Row("catalog misses a repository",
-        lambda _: [Mutation("drop r1", method="GET", path=r"/_catalog",
-                            json=lambda b: {"repositories": [r for r in b["repositories"] if not r.endswith("/catalog/r1")]})],
-        fail=("discovery.catalog-list", "discovery.catalog-link")),
+        fail=("discovery.catalog-n-zero",),
+    ),
+    Row(
+        "catalog misses a repository",
+        lambda _: [
+            Mutation(
+                "drop r1",
+                method="GET",
+                path=r"/_catalog",
+                json=lambda b: {"repositories": [r for r in b["repositories"] if not r.endswith("/catalog/r1")]},
+            )
+        ],
+        fail=("discovery.catalog-list", "discovery.catalog-link"),
+    ),
 ]
 
 
@@ -115,8 +195,12 @@ def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -
 MY_AREAS = ("discovery", "management", "referrers", "naming", "errors")
 REFERRERS = tuple(cid for cid, info in CATALOG.items() if info.area == "referrers")
 DISTRIBUTION_FAILS = {
-    "discovery.tags-sorted", "discovery.tags-n", "discovery.tags-last", "discovery.tags-n-zero",  # n/last ignored
-    "errors.no-5xx[manifest-digest-malformed]", "errors.no-5xx[manifest-put-digest-malformed]",  # 500
+    "discovery.tags-sorted",
+    "discovery.tags-n",
+    "discovery.tags-last",
+    "discovery.tags-n-zero",  # n/last ignored
+    "errors.no-5xx[manifest-digest-malformed]",
+    "errors.no-5xx[manifest-put-digest-malformed]",  # 500
     "errors.unsupported-code[delete-tag]",  # tag deletion refused as DIGEST_INVALID
     "naming.invalid-name[too-long]",  # a 256-character name answers 500 UNKNOWN
 }
@@ -136,7 +220,9 @@ def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
         if record.outcome == Outcome.SKIPPED:
             assert record.id.startswith(("errors.right-code", "errors.spec-code", "errors.unsupported-code")), record
         if record.outcome in (Outcome.FAILED, Outcome.UNSUPPORTED):
-            assert len(record.message) > 40, f"{record.id}: a message a registry author can act on, got {record.message!r}"
+            assert len(record.message) > 40, (
+                f"{record.id}: a message a registry author can act on, got {record.message!r}"
+            )
 
 
 def test_every_check_has_a_row() -> None:

@@ -25,20 +25,45 @@ def _code(code: str):  # noqa: ANN202 - a json mutation
 
 
 ROWS = [
-    Row("one wrong answer per mistake", lambda _: [
-        Mutation("code replaced", method="GET", path=r"/errors/blobs/sha256:[0-9a-f]{64}$", json=_code("MANIFEST_UNKNOWN")),
-        Mutation("code outside the spec", method="GET", path=r"/manifests/no-such-tag$", json=_code("NOT_FOUND")),
-        Mutation("no errors list", method="GET", path=r"/errors-never-pushed/tags/list",
-                 json=lambda body: {"error": "not found"}),
-        Mutation("500", method="PUT", path=r"/manifests/not-json$", status=500),
-    ], fail=("errors.right-code[blob-unknown]", "errors.spec-code[manifest-unknown-tag]",
-             "errors.spec-code[repository-unknown-tags]", "errors.no-5xx[manifest-not-json]"),
-        passes=("errors.no-5xx[blob-unknown]", "errors.spec-code[blob-unknown]", "errors.right-code[manifest-empty]")),
-    Row("malformed digest reference answered 400 DIGEST_INVALID", lambda _: [
-        Mutation("400", path=r"/errors/manifests/sha256:abc$", respond=(400, JSON, error_body("DIGEST_INVALID"))),
-    ], passes=("errors.no-5xx[manifest-digest-malformed]", "errors.no-5xx[manifest-put-digest-malformed]",
-               "errors.right-code[manifest-digest-malformed]", "errors.right-code[manifest-put-digest-malformed]",
-               "errors.spec-code[manifest-put-digest-malformed]")),
+    Row(
+        "one wrong answer per mistake",
+        lambda _: [
+            Mutation(
+                "code replaced",
+                method="GET",
+                path=r"/errors/blobs/sha256:[0-9a-f]{64}$",
+                json=_code("MANIFEST_UNKNOWN"),
+            ),
+            Mutation("code outside the spec", method="GET", path=r"/manifests/no-such-tag$", json=_code("NOT_FOUND")),
+            Mutation(
+                "no errors list",
+                method="GET",
+                path=r"/errors-never-pushed/tags/list",
+                json=lambda body: {"error": "not found"},
+            ),
+            Mutation("500", method="PUT", path=r"/manifests/not-json$", status=500),
+        ],
+        fail=(
+            "errors.right-code[blob-unknown]",
+            "errors.spec-code[manifest-unknown-tag]",
+            "errors.spec-code[repository-unknown-tags]",
+            "errors.no-5xx[manifest-not-json]",
+        ),
+        passes=("errors.no-5xx[blob-unknown]", "errors.spec-code[blob-unknown]", "errors.right-code[manifest-empty]"),
+    ),
+    Row(
+        "malformed digest reference answered 400 DIGEST_INVALID",
+        lambda _: [
+            Mutation("400", path=r"/errors/manifests/sha256:abc$", respond=(400, JSON, error_body("DIGEST_INVALID"))),
+        ],
+        passes=(
+            "errors.no-5xx[manifest-digest-malformed]",
+            "errors.no-5xx[manifest-put-digest-malformed]",
+            "errors.right-code[manifest-digest-malformed]",
+            "errors.right-code[manifest-put-digest-malformed]",
+            "errors.spec-code[manifest-put-digest-malformed]",
+        ),
+    ),
 ]
 
 

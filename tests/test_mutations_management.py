@@ -21,34 +21,67 @@ from tests.mutation_table import Row, run_row
 from tests.registry_fixes import error_body, tag_deletion
 from tests.support import run_conformance
 
-MANAGEMENT = ("management.delete-manifest", "management.deleted-manifest-gone", "management.delete-tag",
-              "management.delete-tag-keeps-others", "management.delete-blob", "management.deleted-blob-gone",
-              "management.delete-unknown[manifest]", "management.delete-unknown[blob]")
-REFUSALS = ("errors.unsupported-code[delete-tag]", "errors.unsupported-code[delete-manifest]",
-            "errors.unsupported-code[delete-blob]")
+MANAGEMENT = (
+    "management.delete-manifest",
+    "management.deleted-manifest-gone",
+    "management.delete-tag",
+    "management.delete-tag-keeps-others",
+    "management.delete-blob",
+    "management.deleted-blob-gone",
+    "management.delete-unknown[manifest]",
+    "management.delete-unknown[blob]",
+)
+REFUSALS = (
+    "errors.unsupported-code[delete-tag]",
+    "errors.unsupported-code[delete-manifest]",
+    "errors.unsupported-code[delete-blob]",
+)
 
 ROWS = [
-    Row("DELETE of a manifest answers 500",
+    Row(
+        "DELETE of a manifest answers 500",
         lambda _: [Mutation("500", method="DELETE", path=r"/test-delete-manifest/manifests/sha256:", status=500)],
-        fail=("management.delete-manifest",)),
-    Row("DELETE answers 202 and deletes nothing",
+        fail=("management.delete-manifest",),
+    ),
+    Row(
+        "DELETE answers 202 and deletes nothing",
         lambda _: [Mutation("fake 202", method="DELETE", path=r"/test-deleted-", respond=(202, {}, b""))],
-        fail=("management.deleted-manifest-gone", "management.deleted-blob-gone")),
-    Row("DELETE of a blob answers 200",
+        fail=("management.deleted-manifest-gone", "management.deleted-blob-gone"),
+    ),
+    Row(
+        "DELETE of a blob answers 200",
         lambda _: [Mutation("200", method="DELETE", path=r"/test-delete-blob/blobs/", status=200)],
-        fail=("management.delete-blob",)),
-    Row("DELETE of unknown content answers 202",
+        fail=("management.delete-blob",),
+    ),
+    Row(
+        "DELETE of unknown content answers 202",
         lambda _: [Mutation("202", method="DELETE", path=r"/test-delete-unknown-", status=202)],
-        fail=("management.delete-unknown[manifest]", "management.delete-unknown[blob]")),
-    Row("tag deletion supported", lambda upstream: [tag_deletion(upstream)],
-        passes=("management.delete-tag", "management.delete-tag-keeps-others")),
-    Row("tag deletion takes the manifest's other tags", lambda upstream: [tag_deletion(upstream, keep_other_tags=False)],
-        fail=("management.delete-tag-keeps-others",), passes=("management.delete-tag",)),
-    Row("deleted tag still listed",
-        lambda upstream: [tag_deletion(upstream),
-                          Mutation("listed", method="GET", path=r"/test-delete-tag/tags/list",
-                                   json=lambda b: {**b, "tags": [*(b.get("tags") or []), "doomed"]})],
-        fail=("management.delete-tag",)),
+        fail=("management.delete-unknown[manifest]", "management.delete-unknown[blob]"),
+    ),
+    Row(
+        "tag deletion supported",
+        lambda upstream: [tag_deletion(upstream)],
+        passes=("management.delete-tag", "management.delete-tag-keeps-others"),
+    ),
+    Row(
+        "tag deletion takes the manifest's other tags",
+        lambda upstream: [tag_deletion(upstream, keep_other_tags=False)],
+        fail=("management.delete-tag-keeps-others",),
+        passes=("management.delete-tag",),
+    ),
+    Row(
+        "deleted tag still listed",
+        lambda upstream: [
+            tag_deletion(upstream),
+            Mutation(
+                "listed",
+                method="GET",
+                path=r"/test-delete-tag/tags/list",
+                json=lambda b: {**b, "tags": [*(b.get("tags") or []), "doomed"]},
+            ),
+        ],
+        fail=("management.delete-tag",),
+    ),
 ]
 
 
@@ -89,8 +122,16 @@ def test_refusal_with_the_wrong_code(row: Row, fault_proxy, without_deletes: Tar
 
 def test_refusal_with_unsupported_passes(fault_proxy, distribution: Target, tmp_path: Path) -> None:
     """distribution refuses tag deletion with DIGEST_INVALID; the same refusal as UNSUPPORTED passes."""
-    row = Row("tag deletion refused as UNSUPPORTED",
-              lambda _: [Mutation("405", method="DELETE", path=r"/manifests/v1$",
-                                  respond=(405, {"Content-Type": "application/json"}, error_body("UNSUPPORTED")))],
-              passes=("errors.unsupported-code[delete-tag]",))
+    row = Row(
+        "tag deletion refused as UNSUPPORTED",
+        lambda _: [
+            Mutation(
+                "405",
+                method="DELETE",
+                path=r"/manifests/v1$",
+                respond=(405, {"Content-Type": "application/json"}, error_body("UNSUPPORTED")),
+            )
+        ],
+        passes=("errors.unsupported-code[delete-tag]",),
+    )
     run_row(fault_proxy, distribution.url, row, tmp_path)

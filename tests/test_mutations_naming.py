@@ -27,26 +27,51 @@ def _too_long(request: ProxyRequest) -> bool:
 
 
 ROWS = [
-    Row("invalid names answered badly", lambda _: [
-        Mutation("500 for Upper", path=r"/Upper/", status=500),
-        Mutation("201 for a..b", method="PUT", path=r"/a\.\.b/manifests/", respond=(201, {}, b"")),
-        Mutation("BLOB_UNKNOWN for _under", path=r"/_under/", respond=(400, JSON, error_body("BLOB_UNKNOWN"))),
-        Mutation("trail- stored", method="HEAD", path=r"/trail-/manifests/v1$", respond=(200, {}, b"")),
-    ], fail=("naming.invalid-name[uppercase]", "naming.invalid-name[doubled-separator]",
-             "naming.invalid-name[underscore-component]", "naming.invalid-name[trailing-separator]"),
-        passes=("naming.invalid-name[leading-separator]", "naming.invalid-name[triple-underscore]")),
-    Row("a 256-character name refused with NAME_INVALID", lambda _: [
-        Mutation("NAME_INVALID", when=_too_long, respond=(400, JSON, error_body("NAME_INVALID"))),
-    ], passes=("naming.invalid-name[too-long]",)),
-    Row("valid names and tags refused, invalid tags accepted", lambda _: [
-        Mutation("a__b refused", path=r"/a__b/", respond=(400, JSON, error_body("NAME_INVALID"))),
-        Mutation("128 refused", method="PUT", path=r"/manifests/t{128}$", respond=(400, JSON, error_body("TAG_INVALID"))),
-        Mutation("129 accepted", method="PUT", path=r"/manifests/t{129}$", respond=(201, {}, b"")),
-        Mutation("-tag stored", method="GET", path=r"/manifests/-tag$", status=200),
-    ], fail=("naming.valid-name[double-underscore]", "naming.valid-tag[128-characters]",
-             "naming.invalid-tag[129-characters]", "naming.invalid-tag[leading-dash]"),
-        passes=("naming.valid-name[repeated-dash]", "naming.valid-tag[leading-underscore]",
-                "naming.invalid-tag[leading-dot]")),
+    Row(
+        "invalid names answered badly",
+        lambda _: [
+            Mutation("500 for Upper", path=r"/Upper/", status=500),
+            Mutation("201 for a..b", method="PUT", path=r"/a\.\.b/manifests/", respond=(201, {}, b"")),
+            Mutation("BLOB_UNKNOWN for _under", path=r"/_under/", respond=(400, JSON, error_body("BLOB_UNKNOWN"))),
+            Mutation("trail- stored", method="HEAD", path=r"/trail-/manifests/v1$", respond=(200, {}, b"")),
+        ],
+        fail=(
+            "naming.invalid-name[uppercase]",
+            "naming.invalid-name[doubled-separator]",
+            "naming.invalid-name[underscore-component]",
+            "naming.invalid-name[trailing-separator]",
+        ),
+        passes=("naming.invalid-name[leading-separator]", "naming.invalid-name[triple-underscore]"),
+    ),
+    Row(
+        "a 256-character name refused with NAME_INVALID",
+        lambda _: [
+            Mutation("NAME_INVALID", when=_too_long, respond=(400, JSON, error_body("NAME_INVALID"))),
+        ],
+        passes=("naming.invalid-name[too-long]",),
+    ),
+    Row(
+        "valid names and tags refused, invalid tags accepted",
+        lambda _: [
+            Mutation("a__b refused", path=r"/a__b/", respond=(400, JSON, error_body("NAME_INVALID"))),
+            Mutation(
+                "128 refused", method="PUT", path=r"/manifests/t{128}$", respond=(400, JSON, error_body("TAG_INVALID"))
+            ),
+            Mutation("129 accepted", method="PUT", path=r"/manifests/t{129}$", respond=(201, {}, b"")),
+            Mutation("-tag stored", method="GET", path=r"/manifests/-tag$", status=200),
+        ],
+        fail=(
+            "naming.valid-name[double-underscore]",
+            "naming.valid-tag[128-characters]",
+            "naming.invalid-tag[129-characters]",
+            "naming.invalid-tag[leading-dash]",
+        ),
+        passes=(
+            "naming.valid-name[repeated-dash]",
+            "naming.valid-tag[leading-underscore]",
+            "naming.invalid-tag[leading-dot]",
+        ),
+    ),
 ]
 
 

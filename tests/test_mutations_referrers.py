@@ -27,35 +27,86 @@ def _faulty(*faults: Mutation, page_size: int | None = None, apply_filter: bool 
 
 
 def _without(*keys: str):  # noqa: ANN202 - a json mutation
-    return lambda body: {**body, "manifests": [{k: v for k, v in d.items() if k not in keys} for d in body["manifests"]]}
+    return lambda body: {
+        **body,
+        "manifests": [{k: v for k, v in d.items() if k not in keys} for d in body["manifests"]],
+    }
 
 
 def _unknown_subject_404(upstream: str) -> list[Mutation]:
     emulation = ReferrersEmulation()
-    return [*emulation.mutations(), Mutation("404", method="GET", path=GET, when=lambda r: not emulation.known(r), status=404)]
+    return [
+        *emulation.mutations(),
+        Mutation("404", method="GET", path=GET, when=lambda r: not emulation.known(r), status=404),
+    ]
 
 
 ROWS = [
     Row("referrers emulated, two per page", _faulty(page_size=2), passes=REFERRERS),
-    Row("OCI-Subject dropped", _faulty(Mutation("no OCI-Subject", method="PUT", path=r"/manifests/", drop_headers=("OCI-Subject",))),
-        fail=("referrers.oci-subject",), passes=("referrers.list",)),
-    Row("filter ignored, header kept", _faulty(apply_filter=False), fail=("referrers.filter", "referrers.filters-applied")),
-    Row("OCI-Filters-Applied dropped", _faulty(Mutation("no header", method="GET", path=GET, drop_headers=("OCI-Filters-Applied",))),
-        fail=("referrers.filters-applied",), passes=("referrers.filter",)),
-    Row("Content-Type application/json", _faulty(Mutation("type", method="GET", path=GET, set_headers={"Content-Type": "application/json"})),
-        fail=("referrers.index-format",)),
-    Row("artifactType and annotations dropped", _faulty(Mutation("fields", method="GET", path=GET, json=_without("artifactType", "annotations"))),
-        fail=("referrers.descriptors", "referrers.index-referrer")),
-    Row("a referrer missing", _faulty(Mutation("drop one", method="GET", path=GET + r"sha256:[0-9a-f]{64}$",
-                                               json=lambda b: {**b, "manifests": b["manifests"][1:]})),
-        fail=("referrers.list", "referrers.pagination")),
-    Row("unknown subject answers 404", _unknown_subject_404, fail=("referrers.unknown-subject",), passes=("referrers.list",)),
-    Row("pages repeat an entry", _faulty(Mutation("repeat", method="GET", path=r"page=1",
-                                                  json=lambda b: {**b, "manifests": [*b["manifests"], *b["manifests"][:1]]}),
-                                         page_size=2),
-        fail=("referrers.pagination",), passes=("referrers.list",)),
-    Row("Link dropped from paginated answers", _faulty(Mutation("no Link", method="GET", path=GET, drop_headers=("Link",)), page_size=2),
-        fail=("referrers.list", "referrers.pagination")),
+    Row(
+        "OCI-Subject dropped",
+        _faulty(Mutation("no OCI-Subject", method="PUT", path=r"/manifests/", drop_headers=("OCI-Subject",))),
+        fail=("referrers.oci-subject",),
+        passes=("referrers.list",),
+    ),
+    Row(
+        "filter ignored, header kept",
+        _faulty(apply_filter=False),
+        fail=("referrers.filter", "referrers.filters-applied"),
+    ),
+    Row(
+        "OCI-Filters-Applied dropped",
+        _faulty(Mutation("no header", method="GET", path=GET, drop_headers=("OCI-Filters-Applied",))),
+        fail=("referrers.filters-applied",),
+        passes=("referrers.filter",),
+    ),
+    Row(
+        "Content-Type application/json",
+        _faulty(Mutation("type", method="GET", path=GET, set_headers={"Content-Type": "application/json"})),
+        fail=("referrers.index-format",),
+    ),
+    Row(
+        "artifactType and annotations dropped",
+        _faulty(Mutation("fields", method="GET", path=GET, json=_without("artifactType", "annotations"))),
+        fail=("referrers.descriptors", "referrers.index-referrer"),
+    ),
+    Row(
+        "a referrer missing",
+        _faulty(
+            Mutation(
+                "drop one",
+                method="GET",
+                path=GET + r"sha256:[0-9a-f]{64}$",
+                json=lambda b: {**b, "manifests": b["manifests"][1:]},
+            )
+        ),
+        fail=("referrers.list", "referrers.pagination"),
+    ),
+    Row(
+        "unknown subject answers 404",
+        _unknown_subject_404,
+        fail=("referrers.unknown-subject",),
+        passes=("referrers.list",),
+    ),
+    Row(
+        "pages repeat an entry",
+        _faulty(
+            Mutation(
+                "repeat",
+                method="GET",
+                path=r"page=1",
+                json=lambda b: {**b, "manifests": [*b["manifests"], *b["manifests"][:1]]},
+            ),
+            page_size=2,
+        ),
+        fail=("referrers.pagination",),
+        passes=("referrers.list",),
+    ),
+    Row(
+        "Link dropped from paginated answers",
+        _faulty(Mutation("no Link", method="GET", path=GET, drop_headers=("Link",)), page_size=2),
+        fail=("referrers.list", "referrers.pagination"),
+    ),
 ]
 
 

@@ -11,8 +11,15 @@ def _check(id: str, title: str, spec: str, level: Level = Level.MUST) -> CheckIn
 
 CHECKS = [
     _check("delete-manifest", "DELETE of a manifest by digest answers 202", "end-9"),
-    _check("deleted-manifest-gone", "A deleted manifest answers 404 to GET and HEAD, by digest and by its tag", "end-9"),
-    _check("delete-tag", "DELETE of a tag answers 202 and the tag is gone (registries MAY refuse: 400/405)", "end-9", Level.MAY),
+    _check(
+        "deleted-manifest-gone", "A deleted manifest answers 404 to GET and HEAD, by digest and by its tag", "end-9"
+    ),
+    _check(
+        "delete-tag",
+        "DELETE of a tag answers 202 and the tag is gone (registries MAY refuse: 400/405)",
+        "end-9",
+        Level.MAY,
+    ),
     _check("delete-tag-keeps-others", "Deleting one tag leaves the manifest and its other tags in place", "end-9"),
     _check("delete-blob", "DELETE of a blob answers 202", "end-10"),
     _check("deleted-blob-gone", "A deleted blob answers 404 to GET and HEAD", "end-10"),

@@ -13,11 +13,17 @@ def _check(id: str, title: str, spec: str, level: Level = Level.MUST, url: str =
 CHECKS = [
     _check("list", "GET referrers/<subject> answers 200 listing every manifest whose subject it is", "end-12a"),
     _check("index-format", "The referrers answer is an OCI image index with its Content-Type", "end-12a"),
-    _check("descriptors", "Each referrer descriptor carries mediaType, digest, size, artifactType and annotations", "end-12a"),
+    _check(
+        "descriptors",
+        "Each referrer descriptor carries mediaType, digest, size, artifactType and annotations",
+        "end-12a",
+    ),
     _check("index-referrer", "An image index with a subject is listed as a referrer", "end-12a"),
     _check("filter", "?artifactType= returns only referrers of that type", "end-12b", Level.SHOULD),
-    _check("filters-applied", "OCI-Filters-Applied: artifactType is sent exactly when the filter was applied", "end-12b"),
+    _check(
+        "filters-applied", "OCI-Filters-Applied: artifactType is sent exactly when the filter was applied", "end-12b"
+    ),
     _check("oci-subject", "A manifest PUT with a subject answers OCI-Subject: <subject digest>", "end-7", url=PUSHING),
     _check("unknown-subject", "Referrers of a digest nothing refers to: 200 and an empty index", "end-12a"),
-    _check("pagination", "Following Link rel=\"next\" through referrers gives every referrer exactly once", "end-12a"),
+    _check("pagination", 'Following Link rel="next" through referrers gives every referrer exactly once', "end-12a"),
 ]
