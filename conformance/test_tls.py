@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import replace
 
 import httpx
 import pytest
 
-from fixtures.checks import check
+from fixtures.checks import NOTE_PROPERTY, check
 from fixtures.target import Run
 from fixtures.tls import TLSDeployment
 from regsuite.client import RegistryClient
@@ -72,9 +73,10 @@ def test_validity(tls_deployment: TLSDeployment) -> None:
 
 
 @check("tls.expiry-margin")
-def test_expiry_margin(tls_deployment: TLSDeployment) -> None:
+def test_expiry_margin(tls_deployment: TLSDeployment, record_property: Callable[[str, object], None]) -> None:
     cert = leaf_certificate(tls_deployment.endpoint)
     left = days_left(cert)
+    record_property(NOTE_PROPERTY, f"the certificate expires in {left:.0f} days ({cert.not_valid_after_utc:%Y-%m-%d})")
     assert left >= tls_deployment.expiry_days, (
         f"the certificate expires in {left:.1f} days ({cert.not_valid_after_utc:%Y-%m-%d}), under the "
         f"{tls_deployment.expiry_days:g}-day threshold (--tls-expiry-warning-days); renew it"

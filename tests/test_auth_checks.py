@@ -129,7 +129,13 @@ TOKEN_FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", list(TOKEN_FAULTS), ids=str)
+# Each run starts three embedded registries; two modes cover the POST answer and token verification quickly.
+FAST_FAULTS = {Misbehaviour.NO_ACCESS_TOKEN, Misbehaviour.WRONG_AUDIENCE}
+
+
+@pytest.mark.parametrize("fault", [
+    pytest.param(f, id=str(f), marks=() if f in FAST_FAULTS else pytest.mark.slow) for f in TOKEN_FAULTS
+])
 def test_each_token_server_fault_fails_its_check(fault: Misbehaviour, tmp_path: Path) -> None:
     run = run_conformance(None, tmp_path, "--embedded-token-fault", fault.value, checks=AUTH_CHECKS)
     assert run.results is not None, run.output[-3000:]
@@ -262,7 +268,7 @@ def test_a_changed_token_endpoint_fails_its_check(check_id: str, stack: TokenSta
 # -- anonymous access other than declared ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("anonymous", "declared"), [(True, "no"), (False, "yes")])
+@pytest.mark.parametrize(("anonymous", "declared"), [(True, "no"), pytest.param(False, "yes", marks=pytest.mark.slow)])
 def test_anonymous_pull_other_than_declared_fails(anonymous: bool, declared: str, tmp_path: Path) -> None:
     acl: ACL = standard_acl(PUSH, PULL)
     acl.rules.append(Rule("", "repository:*", frozenset({"pull"})))
