@@ -225,19 +225,26 @@ def _end(listing: Listing) -> str:
     return (listing.expected or [listing.required or listing.anchor])[-1]
 
 
+def _walk_catalog(registry: RegistryClient, catalog: Listing, n: int) -> list[str]:
+    """Walk the catalog from the anchor with `n` per page; every repository under test must come up once."""
+    first = registry.catalog(n=n, last=catalog.anchor)
+    seen, pages = _walk(registry, first, "repositories", stop_after=_end(catalog))
+    walk = f"the catalog from _catalog?n={n}&last={catalog.anchor}, following Link over {pages} page(s),"
+    assert not duplicates(seen), f"{walk} listed {duplicates(seen)} more than once"
+    if catalog.expected is None:
+        assert catalog.required in seen, f"{walk} never lists {catalog.required}"
+        return seen
+    ours = _ours(catalog, seen)
+    assert sorted(ours) == catalog.expected, (
+        f"{walk} lists {ours} under {catalog.repo}/; want every repository pushed there, once: {catalog.expected}"
+    )
+    return seen
+
+
 @check("discovery.catalog-list")
 def test_catalog_list(registry: RegistryClient, catalog: Listing) -> None:
     _entries(registry.catalog(), "repositories")
-    first = registry.catalog(n=100, last=catalog.anchor)
-    seen, pages = _walk(registry, first, "repositories", stop_after=_end(catalog))
-    ours = _ours(catalog, seen)
-    if catalog.expected is not None:
-        assert sorted(ours) == catalog.expected, (
-            f"the catalog from last={catalog.anchor} ({pages} page(s)) lists {ours} under {catalog.repo}/; "
-            f"want the repositories pushed there: {catalog.expected}"
-        )
-    else:
-        assert catalog.required in seen, f"the catalog from last={catalog.anchor} does not list {catalog.required}"
+    _walk_catalog(registry, catalog, 100)
 
 
 @check("discovery.catalog-sorted")
@@ -245,9 +252,10 @@ def test_catalog_sorted(registry: RegistryClient, catalog: Listing) -> None:
     first = registry.catalog(n=100, last=catalog.anchor)
     seen, _ = _walk(registry, first, "repositories", stop_after=_end(catalog))
     bad = first_disorder(seen)
-    assert bad is None, (
-        f"the catalog from last={catalog.anchor} is not in lexical order: {bad[1]!r} comes before {bad[2]!r}"  # type: ignore[index]
-    )
+    if bad is not None:
+        raise AssertionError(
+            f"the catalog from last={catalog.anchor} is not in lexical order: {bad[1]!r} comes before {bad[2]!r}"
+        )
 
 
 @check("discovery.catalog-n")
@@ -273,17 +281,7 @@ def test_catalog_last(registry: RegistryClient, catalog: Listing) -> None:
 
 @check("discovery.catalog-link")
 def test_catalog_link(registry: RegistryClient, catalog: Listing) -> None:
-    first = registry.catalog(n=2, last=catalog.anchor)
-    seen, pages = _walk(registry, first, "repositories", stop_after=_end(catalog))
-    ours = _ours(catalog, seen)
-    assert not duplicates(seen), f"following Link over {pages} pages listed {duplicates(seen)} more than once"
-    if catalog.expected is not None:
-        assert sorted(ours) == catalog.expected, (
-            f"following Link from _catalog?n=2&last={catalog.anchor} over {pages} page(s) gave {ours} under "
-            f"{catalog.repo}/; want every repository exactly once: {catalog.expected}"
-        )
-    else:
-        assert catalog.required in seen, f"following Link from last={catalog.anchor} never reached {catalog.required}"
+    _walk_catalog(registry, catalog, 2)
 
 
 @check("discovery.catalog-n-zero")

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.results import Outcome
 from tests.support import ConformanceRun, run_conformance
@@ -54,3 +56,8 @@ def run_row(start_proxy: Callable[..., FaultProxy], upstream: str, row: Row, rep
     unused = [m.name for m in mutations if not m.hits]
     assert not unused, f"mutation {row.name!r}: {unused} never matched a request"
     return run
+
+
+def each_row(rows: list[Row]) -> pytest.MarkDecorator:
+    """Parametrize a test over `rows`, one test id per row name."""
+    return pytest.mark.parametrize("row", rows, ids=[r.name for r in rows])

@@ -14,13 +14,11 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from regsuite.catalog import CATALOG
 from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.results import Outcome
 from regsuite.target import Target
-from tests.mutation_table import Row, run_row
+from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import paginated_tags
 from tests.support import run_conformance
 
@@ -185,7 +183,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+@each_row(ROWS)
 def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
     run_row(fault_proxy, distribution.url, row, tmp_path)
 

@@ -17,7 +17,7 @@ from regsuite.faultproxy import Mutation
 from regsuite.results import Outcome
 from regsuite.target import Target
 from regsuite.targets import RegistryConfig
-from tests.mutation_table import Row, run_row
+from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body, tag_deletion
 from tests.support import run_conformance
 
@@ -85,7 +85,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+@each_row(ROWS)
 def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
     run_row(fault_proxy, distribution.url, row, tmp_path)
 
@@ -115,7 +115,7 @@ OTHER_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row", OTHER_ROWS, ids=[r.name for r in OTHER_ROWS])
+@each_row(OTHER_ROWS)
 def test_refusal_with_the_wrong_code(row: Row, fault_proxy, without_deletes: Target, tmp_path: Path) -> None:
     run_row(fault_proxy, without_deletes.url, row, tmp_path)
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from regsuite.catalog import CATALOG
 from regsuite.faultproxy import Mutation
 from regsuite.target import Target
-from tests.mutation_table import Row, run_row
+from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import ReferrersEmulation
 
 REFERRERS = tuple(sorted(cid for cid, info in CATALOG.items() if info.area == "referrers"))
@@ -110,6 +108,6 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+@each_row(ROWS)
 def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
     run_row(fault_proxy, distribution.url, row, tmp_path)
