@@ -15,10 +15,10 @@ from fixtures.auth import AuthFlow, json_object
 from fixtures.checks import check, unsupported
 from regsuite import mediatypes as mt
 from regsuite.auth import basic_header
-from regsuite.client import StepFailed
 from regsuite.challenge import ChallengeParseError, merge_scopes, parse_scope
+from regsuite.client import StepFailed
 from regsuite.content import Blob, image, random_bytes
-from regsuite.tokenserver import Signer, reissue
+from regsuite.tokenserver import Algorithm, Signer, reissue
 
 NO_POST_FORM = (404, 405)  # clients fall back to the GET form on these
 
@@ -42,7 +42,7 @@ def test_challenge_syntax(auth_flow: AuthFlow, repo: str) -> None:
     auth_flow.scheme()
     for method, path in (("GET", "/v2/"), ("GET", f"/v2/{repo}/tags/list")):
         response = auth_flow.raw.request(method, path)
-        assert response.status_code == 401, f"{method} {path} without credentials answered {response.status_code}, want 401"
+        assert response.status_code == 401, f"{method} {path} without credentials: {response.status_code}, want 401"
         challenges = auth_flow.challenges(response)
         schemes = [c.scheme for c in challenges]
         assert {"basic", "bearer"} & set(schemes), f"{method} {path}: challenge schemes {schemes}, want Basic or Bearer"
@@ -71,7 +71,7 @@ def test_challenge_scope(auth_flow: AuthFlow, repo: str) -> None:
     ]
     for method, path, wanted in cases:
         response = auth_flow.raw.request(method, path)
-        assert response.status_code == 401, f"{method} {path} without credentials answered {response.status_code}, want 401"
+        assert response.status_code == 401, f"{method} {path} without credentials: {response.status_code}, want 401"
         bearer = [c for c in auth_flow.challenges(response) if c.scheme == "bearer"]
         assert bearer, f"{method} {path}: no Bearer challenge in the 401"
         scope = bearer[0].scope
@@ -150,7 +150,8 @@ def test_token_refresh(auth_flow: AuthFlow, repo: str) -> None:
     refresh = json_object(response).get("refresh_token")
     if not refresh:
         unsupported("no refresh_token for offline_token=true (refresh tokens are optional)")
-    again = auth_flow.post_token(challenge, {"grant_type": "refresh_token", "refresh_token": str(refresh), "scope": scope})
+    grant = {"grant_type": "refresh_token", "refresh_token": str(refresh), "scope": scope}
+    again = auth_flow.post_token(challenge, grant)
     if again.status_code in NO_POST_FORM:
         unsupported(f"a refresh token was given, but the POST form answers {again.status_code}")
     assert again.status_code == 200, f"the refresh_token grant answered {again.status_code}, want 200"
@@ -187,7 +188,8 @@ def test_token_accepted(auth_flow: AuthFlow, repo: str) -> None:
     challenge = auth_flow.bearer()
     token = auth_flow.token(challenge, [f"repository:{repo}:pull,push"], auth_flow.need_push())
     blob = Blob(random_bytes("auth-accepted", 64))
-    response = auth_flow.raw.start_upload(repo, digest=blob.digest, data=blob.data, headers={"Authorization": f"Bearer {token}"})
+    bearer = {"Authorization": f"Bearer {token}"}
+    response = auth_flow.raw.start_upload(repo, digest=blob.digest, data=blob.data, headers=bearer)
     assert response.status_code in (201, 202), (
         f"a push with a token the realm issued for pull,push answered {response.status_code}"
         + (f" ({response.headers.get('www-authenticate')})" if response.status_code == 401 else "")
@@ -244,7 +246,7 @@ def _genuine(auth_flow: AuthFlow, repo: str) -> str:
 @check("auth.rejects-forged")
 def test_rejects_forged(auth_flow: AuthFlow, repo: str) -> None:
     token = _genuine(auth_flow, repo)
-    algorithm = "ES256" if jwt.get_unverified_header(token).get("alg") == "ES256" else "RS256"
+    algorithm: Algorithm = "ES256" if jwt.get_unverified_header(token).get("alg") == "ES256" else "RS256"
     forger = Signer.issued_by(trustme.CA(organization_name="regsuite forger"), algorithm)
     _refused(auth_flow.as_bearer("GET", f"/v2/{repo}/tags/list", reissue(token, forger)),
              "a token with genuine claims signed by an untrusted key")
@@ -263,7 +265,8 @@ def _trusted_variant(auth_flow: AuthFlow, repo: str, what: str, **changes: objec
 def test_rejects_expired(auth_flow: AuthFlow, repo: str) -> None:
     now = int(time.time())
     # far beyond the 60 s leeway distribution allows for clock skew
-    _trusted_variant(auth_flow, repo, "a token that expired 10 minutes ago", exp=now - 600, nbf=now - 1200, iat=now - 1200)
+    _trusted_variant(auth_flow, repo, "a token that expired 10 minutes ago",
+                     exp=now - 600, nbf=now - 1200, iat=now - 1200)
 
 
 @check("auth.rejects-wrong-audience")

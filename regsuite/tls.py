@@ -64,7 +64,7 @@ class TLSMaterial:
 
     def not_yet_valid(self) -> CertFiles:
         now = datetime.now(UTC)
-        return self.server(not_before=now + timedelta(days=1), not_after=now + timedelta(days=30), stem="future")
+        return self.server(not_before=now + timedelta(days=1), not_after=now + timedelta(days=90), stem="future")
 
     def expiring(self, days: float) -> CertFiles:
         now = datetime.now(UTC)

@@ -68,7 +68,11 @@ def _context(endpoint: Endpoint, *, verify: bool, check_hostname: bool, client_c
 
 
 def _connect(endpoint: Endpoint, ctx: ssl.SSLContext, *, exchange: bool = False) -> Handshake:
-    """One handshake; with `exchange`, also one HTTP request, since TLS 1.3 servers refuse a client certificate after the handshake."""
+    """One handshake; with `exchange`, also one HTTP request.
+
+    A TLS 1.3 server refuses a missing client certificate only after the
+    client's side of the handshake is done, so only a request shows it.
+    """
     try:
         with socket.create_connection((endpoint.host, endpoint.port), timeout=endpoint.timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=endpoint.host) as tls:

@@ -72,7 +72,8 @@ class Signer:
     @classmethod
     def from_files(cls, key: Path, chain: Path) -> Signer:
         """A signer from PEM files (a user's own token service key, for the token-forging checks)."""
-        pems = [b"-----BEGIN CERTIFICATE-----" + part for part in chain.read_bytes().split(b"-----BEGIN CERTIFICATE-----")[1:]]
+        marker = b"-----BEGIN CERTIFICATE-----"
+        pems = [marker + part for part in chain.read_bytes().split(marker)[1:]]
         key_pem = key.read_bytes()
         return cls(key_pem, pems, "RS256" if _is_rsa(key_pem) else "ES256")
 
@@ -270,7 +271,8 @@ class TokenServer:
             return None
         return username if self.acl.authenticate(username, password) else None
 
-    def _issue(self, service: str, account: str, scope_values: list[str], offline: bool, form: str) -> tuple[int, dict[str, Any]]:
+    def _issue(self, service: str, account: str, scope_values: list[str], offline: bool,
+               form: str) -> tuple[int, dict[str, Any]]:
         if service != self.service:
             return 400, {"error": "invalid_request", "error_description": f"unknown service {service!r}"}
         try:

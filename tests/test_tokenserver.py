@@ -1,4 +1,4 @@
-"""The token server: both forms, the ACL intersection, refresh tokens, misbehaviours, and a real registry trusting it."""
+"""The token server: both forms, the ACL intersection, refresh tokens, misbehaviours, a real registry trusting it."""
 
 from __future__ import annotations
 
@@ -48,7 +48,9 @@ def server(token_ca: trustme.CA) -> Iterator[Callable[..., TokenServer]]:
 
 
 def _get(server: TokenServer, scopes: list[str], user: tuple[str, str] | None = None, **extra: str) -> httpx.Response:
-    params = [("service", SERVICE), *(("scope", s) for s in scopes), *extra.items()]
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        ("service", SERVICE), *(("scope", s) for s in scopes), *extra.items()
+    ]
     headers = {"Authorization": basic_header(*user)} if user else {}
     return httpx.get(server.realm, params=params, headers=headers, timeout=5)
 
@@ -86,9 +88,11 @@ def test_bad_credentials_and_anonymous(server: Callable[..., TokenServer]) -> No
 
 def test_post_form_and_refresh(server: Callable[..., TokenServer]) -> None:
     s = server()
-    first = _post(s, grant_type="password", username=PUSH[0], password=PUSH[1], scope="repository:x:pull", access_type="offline")
+    first = _post(s, grant_type="password", username=PUSH[0], password=PUSH[1], scope="repository:x:pull",
+                  access_type="offline")
     body = first.json()
-    assert first.status_code == 200 and body["access_token"] and body["scope"] == "repository:x:pull" and body["refresh_token"]
+    assert first.status_code == 200 and body["access_token"] and body["refresh_token"]
+    assert body["scope"] == "repository:x:pull"
     again = _post(s, grant_type="refresh_token", refresh_token=body["refresh_token"], scope="repository:x:pull,push")
     assert again.status_code == 200 and _access(again.json()["access_token"])[0]["actions"] == ["pull", "push"]
     assert _post(s, grant_type="refresh_token", refresh_token="nope").status_code == 401

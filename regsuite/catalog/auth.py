@@ -6,6 +6,7 @@ RFC7235 = "https://www.rfc-editor.org/rfc/rfc7235#section-4.1"
 OAUTH_SPEC = "https://distribution.github.io/distribution/spec/auth/oauth/"
 JWT_SPEC = "https://distribution.github.io/distribution/spec/auth/jwt/"
 SCOPE_SPEC = "https://distribution.github.io/distribution/spec/auth/scope/"
+HTPASSWD_DOC = "https://distribution.github.io/distribution/about/configuration/#htpasswd"
 
 
 def _auth(check_id: str, title: str, level: Level, spec: str, url: str, version: str = "docker") -> CheckInfo:
@@ -44,10 +45,12 @@ CHECKS = [
     _auth("auth.rejects-forged", "a token signed by a key the registry does not trust is refused",
           Level.MUST, "jwt: signature", JWT_SPEC),
     _auth("auth.rejects-expired", "an expired token is refused", Level.MUST, "jwt: exp", JWT_SPEC),
-    _auth("auth.rejects-wrong-audience", "a token for another service (aud) is refused", Level.MUST, "jwt: aud", JWT_SPEC),
-    _auth("auth.rejects-wrong-issuer", "a token from another issuer (iss) is refused", Level.MUST, "jwt: iss", JWT_SPEC),
+    _auth("auth.rejects-wrong-audience", "a token for another service (aud) is refused",
+          Level.MUST, "jwt: aud", JWT_SPEC),
+    _auth("auth.rejects-wrong-issuer", "a token from another issuer (iss) is refused",
+          Level.MUST, "jwt: iss", JWT_SPEC),
     _auth("auth.anonymous-pull", "anonymous pull is allowed or denied as the deployment declares",
           Level.MUST, "token: anonymous access", AUTH_SPEC, "beyond"),
     _auth("auth.basic-over-tls", "Basic credentials are not accepted over plain HTTP",
-          Level.SHOULD, "htpasswd: use with TLS", "https://distribution.github.io/distribution/about/configuration/#htpasswd", "beyond"),
+          Level.SHOULD, "htpasswd: use with TLS", HTPASSWD_DOC, "beyond"),
 ]
