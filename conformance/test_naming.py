@@ -21,7 +21,16 @@ from regsuite.reference_rules import MAX_PATH
 NAME_CODES = {"NAME_INVALID", "NAME_UNKNOWN"}
 TAG_CODES = {"TAG_INVALID", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID"}
 
-INVALID_NAMES = {
+INVALID_NAMES: dict[str, tuple[str | int, str]] = {  # case: (name under the namespace, what is wrong with it)
+    "uppercase": ("Upper", "uppercase letters"),
+    "leading-separator": ("-lead", "a component starting with a separator"),
+    "trailing-separator": ("trail-", "a component ending with a separator"),
+    "doubled-separator": ("a..b", "two separators in a row"),
+    "triple-underscore": ("a___b", "three underscores (the grammar allows one or two)"),
+    "underscore-component": ("_under", "a component starting with _"),
+    "too-long": (MAX_PATH + 1, "a path of 256 characters (the limit is 255)"),
+}
+VALID_NAMES = {
     "uppercase": "Upper",
     "leading-separator": "-lead",
     "trailing-separator": "trail-",
@@ -80,13 +89,16 @@ def _not_stored(response: httpx.Response, what: str) -> None:
 @check("naming.invalid-name")
 @pytest.mark.parametrize("case", INVALID_NAMES)
 def test_invalid_name(registry: RegistryClient, regsuite_run: Run, repo: str, case: str) -> None:
-    name = _name(regsuite_run.namespace.root, INVALID_NAMES[case])
+    suffix, wrong = INVALID_NAMES[case]
+    name = _name(regsuite_run.namespace.root, suffix)
     upload = registry.start_upload(name)
     if 200 <= upload.status_code < 300 and "location" in upload.headers:
         registry.cancel_upload(registry.resolve(upload))
-    _refused(upload, f"POST of an upload to the invalid repository name {name!r}", NAME_CODES)
+    _refused(upload, f"POST of an upload to a repository name with {wrong}", NAME_CODES)
     image = _image(case)
-    _refused(registry.put_manifest(name, "v1", image), f"PUT of a manifest to the invalid name {name!r}", NAME_CODES)
+    _refused(
+        registry.put_manifest(name, "v1", image), f"PUT of a manifest to a repository name with {wrong}", NAME_CODES
+    )
     _not_stored(registry.head_manifest(name, "v1"), f"{name}:v1")
     _not_stored(registry.head_manifest(name, image.digest), f"{name}@{image.digest}")
 
