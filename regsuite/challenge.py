@@ -79,6 +79,8 @@ def parse_challenges(header: str) -> list[Challenge]:
             pos = pm.end()
             if pos < n and header[pos] == ",":
                 after = pos + 1
+                while after < n and header[after] in " \t,":  # RFC 7230 7: empty list elements are allowed
+                    after += 1
                 nxt = re.compile(rf"\s*{_TOKEN}\s+{_TOKEN}\s*=").match(header, after)
                 if nxt:
                     pos = after

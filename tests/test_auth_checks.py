@@ -22,7 +22,7 @@ from support import ConformanceRun, run_conformance
 
 from fixtures.auth import standard_acl
 from regsuite.auth import basic_header, scope_for
-from regsuite.challenge import parse_scope
+from regsuite.challenge import merge_scopes, parse_challenges, parse_scope
 from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from regsuite.htpasswd import write_htpasswd
 from regsuite.redact import known_secrets
@@ -66,14 +66,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenStack]:
     yield from _stack(tmp_path_factory.mktemp("token-stack"))
 
 
+JWT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+")
+
+
 def assert_no_secrets(run: ConformanceRun, extra: tuple[str, ...] = ()) -> None:
-    """No password or token of this process appears in the run's output or any file it wrote."""
+    """No password or token of this process, nor anything shaped like a JWT, appears in the run's output or files."""
     secrets = {s for s in known_secrets() | set(extra) if len(s) >= 8}
     texts = {"output": run.output}
     texts.update({str(p): p.read_text(errors="replace") for p in run.report_dir.rglob("*") if p.is_file()})
     for where, text in texts.items():
         leaked = [s[:6] + "..." for s in secrets if s in text]
         assert not leaked, f"secrets {leaked} appear in {where}"
+        assert not JWT.search(text), f"a token appears in {where}"
 
 
 def _run(url: str, tmp: Path, stack: TokenStack | None = None, *args: str, checks: list[str] | None = None,
@@ -92,12 +96,34 @@ def _failed(run: ConformanceRun) -> list[str]:
     return run.with_outcome(Outcome.FAILED) + run.with_outcome(Outcome.ERROR)
 
 
+# -- the parser the checks judge challenges with ------------------------------------------
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ('Bearer realm="https://a/token",service="reg",scope="repository:a/b:pull,push"',
+     [("bearer", {"realm": "https://a/token", "service": "reg", "scope": "repository:a/b:pull,push"})]),
+    ('Basic realm="x, y", BEARER Realm="https://a",service=s',
+     [("basic", {"realm": "x, y"}), ("bearer", {"realm": "https://a", "service": "s"})]),
+    ('Bearer realm="a\\"b", error=insufficient_scope', [("bearer", {"realm": 'a"b', "error": "insufficient_scope"})]),
+    ('Bearer realm="a",, service="b"', [("bearer", {"realm": "a", "service": "b"})]),  # empty list elements
+    ("Negotiate abc123==, Basic realm=r", [("negotiate", {}), ("basic", {"realm": "r"})]),
+])
+def test_challenge_parser(header: str, expected: list[tuple[str, dict[str, str]]]) -> None:
+    assert [(c.scheme, c.params) for c in parse_challenges(header)] == expected
+
+
+def test_scopes_compare_as_sets_and_names_may_hold_a_port() -> None:
+    assert merge_scopes(parse_scope("repository:h:5000/a:push,pull registry:catalog:*")) == merge_scopes(
+        parse_scope("registry:catalog:* repository(plugin):h:5000/a:pull repository:h:5000/a:push"))
+
+
 # -- well-configured deployments pass -----------------------------------------------------
 
 
 def test_embedded_deployments_pass_every_auth_check(tmp_path: Path) -> None:
     run = run_conformance(None, tmp_path, checks=AUTH_CHECKS)
     assert run.results is not None, run.output[-3000:]
+    assert_no_secrets(run)
     assert _failed(run) == [] and run.with_outcome(Outcome.SKIPPED) == [], run.output[-3000:]
     assert len(run.with_outcome(Outcome.PASSED)) == 20
 
@@ -140,6 +166,7 @@ FAST_FAULTS = {Misbehaviour.NO_ACCESS_TOKEN, Misbehaviour.WRONG_AUDIENCE}
 def test_each_token_server_fault_fails_its_check(fault: Misbehaviour, tmp_path: Path) -> None:
     run = run_conformance(None, tmp_path, "--embedded-token-fault", fault.value, checks=AUTH_CHECKS)
     assert run.results is not None, run.output[-3000:]
+    assert_no_secrets(run)  # failures print transcripts: token answers and Authorization headers among them
     assert _failed(run) == TOKEN_FAULTS[fault], run.output[-3000:]
 
 
