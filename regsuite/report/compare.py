@@ -28,6 +28,7 @@ class Change:
     before: str
     after: str
     message: str = ""  # the new failure's message, for regressions
+    title: str = ""
 
 
 @dataclass
@@ -56,12 +57,13 @@ def diff_runs(baseline: RunResults, other: RunResults, labels: tuple[str, str]) 
         a = after[check_id].outcome.value if check_id in after else ABSENT
         if a == b:
             continue
+        title = (after.get(check_id) or before[check_id]).title
         if a in GATING and b not in GATING:
-            diff.regressions.append(Change(check_id, b, a, after[check_id].message))
+            diff.regressions.append(Change(check_id, b, a, after[check_id].message, title))
         elif b in GATING and a == Outcome.PASSED.value:
-            diff.improvements.append(Change(check_id, b, a))
+            diff.improvements.append(Change(check_id, b, a, title=title))
         else:
-            diff.changes.append(Change(check_id, b, a))
+            diff.changes.append(Change(check_id, b, a, title=title))
     return diff
 
 
@@ -111,8 +113,8 @@ def render_compare(runs: list[RunResults], labels: list[str]) -> str:
     diff_blocks = "".join(_diff_html(d) for d in diffs(runs, labels))
     legend = " ".join(pill(s) for s in STATUSES if s != "expected")
     body = (
-        '<header class="banner ok" style="background:#24292f"><h1>regsuite: runs compared</h1>'
-        f'<div class="meta">{len(runs)} runs, {len(ids)} checks; baseline: {esc(labels[0])}</div></header><main>'
+        '<header class="banner neutral"><div class="in"><h1>regsuite: runs compared</h1>'
+        f'<div class="meta">{len(runs)} runs, {len(ids)} checks; baseline: {esc(labels[0])}</div></div></header><main>'
         f"{diff_blocks}<h2>Checks × runs</h2><p>{legend}</p>"
         f'<table class="matrix"><tr><th>check</th><th>area</th><th>level</th>{head}</tr>{"".join(rows)}</table></main>'
     )
@@ -133,9 +135,9 @@ def _diff_html(diff: Diff) -> str:
             parts.append(f'<p class="muted">{title}: none</p>')
             continue
         lis = "".join(
-            f'<li><span class="cid">{esc(c.check_id)}</span> {pill(c.before)} → {pill(c.after)} '
-            f'<span class="muted">{esc((c.message.strip().splitlines() or [""])[0][:200])}</span></li>'
+            f'<li><span class="cid">{esc(c.check_id)}</span>{pill(c.before)}<span>→</span>{pill(c.after)}'
+            f'<span title="{esc(c.message[:300])}">{esc(c.title)}</span></li>'
             for c in items
         )
-        parts.append(f'<h3>{title} ({len(items)})</h3><ul class="{css}">{lis}</ul>')
+        parts.append(f'<h3>{title} ({len(items)})</h3><ul class="{css} changes">{lis}</ul>')
     return "".join(parts)

@@ -37,7 +37,7 @@ a { color: #0969da; text-decoration: none; } a:hover { text-decoration: underlin
 code, pre, .mono { font-family: ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace; font-size: 12.5px; }
 .banner { padding: 18px 0; color: #fff; margin-bottom: 18px; }
 .banner > div.in { max-width: 1280px; margin: 0 auto; padding: 0 24px; }
-.banner.ok { background: #2e7d32; } .banner.fail { background: #b71c1c; }
+.banner.ok { background: #2e7d32; } .banner.fail { background: #b71c1c; } .banner.neutral { background: #24292f; }
 .banner .verdict { font-size: 26px; font-weight: 700; }
 .banner .meta { opacity: .92; margin-top: 4px; }
 .banner .meta span + span::before { content: " · "; }
@@ -74,6 +74,7 @@ td.zero { color: #c0c6cc; }
   align-items: baseline;
 }
 .attention li.text { display: block; }
+.attention.changes li { grid-template-columns: minmax(240px, 1.4fr) 132px 16px 132px 3fr; }
 .attention li > span:last-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .muted { color: var(--muted); }
 .nowrap { white-space: nowrap; }
