@@ -21,7 +21,7 @@ class Profile:
     step_count: int  # steps per state-machine program
     derandomize: bool  # the same examples every run (reproducible CI)
 
-    def settings(self, database: ExampleDatabase | None, *, stateful: bool = False) -> settings:
+    def settings(self, database: ExampleDatabase | None, *, stateful: bool = False, explicit: bool = True) -> settings:
         return settings(
             max_examples=self.programs if stateful else self.max_examples,
             stateful_step_count=self.step_count,
@@ -30,13 +30,13 @@ class Profile:
             deadline=None,  # network round trips vary; budgets are set by example counts
             report_multiple_bugs=False,  # one minimal failure per check, with its requests
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+            phases=[*([Phase.explicit] if explicit else []), Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
             print_blob=False,
         )
 
 
 PROFILES = {
-    "fast": Profile("fast", max_examples=25, programs=8, step_count=10, derandomize=True),
+    "fast": Profile("fast", max_examples=25, programs=8, step_count=8, derandomize=True),
     "deep": Profile("deep", max_examples=500, programs=200, step_count=40, derandomize=False),
 }
 

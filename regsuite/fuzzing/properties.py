@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 
 import httpx
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from .. import strategies
@@ -18,7 +18,7 @@ from ..client import RegistryClient, StepFailed
 from ..content import Manifest, image
 from ..digest import digest_of
 from ..errorcodes import KNOWN_CODES, MalformedErrorBody, describe, error_codes
-from ..reference import is_valid_repository, path_problem, tag_problem
+from ..reference import MAX_PATH, MAX_TAG, is_valid_repository, path_problem, tag_problem
 from .runner import FuzzTarget, run
 
 MAX_CATALOG_PAGES = 20
@@ -26,6 +26,11 @@ MAX_CATALOG_PAGES = 20
 
 def tiny_image(seed: str, layers: int = 1) -> Manifest:
     return image(f"fuzz/{seed}", layers=layers, layer_size=32)
+
+
+def _filled(prefix: str, length: int) -> str:
+    """A name under `prefix` exactly `length` characters long."""
+    return f"{prefix}/" + "a" * (length - len(prefix) - 1)
 
 
 def refused_cleanly(response: httpx.Response, what: str) -> None:
@@ -81,6 +86,7 @@ def valid_names(target: FuzzTarget) -> None:
 
     @target.settings
     @given(strategies.paths(prefix=target.repo))
+    @example(_filled(target.repo, MAX_PATH))  # every profile tries the boundary
     def accepted_and_readable(name: str) -> None:
         target.begin_example()
         what = f"valid repository name {name!r} ({len(name)} characters)"
@@ -102,6 +108,8 @@ def invalid_names(target: FuzzTarget) -> None:
 
     @target.settings
     @given(strategies.invalid_paths(prefix=target.repo, url_safe=True))
+    @example(_filled(target.repo, MAX_PATH + 1))
+    @example(f"{target.repo}/Upper")
     def refused_and_not_stored(name: str) -> None:
         target.begin_example()
         what = f"invalid repository name {name!r} ({path_problem(name)})"
@@ -126,6 +134,7 @@ def valid_tags(target: FuzzTarget) -> None:
 
     @target.settings
     @given(strategies.tags())
+    @example("t" * MAX_TAG)
     def accepted_and_readable(tag: str) -> None:
         target.begin_example()
         what = f"valid tag {tag!r} ({len(tag)} characters)"
@@ -145,6 +154,8 @@ def invalid_tags(target: FuzzTarget) -> None:
 
     @target.settings
     @given(strategies.invalid_tags(url_safe=True))
+    @example("t" * (MAX_TAG + 1))
+    @example("v1:2")  # a ':' makes the reference look like a digest to some routers
     def refused_and_not_stored(tag: str) -> None:
         target.begin_example()
         what = f"invalid tag {tag[:40]!r}{'...' if len(tag) > 40 else ''} ({tag_problem(tag)})"

@@ -25,10 +25,11 @@ class FuzzTarget:
     repo: str
     profile: Profile
     database: ExampleDatabase | None = None
+    explicit_examples: bool = True  # the boundary cases every profile tries first; off to test generation alone
 
     @property
     def settings(self) -> Settings:
-        return self.profile.settings(self.database)
+        return self.profile.settings(self.database, explicit=self.explicit_examples)
 
     @property
     def stateful_settings(self) -> Settings:
