@@ -174,6 +174,8 @@ class TokenServer:
         self.anonymous = anonymous
         self.lifetime = max(lifetime, MIN_EXPIRES_IN)
         self.misbehaviour = misbehaviour
+        if misbehaviour is Misbehaviour.UNTRUSTED_KEY and untrusted_signer is None:
+            untrusted_signer = Signer.issued_by(trustme.CA(organization_name="regsuite untrusted"), signer.algorithm)
         self.untrusted_signer = untrusted_signer
         self.host = host
         self.issued = 0  # tokens handed out, for tests

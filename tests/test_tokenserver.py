@@ -36,7 +36,7 @@ def server(token_ca: trustme.CA) -> Iterator[Callable[..., TokenServer]]:
     def start(**kwargs: object) -> TokenServer:
         options: dict[str, object] = {
             "service": SERVICE, "issuer": ISSUER, "signer": Signer.issued_by(token_ca), "acl": standard_acl(PUSH, PULL),
-            "untrusted_signer": Signer.issued_by(trustme.CA()), **kwargs,
+            **kwargs,
         }
         s = TokenServer(**options).start()  # type: ignore[arg-type]
         started.append(s)
