@@ -19,6 +19,7 @@ from support import ConformanceRun, run_conformance
 from regsuite.errors import ExitCode
 from regsuite.results import Outcome
 from regsuite.targets import ProcessProvider, RegistryConfig, TLSFiles
+from regsuite.targets.container import DEFAULT_IMAGE, docker_engine_available, image_available
 from regsuite.tls import CertFiles, TLSMaterial
 
 TLS_CHECKS = ["tls."]
@@ -164,3 +165,12 @@ def test_https_url_to_a_plain_registry_gets_one_clear_line(tmp_path: Path) -> No
         run = run_conformance(target.url.replace("http://", "https://"), tmp_path, checks=TLS_CHECKS)
     assert run.returncode == ExitCode.TARGET_TLS_ERROR, run.output[-3000:]
     assert "speaks plain HTTP" in run.output and "Traceback" not in run.output, run.output[-3000:]
+
+
+@pytest.mark.slow
+def test_the_container_provider_deployments_pass_every_auth_and_tls_check(tmp_path: Path) -> None:
+    if not (docker_engine_available() and image_available(DEFAULT_IMAGE)):
+        pytest.skip(f"no Docker engine with the {DEFAULT_IMAGE} image")
+    run = run_conformance(None, tmp_path, "--registry-provider", "container", checks=["auth.", "tls."])
+    assert run.results is not None, run.output[-3000:]
+    assert _failed(run) == [] and len(run.with_outcome(Outcome.PASSED)) == 28, run.output[-3000:]
