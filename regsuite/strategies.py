@@ -323,6 +323,7 @@ def descriptor_mutations(draw: st.DrawFn, body: bytes, content_type: str) -> Mut
         must_reject = False  # nonsense, but still a size the spec does not oblige a registry to check
     elif kind == "size-type":
         descriptor["size"] = draw(st.sampled_from(["12", 1.5, None, [1]]))
+        must_reject = descriptor["size"] is not None  # null reads as "no size", which a registry may accept
     else:
         descriptor.pop("digest" if kind == "no-digest" else "size")
         must_reject = kind == "no-digest"

@@ -174,20 +174,23 @@ def _mutated_manifests(
 ) -> None:
     client = target.client
     numbers = itertools.count()
+    accepted: set[str] = set()  # digests of bodies kept earlier: a later refusal of the same bytes finds them
 
     @target.settings
     @given(mutations)
     def refused_cleanly_or_kept(mutated: strategies.MutatedManifest) -> None:
         target.begin_example()
         tag = f"m{next(numbers)}"
-        what = f"manifest with {mutated.label}"
+        what = f"manifest ({mutated.label})"
         put = client.put_manifest(repo, tag, mutated.body, media_type=mutated.content_type)
         if put.status_code >= 500 or mutated.must_reject or put.status_code >= 400:
             refused_cleanly(put, f"{what} (Content-Type {mutated.content_type})")
             not_stored(client.get_manifest(repo, tag), f"{what}, by tag")
-            not_stored(client.get_manifest(repo, digest_of(mutated.body)), f"{what}, by digest")
+            if digest_of(mutated.body) not in accepted:
+                not_stored(client.get_manifest(repo, digest_of(mutated.body)), f"{what}, by digest")
             return
         assert put.status_code == 201, f"{what}: want 201 or a 4xx, got {describe(put)}"
+        accepted.add(digest_of(mutated.body))
         got = client.get_manifest(repo, tag)
         assert got.status_code == 200 and got.content == mutated.body, (
             f"{what}: accepted with 201, but reading it back: {describe(got)}"
