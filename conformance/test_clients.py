@@ -66,11 +66,16 @@ def _diff_ids(image: Manifest) -> list[str]:
 # -- docker -------------------------------------------------------------------
 
 
-def _load(docker: DockerCLI, image: Manifest, ref: str, tmp_path: Path) -> None:
+def _loaded(docker: DockerCLI, repo: str, name: str, tmp_path: Path) -> tuple[Manifest, str]:
+    """Log in, then `docker load` a 3-layer image generated for this check, tagged repo:v1 on the target."""
+    logged_in(docker)
+    image = content.image(f"{repo}/{name}", layers=3, docker=True)
+    ref = docker.ref(repo, "v1")
     archive = tmp_path / "image.tar"
     archive.write_bytes(docker_archive(image, [ref]))
     loaded = docker.load(archive)
     assert loaded.ok, "docker load of the generated image failed (not the registry's doing):\n" + client_failed(loaded)
+    return image, ref
 
 
 def _same_image(docker: DockerCLI, ref: str, image: Manifest, how: str) -> None:
@@ -84,10 +89,7 @@ def _same_image(docker: DockerCLI, ref: str, image: Manifest, how: str) -> None:
 
 @check("clients.docker-push")
 def test_docker_push(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
-    logged_in(docker_cli)
-    image = content.image(f"{client_repo}/docker-push", layers=3, docker=True)
-    ref = docker_cli.ref(client_repo, "v1")
-    _load(docker_cli, image, ref, tmp_path)
+    image, ref = _loaded(docker_cli, client_repo, "docker-push", tmp_path)
     try:
         pushed = docker_cli.push(ref)
         pushed_correctly(registry, client_repo, "v1", pushed, image)
@@ -122,10 +124,7 @@ def test_docker_pull(docker_cli: DockerCLI, client_repo: str, registry: Registry
 
 @check("clients.docker-roundtrip")
 def test_docker_roundtrip(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
-    logged_in(docker_cli)
-    image = content.image(f"{client_repo}/docker-roundtrip", layers=3, docker=True)
-    ref = docker_cli.ref(client_repo, "v1")
-    _load(docker_cli, image, ref, tmp_path)
+    image, ref = _loaded(docker_cli, client_repo, "docker-roundtrip", tmp_path)
     by_digest = None
     try:
         pushed = docker_cli.push(ref)

@@ -81,19 +81,28 @@ def _gone(client: RegistryClient, repo: str, manifest: Manifest, blob: Blob) -> 
     return None
 
 
+def _on_each(
+    replicas: Replicas, indexes: list[int], problem: Callable[[RegistryClient], str | None], failure: str
+) -> list[float]:
+    """Wait on each replica in `indexes` until `problem(its client)` is None; the seconds each took."""
+    waits = []
+    for j in indexes:
+        found, seconds = replicas.converge(functools.partial(problem, replicas.clients[j]))
+        assert found is None, f"{failure} on {replicas.label(j)} after {seconds:.1f} s: {found}"
+        waits.append(seconds)
+    return waits
+
+
 @check("replicas.blob-read-after-write")
 def test_blob_read_after_write(replicas: Replicas, repo: str, record_property: RecordProperty) -> None:
     waits: list[float] = []
     for i, writer in enumerate(replicas.clients):
         blob = Blob(content.random_bytes(f"{repo}/blob-{i}", CHUNK))
         writer.push_blob(repo, blob)
-        for j in replicas.others(i):
-            problem, seconds = replicas.converge(functools.partial(_blob_readable, replicas.clients[j], repo, blob))
-            assert problem is None, (
-                f"a blob pushed through {replicas.label(i)} is not readable through {replicas.label(j)} "
-                f"after {seconds:.1f} s: {problem}"
-            )
-            waits.append(seconds)
+        readable = functools.partial(_blob_readable, repo=repo, blob=blob)
+        waits += _on_each(
+            replicas, replicas.others(i), readable, f"a blob pushed through {replicas.label(i)} is not readable"
+        )
     _note(record_property, waits, "blobs readable on every replica")
 
 
@@ -103,15 +112,9 @@ def test_manifest_read_after_write(replicas: Replicas, repo: str, record_propert
     for i, writer in enumerate(replicas.clients):
         image = content.image(f"{repo}/image-{i}", layers=1)
         writer.push_image(repo, image, f"w{i}")
-        for j in replicas.others(i):
-            problem, seconds = replicas.converge(
-                functools.partial(_manifest_readable, replicas.clients[j], repo, f"w{i}", image)
-            )
-            assert problem is None, (
-                f"a manifest pushed through {replicas.label(i)} as tag w{i} is not readable through "
-                f"{replicas.label(j)} after {seconds:.1f} s: {problem}"
-            )
-            waits.append(seconds)
+        readable = functools.partial(_manifest_readable, repo=repo, tag=f"w{i}", manifest=image)
+        failure = f"a manifest pushed through {replicas.label(i)} as tag w{i} is not readable"
+        waits += _on_each(replicas, replicas.others(i), readable, failure)
     _note(record_property, waits, "manifests readable on every replica")
 
 
@@ -138,12 +141,8 @@ def test_upload_portable(replicas: Replicas, repo: str, record_property: RecordP
     done = replicas.clients[step].put_upload(replicas.on(step, location), blob.digest)
     assert done.status_code == 201, _not_portable(replicas, holder, step, "finished", "PUT", done)
     path.append(step)
-    for j in range(len(replicas)):
-        problem, seconds = replicas.converge(functools.partial(_blob_readable, replicas.clients[j], repo, blob))
-        assert problem is None, (
-            f"the blob uploaded across replicas is not readable through {replicas.label(j)} "
-            f"after {seconds:.1f} s: {problem}"
-        )
+    readable = functools.partial(_blob_readable, repo=repo, blob=blob)
+    _on_each(replicas, list(range(len(replicas))), readable, "the blob uploaded across replicas is not readable")
     steps = ", ".join(str(i + 1) for i in path)
     record_property(NOTE_PROPERTY, f"uploaded through replicas {steps} (POST, PATCH..., PUT)")
 
@@ -167,21 +166,13 @@ def test_tags_agree(replicas: Replicas, repo: str, record_property: RecordProper
             f"tagging through {replicas.label(writer)} answered {put.status_code}{_error_code(put)}"
         )
 
-    def disagreement(j: int) -> str | None:
-        listed = _all_tags(replicas.clients[j], repo)
+    def disagreement(client: RegistryClient) -> str | None:
+        listed = _all_tags(client, repo)
         if isinstance(listed, str):
             return listed
-        return (
-            None
-            if sorted(listed) == sorted(tags)
-            else f"it lists {sorted(listed)}, the replicas were given {sorted(tags)}"
-        )
+        return None if sorted(listed) == sorted(tags) else f"it lists {sorted(listed)}, the replicas were given {tags}"
 
-    waits = []
-    for j in range(len(replicas)):
-        problem, seconds = replicas.converge(functools.partial(disagreement, j))
-        assert problem is None, f"{replicas.label(j)} disagrees on the tags of {repo} after {seconds:.1f} s: {problem}"
-        waits.append(seconds)
+    waits = _on_each(replicas, list(range(len(replicas))), disagreement, f"the tags of {repo} disagree")
     _note(record_property, waits, "every replica lists the same tags")
 
 
@@ -212,26 +203,22 @@ def test_catalog_agree(replicas: Replicas, repo: str, regsuite_run: Run, record_
             unsupported(f"the catalog is not offered to this client: GET /v2/_catalog answered {probe.status_code}")
         raise AssertionError(f"GET /v2/_catalog on {replicas.label(0)} answered {probe.status_code}")
 
-    listings: dict[int, list[str]] = {}
+    listings: dict[str, list[str]] = {}  # by replica URL
 
-    def missing(j: int) -> str | None:
-        listed = _namespace_catalog(replicas.clients[j], root)
+    def missing(client: RegistryClient) -> str | None:
+        listed = _namespace_catalog(client, root)
         if isinstance(listed, httpx.Response):
             return f"GET /v2/_catalog answers {listed.status_code}"
-        listings[j] = listed
+        listings[client.target.url] = listed
         absent = sorted(set(pushed) - set(listed))
         return f"it does not list {absent}" if absent else None
 
-    waits = []
-    for j in range(len(replicas)):
-        problem, seconds = replicas.converge(functools.partial(missing, j))
-        assert problem is None, f"{replicas.label(j)}'s catalog after {seconds:.1f} s: {problem}"
-        waits.append(seconds)
-    first = listings[0]
+    waits = _on_each(replicas, list(range(len(replicas))), missing, "the new repositories are missing from the catalog")
+    first = listings[replicas.clients[0].target.url]
     for j in replicas.others(0):
-        assert listings[j] == first, (
-            f"the catalogs under {root}/ differ: {replicas.label(0)} lists {first}, "
-            f"{replicas.label(j)} lists {listings[j]}"
+        other = listings[replicas.clients[j].target.url]
+        assert other == first, (
+            f"the catalogs under {root}/ differ: {replicas.label(0)} lists {first}, {replicas.label(j)} lists {other}"
         )
     _note(record_property, waits, "every replica's catalog lists the new repositories")
 
@@ -263,11 +250,8 @@ def test_delete_propagates(replicas: Replicas, repo: str, regsuite_run: Run, rec
         assert response.status_code == 202, (
             f"DELETE of the {what} through {replicas.label(1)} answered {response.status_code}"
         )
-    waits = []
-    for j in range(len(replicas)):
-        problem, seconds = replicas.converge(functools.partial(_gone, replicas.clients[j], repo, image, blob))
-        assert problem is None, (
-            f"deleted through {replicas.label(1)}, but on {replicas.label(j)} after {seconds:.1f} s: {problem}"
-        )
-        waits.append(seconds)
+    gone = functools.partial(_gone, repo=repo, manifest=image, blob=blob)
+    waits = _on_each(
+        replicas, list(range(len(replicas))), gone, f"deleted through {replicas.label(1)}, but still there"
+    )
     _note(record_property, waits, "gone from every replica")

@@ -8,25 +8,24 @@ containers/image takes any directory (`--cert-dir`); docker only reads
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
 from ..target import Target
 
 DOCKER_CERTS_D = Path("/etc/docker/certs.d")
-STEM = "regsuite"  # our files' names, so a directory an administrator filled stays as it was
 
 
-def cert_files(target: Target) -> dict[str, bytes]:
+def cert_files(target: Target, stem: str = "regsuite") -> dict[str, bytes]:
     """The files a certs.d directory needs for `target` (empty for plain HTTP or no CA)."""
     files: dict[str, bytes] = {}
     if not target.is_tls:
         return files
     if target.ca:
-        files[f"{STEM}-ca.crt"] = target.ca.read_bytes()
+        files[f"{stem}-ca.crt"] = target.ca.read_bytes()
     if target.client_cert:
-        files[f"{STEM}-client.cert"] = target.client_cert[0].read_bytes()
-        files[f"{STEM}-client.key"] = target.client_cert[1].read_bytes()
+        files[f"{stem}-client.cert"] = target.client_cert[0].read_bytes()
+        files[f"{stem}-client.key"] = target.client_cert[1].read_bytes()
     return files
 
 
@@ -42,7 +41,8 @@ class DockerCerts:
 
     def __init__(self, target: Target, root: Path = DOCKER_CERTS_D) -> None:
         self.directory = root / target.host
-        self.files = cert_files(target)
+        # our own names, per process: an administrator's files and another run's (pytest-xdist) stay untouched
+        self.files = cert_files(target, f"regsuite-{os.getpid()}")
         self.created_dir = False
         self.written: list[Path] = []
 
@@ -62,5 +62,8 @@ class DockerCerts:
             path.unlink(missing_ok=True)
         self.written.clear()
         if self.created_dir:
-            shutil.rmtree(self.directory, ignore_errors=True)
             self.created_dir = False
+            try:
+                self.directory.rmdir()
+            except OSError:
+                pass  # another run still has its files there: an empty directory left behind is harmless

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..target import Target
 from .certs import DockerCerts
-from .runner import ClientResult, ClientUnavailable, run_program
+from .runner import ClientProgram, ClientResult, ClientUnavailable, run_program
 
 PROGRAM = "docker"
 
@@ -36,14 +36,12 @@ def docker_unavailable(target: Target, timeout: float = 15.0) -> str | None:
     return None
 
 
-class DockerCLI:
+class DockerCLI(ClientProgram):
     def __init__(self, target: Target, workdir: Path, *, timeout: float = 120.0) -> None:
-        self.target = target
-        self.timeout = timeout
+        super().__init__(target, timeout=timeout)
         self.config_dir = workdir / "docker-config"
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.certs = DockerCerts(target)
-        self._login: ClientResult | None = None
 
     def prepare(self) -> None:
         try:
@@ -56,27 +54,8 @@ class DockerCLI:
     def close(self) -> None:
         self.certs.remove()
 
-    def ref(self, repo: str, tag_or_digest: str) -> str:
-        sep = "@" if ":" in tag_or_digest else ":"
-        return f"{self.target.host}/{repo}{sep}{tag_or_digest}"
-
-    def run(self, *args: str, input: str | None = None) -> ClientResult:
-        return run_program([PROGRAM, "--config", str(self.config_dir), *args], timeout=self.timeout, input=input)
-
-    def login(self) -> ClientResult | None:
-        """`docker login` once, when the target has credentials (None when it has none)."""
-        if not self.target.username:
-            return None
-        if self._login is None or not self._login.ok:
-            self._login = self.run(
-                "login",
-                "--username",
-                self.target.username,
-                "--password-stdin",
-                self.target.host,
-                input=self.target.password or "",
-            )
-        return self._login
+    def command(self) -> list[str]:
+        return [PROGRAM, "--config", str(self.config_dir)]
 
     def load(self, archive: Path) -> ClientResult:
         return self.run("load", "--input", str(archive))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..target import Target
-from .runner import ClientResult, run_program
+from .runner import ClientProgram, ClientResult, run_program
 
 DRIVER = "regsuite.clients.oras_driver"
 
@@ -24,17 +24,13 @@ def oras_unavailable() -> str | None:
     return None
 
 
-class OrasPy:
+class OrasPy(ClientProgram):
     def __init__(self, target: Target, workdir: Path, *, auth: str = "token", timeout: float = 120.0) -> None:
-        self.target = target
-        self.timeout = timeout
+        super().__init__(target, timeout=timeout)
         self.auth = auth  # oras-py's auth backend: "basic" for htpasswd registries, else "token"
         self.authfile = workdir / "oras-auth.json"
         # an explicit empty file: oras-py would otherwise read the user's ~/.docker/config.json
         self.authfile.write_text('{"auths": {}}')
-
-    def ref(self, repo: str, tag: str) -> str:
-        return f"{self.target.host}/{repo}:{tag}"
 
     def _options(self) -> list[str]:
         opts = ["--auth", self.auth, "--authfile", str(self.authfile)]
@@ -50,15 +46,14 @@ class OrasPy:
             opts += ["--username", self.target.username]
         return opts
 
-    def run(self, *args: str) -> ClientResult:
-        # oras' own login runs in each call: the password goes in on stdin, never on the command line
-        password = (self.target.password or "") + "\n" if self.target.username else None
-        return run_program(
-            [sys.executable, "-m", DRIVER, *args, *self._options()],
-            timeout=self.timeout,
-            input=password,
-            cwd=Path(__file__).resolve().parents[2],
-        )
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", DRIVER]
+
+    def run(self, *args: str, input: str | None = None) -> ClientResult:
+        # oras-py's own login runs in each call (the driver is one process per call): password on stdin
+        password = (self.target.password or "") + "\n" if self.target.username else input
+        return run_program([*self.command(), *args, *self._options()], timeout=self.timeout, input=password,
+                           cwd=Path(__file__).resolve().parents[2])  # fmt: skip
 
     def push(self, ref: str, files: list[tuple[Path, str]], artifact_type: str) -> tuple[ClientResult, dict[str, Any]]:
         args = ["push", ref, "--artifact-type", artifact_type]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..redact import redact_text
+from ..target import Target
 
 MESSAGE_LINES = 12  # the tail of stderr shown as "the client's message"
 
@@ -84,3 +85,39 @@ def _text(data: bytes | str | None) -> str:
     if data is None:
         return ""
     return data if isinstance(data, str) else data.decode(errors="replace")
+
+
+class ClientProgram:
+    """A client program bound to one target: its references, a login done once, commands under the timeout."""
+
+    transport = ""  # what the program puts before host/repo (skopeo: "docker://")
+
+    def __init__(self, target: Target, *, timeout: float) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._login: ClientResult | None = None
+
+    def ref(self, repo: str, tag_or_digest: str) -> str:
+        sep = "@" if ":" in tag_or_digest else ":"
+        return f"{self.transport}{self.target.host}/{repo}{sep}{tag_or_digest}"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def login_options(self) -> list[str]:
+        """What the program's login command needs besides the user, the password (stdin) and the host."""
+        return []
+
+    def run(self, *args: str, input: str | None = None) -> ClientResult:
+        return run_program([*self.command(), *args], timeout=self.timeout, input=input)
+
+    def login(self) -> ClientResult | None:
+        """The program's own login, once, when the target has credentials (None when it has none)."""
+        if not self.target.username:
+            return None
+        if self._login is None or not self._login.ok:
+            self._login = self.run(
+                "login", *self.login_options(), "--username", self.target.username, "--password-stdin",
+                self.target.host, input=self.target.password or "",
+            )  # fmt: skip
+        return self._login

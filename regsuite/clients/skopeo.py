@@ -14,7 +14,7 @@ from typing import Any
 
 from ..target import Target
 from .certs import write_cert_dir
-from .runner import ClientResult, run_program
+from .runner import ClientProgram, ClientResult, run_program
 
 PROGRAM = "skopeo"
 
@@ -26,17 +26,13 @@ def skopeo_unavailable(timeout: float = 15.0) -> str | None:
     return None if version.ok else f"skopeo does not run: {version.message}"
 
 
-class Skopeo:
+class Skopeo(ClientProgram):
+    transport = "docker://"
+
     def __init__(self, target: Target, workdir: Path, *, timeout: float = 120.0) -> None:
-        self.target = target
-        self.timeout = timeout
+        super().__init__(target, timeout=timeout)
         self.authfile = workdir / "skopeo-auth.json"
         self.cert_dir = write_cert_dir(target, workdir / "skopeo-certs")
-        self._login: ClientResult | None = None
-
-    def ref(self, repo: str, tag_or_digest: str) -> str:
-        sep = "@" if ":" in tag_or_digest else ":"
-        return f"docker://{self.target.host}/{repo}{sep}{tag_or_digest}"
 
     def _tls(self, side: str = "") -> list[str]:
         """TLS options for the registry side of a command (side: "", "src-", "dest-")."""
@@ -51,25 +47,11 @@ class Skopeo:
         """
         return [f"--{side}authfile", str(self.authfile), *self._tls(side)]
 
-    def run(self, *args: str, input: str | None = None) -> ClientResult:
-        return run_program([PROGRAM, *args], timeout=self.timeout, input=input)
+    def command(self) -> list[str]:
+        return [PROGRAM]
 
-    def login(self) -> ClientResult | None:
-        if not self.target.username:
-            return None
-        if self._login is None or not self._login.ok:
-            self._login = self.run(
-                "login",
-                "--authfile",
-                str(self.authfile),
-                *self._tls(),
-                "--username",
-                self.target.username,
-                "--password-stdin",
-                self.target.host,
-                input=self.target.password or "",
-            )
-        return self._login
+    def login_options(self) -> list[str]:
+        return ["--authfile", str(self.authfile), *self._tls()]
 
     def copy_to_registry(self, layout: Path, tag: str, dest: str) -> ClientResult:
         # the signature policy is the host's business, not the registry's
