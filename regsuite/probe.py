@@ -34,13 +34,14 @@ def validate_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def classify(exc: BaseException, target: Target) -> TargetError:
-    """Turn a transport exception into a one-line diagnosis."""
+def classify(exc: BaseException, target: Target, timeout: float | None = None) -> TargetError:
+    """Turn a transport exception into a one-line diagnosis (`timeout`: the seconds that ran out)."""
     text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}"
     low = text.lower()
     url = target.url
     if isinstance(exc, httpx.TimeoutException):
-        return TargetUnreachable(f"{url} did not answer within the timeout: check the host, the port and any firewall")
+        within = f"{timeout:g}s (--request-timeout)" if timeout else "the timeout"
+        return TargetUnreachable(f"{url} did not answer within {within}: check the host, the port and any firewall")
     if target.is_tls and ("wrong_version_number" in low or "record layer failure" in low or "http_request" in low
                           or "packet length too long" in low or "unexpected eof" in low and "handshake" not in low):
         return TargetTLSError(f"{url}: the server speaks plain HTTP; use http:// or check the port")
@@ -56,12 +57,25 @@ def classify(exc: BaseException, target: Target) -> TargetError:
         else:
             what = "certificate verification failed; pass --registry-ca FILE (or --registry-insecure)"
         return TargetTLSError(f"{url}: {what}")
+    if any(s in low for s in ("certificate required", "certificate_required", "alert bad certificate")):
+        # The server's alert about *our* certificate: mTLS without one, or one it does not accept.
+        if target.client_cert is None:
+            what = "the registry requires a client certificate; pass --registry-client-cert and --registry-client-key"
+        else:
+            what = "the registry refused the client certificate; is it issued by a CA the registry trusts?"
+        return TargetTLSError(f"{url}: {what}")
     if "ssl" in low or "tls" in low or "handshake" in low:
-        return TargetTLSError(f"{url}: TLS handshake failed ({_short(text)}); check the TLS settings and client certificate")
-    if "name or service not known" in low or "nodename nor servname" in low or "temporary failure in name resolution" in low:
+        return TargetTLSError(
+            f"{url}: TLS handshake failed ({_short(text)}); check the TLS settings and client certificate"
+        )
+    if any(s in low for s in ("name or service not known", "nodename nor servname", "failure in name resolution")):
         return TargetUnreachable(f"{url}: the host name does not resolve; check the URL")
     if "connection refused" in low or "connect call failed" in low or "errno 111" in low:
         return TargetUnreachable(f"{url}: connection refused; is the registry running and the port right?")
+    if "disconnected without sending a response" in low or "connection reset" in low:
+        return TargetUnreachable(
+            f"{url}: the server closed the connection without answering; check the port and the scheme"
+        )
     return TargetUnreachable(f"{url}: cannot connect ({_short(text)})")
 
 
@@ -76,9 +90,9 @@ def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
         try:
             response = client.ping()
         except httpx.HTTPError as exc:
-            raise classify(exc, target) from None
+            raise classify(exc, target, timeout) from None
         except ssl.SSLError as exc:
-            raise classify(exc, target) from None
+            raise classify(exc, target, timeout) from None
         if response.status_code == 401:
             if target.username is None:
                 raise TargetAuthError(

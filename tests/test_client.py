@@ -13,18 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import trustme
 
-from fixtures.auth import ISSUER, SERVICE, standard_acl
+from fixtures.auth import SERVICE
 from regsuite import content
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient, StepFailed, chunk_min_length, next_link
 from regsuite.content import Blob, random_bytes
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.target import Target
-from regsuite.targets import HtpasswdAuth, RegistryConfig, TokenAuth
-from regsuite.tokenserver import Signer, TokenServer
+from regsuite.targets import HtpasswdAuth, RegistryConfig
+from regsuite.tokenserver import TokenServer
 from regsuite.transcript import Exchange
+from tests.token_registry import start_token_registry
 
 
 @pytest.fixture
@@ -286,13 +286,9 @@ def test_basic_challenge_answered(registry_factory: Callable[..., Target], htpas
 @pytest.fixture
 def token_registry(registry_factory: Callable[..., Target], token_server: Callable[..., TokenServer],
                    tmp_path: Path) -> tuple[Target, TokenServer]:
-    ca = trustme.CA(organization_name="regsuite client-test token CA")
-    bundle = tmp_path / "token-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
     push, pull = ("dave", secrets.token_urlsafe(12)), ("erin", secrets.token_urlsafe(12))
-    server = token_server(service=SERVICE, issuer=ISSUER, signer=Signer.issued_by(ca), acl=standard_acl(push, pull))
-    target = registry_factory(RegistryConfig(auth=TokenAuth(server.realm, SERVICE, ISSUER, bundle)))
-    return target.with_credentials(*push), server
+    registry = start_token_registry(registry_factory, token_server, tmp_path, push, pull)
+    return registry.target, registry.server
 
 
 def test_bearer_challenge_answered_with_scoped_cached_tokens(token_registry: tuple[Target, TokenServer]) -> None:

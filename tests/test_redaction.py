@@ -15,13 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import trustme
 
-from fixtures.auth import ISSUER, SERVICE, standard_acl
 from regsuite.target import Target
-from regsuite.targets import HtpasswdAuth, RegistryConfig, TokenAuth
-from regsuite.tokenserver import Signer, TokenServer
+from regsuite.targets import HtpasswdAuth, RegistryConfig
+from regsuite.tokenserver import TokenServer
 from tests.support import ConformanceRun, run_conformance
+from tests.token_registry import start_token_registry
 
 # An Authorization value, or a token field in JSON, that is not the redaction marker
 # (reports may HTML-escape the marker, hence the two spellings).
@@ -114,27 +113,13 @@ def test_token_auth_run_leaks_no_token(
     registry_factory: Callable[..., Target], token_server: Callable[..., TokenServer], tmp_path: Path,
     no_docker_config: dict[str, str],
 ) -> None:
-    ca = trustme.CA(organization_name="regsuite redaction token CA")
-    bundle = tmp_path / "token-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    issued: list[str] = []
-    signer = Signer.issued_by(ca)
-    sign = signer.sign
-
-    def recording_sign(claims: dict[str, object]) -> str:
-        token = sign(claims)
-        issued.append(token)
-        return token
-
-    signer.sign = recording_sign  # type: ignore[method-assign]
     push = ("redaction-push", "Push-" + secrets.token_urlsafe(12))
     pull = ("redaction-pull", "Pull-" + secrets.token_urlsafe(12))
-    server = token_server(service=SERVICE, issuer=ISSUER, signer=signer, acl=standard_acl(push, pull))
-    target = registry_factory(RegistryConfig(auth=TokenAuth(server.realm, SERVICE, ISSUER, bundle)))
+    registry = start_token_registry(registry_factory, token_server, tmp_path, push, pull)
     env = {**no_docker_config, "REGSUITE_USERNAME": push[0], "REGSUITE_PASSWORD": push[1],
            "REGSUITE_PULL_USERNAME": pull[0], "REGSUITE_PULL_PASSWORD": pull[1]}
-    run = run_conformance(target.url, tmp_path / "reports", "-rA", "-v",
+    run = run_conformance(registry.target.url, tmp_path / "reports", "-rA", "-v",
                           checks=["ping", "auth", "push.blob-post-put", "pull.manifest-by-tag"], env=env)
     assert_ran_with_auth(run)
-    assert issued, "the run fetched no token: token auth was not exercised"
-    assert_nothing_leaked(run, [push[1], pull[1], basic_value(*push), basic_value(*pull), *issued])
+    assert registry.issued, "the run fetched no token: token auth was not exercised"
+    assert_nothing_leaked(run, [push[1], pull[1], basic_value(*push), basic_value(*pull), *registry.issued])
