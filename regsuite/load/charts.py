@@ -82,14 +82,14 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str) -> str:
     if not bars:
         return _empty(title, "none")
     bars = sorted(bars, key=lambda b: -b[1])[:12]
-    label_w, row_h = 300, 22
+    label_w, row_h = 370, 22
     height = _TOP + row_h * len(bars) + 16
     high = nice_ticks(max(v for _, v in bars))[-1]
     parts = [_open(title, height)]
     for i, (label, value) in enumerate(bars):
         y = _TOP + i * row_h
         width = (_W - label_w - 60) * value / high
-        short = label if len(label) <= 48 else label[:47] + "…"
+        short = label if len(label) <= 60 else label[:59] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" class="ytick">'
                      f'<title>{escape(label)}</title>{escape(short)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}" fill="{PALETTE[1]}"/>')

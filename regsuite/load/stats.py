@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,11 @@ class ErrorKind:
     name: str
     error: str
     occurrences: int
+
+    @property
+    def label(self) -> str:
+        """The error with its row, once (step failures already name their row)."""
+        return self.error if self.error.startswith(f"{self.kind} ") else f"{self.kind} {self.name}: {self.error}"
 
 
 @dataclass
@@ -215,6 +221,15 @@ def _percentile(value: str) -> float | None:
     return number or None  # locust writes 0 for a window without responses
 
 
+_WRAPPED = re.compile(r"""^CatchResponseError\((['"])(.*)\1\)$""")
+
+
+def _unwrap(error: str) -> str:
+    """The failure text a user marked, without locust's exception wrapper."""
+    m = _WRAPPED.match(error)
+    return m.group(2) if m else error
+
+
 def _history(path: Path) -> tuple[list[Sample], dict[str, list[Sample]], dict[str, list[tuple[float, float]]]]:
     if not path.exists():
         return [], {}, {}
@@ -249,5 +264,5 @@ def _errors(path: Path) -> list[ErrorKind]:
     if not path.exists():
         return []
     with path.open(newline="") as f:
-        out = [ErrorKind(r["Method"], r["Name"], r["Error"], int(r["Occurrences"])) for r in csv.DictReader(f)]
+        out = [ErrorKind(r["Method"], r["Name"], _unwrap(r["Error"]), int(r["Occurrences"])) for r in csv.DictReader(f)]
     return sorted(out, key=lambda e: -e.occurrences)

@@ -71,7 +71,7 @@ def render(result: LoadResult) -> str:
         Series(kind, [(t - start, v) for t, v in points]) for kind, points in sorted(stats.mb_per_s.items())
     ], "MB/s"))
     parts.append(line_chart("Users", [Series("users", _pts(stats.timeline, start, "users"))], "users"))
-    parts.append(bar_chart("Errors by type", [(f"{e.kind} {e.name}: {e.error}", e.occurrences)
+    parts.append(bar_chart("Errors by type", [(e.label, e.occurrences)
                                               for e in stats.errors], "×"))
     parts.append("</div>")
     parts.append("<h2>Transactions</h2>" + _table(stats.transactions, stats.seconds, bytes_col=True))
