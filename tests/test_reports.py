@@ -39,14 +39,16 @@ CREDENTIALS = {"REGSUITE_USERNAME": USER, "REGSUITE_PASSWORD": PASSWORD}
 SHIPPED = ROOT / "expectations" / "distribution-2.8.2.yaml"
 PLANTED = "ping.api-version-header"  # fails only because of the proxy below
 # enough for report content; the whole suite runs in the slow test
-FAST_CHECKS = ["ping.", "pull.blob-get", "pull.manifest-unknown"]
+FAST_CHECKS = ["ping.", "pull.blob-get", "pull.manifest-unknown", "referrers.list"]
+LATE = Mutation("unknown tag answered late", path=r"/manifests/no-such-tag", delay=3.0)  # > --request-timeout: error
 
 
-def broken(upstream: str) -> FaultProxy:
+def broken(upstream: str, *more: Mutation) -> FaultProxy:
     """distribution with two planted faults: no API version header, reversed blob bodies."""
     return FaultProxy(upstream, [
         Mutation("no API version header", path=r"^/v2/$", drop_headers=("Docker-Distribution-API-Version",)),
         Mutation("blob bodies reversed", method="GET", path=r"/blobs/sha256:", body=lambda b: b[::-1]),
+        *more,
     ])
 
 
@@ -63,8 +65,9 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]
 
 @pytest.fixture(scope="module")
 def broken_run(basic_registry: Target, tmp_path_factory: pytest.TempPathFactory) -> ConformanceRun:
-    with broken(basic_registry.url) as proxy:
-        return run_conformance(proxy.url, tmp_path_factory.mktemp("broken"), checks=FAST_CHECKS, env=CREDENTIALS)
+    with broken(basic_registry.url, LATE) as proxy:
+        return run_conformance(proxy.url, tmp_path_factory.mktemp("broken"), "--request-timeout", "1.5",
+                               checks=FAST_CHECKS, env=CREDENTIALS)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +80,9 @@ def test_report_names_each_failure_with_its_transcript(broken_run: ConformanceRu
     failed = broken_run.with_outcome(Outcome.FAILED)
     assert PLANTED in failed
     page = html.unescape(files_of(broken_run)["report.html"])
-    assert "FAILED" in page and f"Failures ({len(failed)})" in page
-    for check_id in failed:
+    errors = broken_run.with_outcome(Outcome.ERROR)
+    assert "FAILED" in page and f"Failures ({len(failed) + len(errors)})" in page
+    for check_id in failed + errors:
         record = broken_run.record(check_id)
         assert f'id="{anchor(check_id)}"' in page, f"{check_id} has no section in report.html"
         assert record.message.splitlines()[0] in page
@@ -86,6 +90,12 @@ def test_report_names_each_failure_with_its_transcript(broken_run: ConformanceRu
         assert record.transcript, f"{check_id} failed without a transcript"
         last = record.transcript[-1]
         assert f"> {last['method']} {last['url']}" in page, f"{check_id}: its last request is not in report.html"
+    assert broken_run.outcome("pull.manifest-unknown[tag]") == Outcome.ERROR
+    assert broken_run.outcome("referrers.list") == Outcome.UNSUPPORTED
+    unsupported_section = page.split("Unsupported features (1)")[1].split("Checks by area")[0]
+    failures_section = page.split("Failures (")[1].split("</ul>")[0]
+    assert "referrers.list" in unsupported_section and "referrers.list" not in failures_section
+    assert "pull.manifest-unknown[tag]" in failures_section  # an error needs attention like a failure
     # the planted fault is visible in the transcript: a 200 to GET /v2/ without the header
     ping = broken_run.record(PLANTED).transcript[-1]
     assert ping["status"] == 200
@@ -120,6 +130,10 @@ def test_junit_counts_and_elements_match_the_verdicts(broken_run: ConformanceRun
     failure = planted.find("failure")
     assert failure is not None and "Docker-Distribution-API-Version" in failure.get("message", "")
     assert "> GET " in (failure.text or "") and "< 200" in (failure.text or "")
+    errored = next(c for c in cases if c.get("name") == "pull.manifest-unknown[tag]").find("error")
+    assert errored is not None and "Timeout" in errored.get("message", "")
+    unsupported = next(c for c in cases if c.get("name") == "referrers.list").find("skipped")
+    assert unsupported is not None and unsupported.get("type") == "unsupported"
     for case in cases:
         if case.find("skipped") is not None:
             assert case.find("skipped").get("message"), f"{case.get('name')} skipped without a reason"  # type: ignore[union-attr]

@@ -89,6 +89,8 @@ details.check > summary, .check-row {
 }
 details.check > summary { cursor: pointer; list-style: none; }
 details.check > summary::-webkit-details-marker { display: none; }
+details.check > summary .cid::before { content: "\\25B8  "; color: var(--muted); }
+details.check[open] > summary .cid::before { content: "\\25BE  "; }
 details.check > summary:hover { background: var(--bg); }
 details.check[open] > summary { background: var(--bg); font-weight: 600; }
 .check-row { border-bottom: 1px solid var(--line); }
