@@ -1,19 +1,26 @@
-"""Session content for the conformance checks: data sets and blobs, pushed once, pulled by many checks.
+"""Session content for the conformance checks: data sets and blobs, pushed once, read by many checks.
 
-Pushes are lazy: the first check that needs a data set (or an uploaded
-blob) pushes it, every later check reuses the record. The exchanges of a push
-are kept with its record so a push check that fails shows them even when
-another check triggered the push.
+At session start the store looks at the selected checks, and pushes the data
+sets and blobs they need concurrently (a few threads, each with its own
+client and transcript), then reads every object of each data set once with
+HEAD and GET. Checks judge those records; anything not prefetched is pushed
+on first use. A record keeps its exchanges, so a failing check shows them in
+its transcript even though another thread made them.
 
 In read-only mode nothing is pushed: the pull checks are parametrised with
 the single case "read-only", built from --ro-repo/--ro-tag/--ro-manifest-digest/
---ro-blob-digest with GET requests only.
+--ro-blob-digest with GET and HEAD requests only.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -22,21 +29,25 @@ from conformance.uploads import UPLOAD_CASES, UploadCase, Violation
 from fixtures.target import Run, settings_of
 from regsuite import datasets
 from regsuite.client import RegistryClient
+from regsuite.content import Manifest
 from regsuite.datasets import DatasetPush
-from regsuite.digest import digest_of, is_valid_digest
+from regsuite.digest import algorithm_of, digest_of, is_valid_digest
 from regsuite.transcript import Exchange, Transcript
 
 READ_ONLY = "read-only"
+PREFETCH_THREADS = 6
 # (data set, blob push method): every data set once with POST+PUT, the common images with every method.
 PUSH_MATRIX: list[tuple[str, str]] = [(name, "post-put") for name in datasets.DATASET_NAMES] + [
-    (name, method)
-    for name in ("image", "docker-schema2")
-    for method in ("post-digest", "chunked", "stream")
+    (name, method) for name in ("image", "docker-schema2") for method in ("post-digest", "chunked", "stream")
 ]
+T = TypeVar("T")
 
 
 def matrix_id(name: str, method: str) -> str:
     return name if method == "post-put" else f"{name}-{method}"
+
+
+# -- what the checks read ---------------------------------------------------------
 
 
 @dataclass
@@ -45,80 +56,11 @@ class UploadRecord:
     repo: str
     response: httpx.Response | None = None  # the final (201) response
     violation: Violation | None = None
-    exchanges: list[Exchange] = field(default_factory=list)
-    stored_anyway: bool = False
+    stored_anyway: bool = False  # a protocol deviation that still stored the blob
 
     @property
     def stored(self) -> bool:
         return self.stored_anyway or (self.response is not None and self.response.status_code == 201)
-
-
-class ContentStore:
-    """Data sets and uploaded blobs of this session, pushed on first use."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.client = run.client
-        self._datasets: dict[tuple[str, str], tuple[DatasetPush, list[Exchange]]] = {}
-        self._uploads: dict[str, UploadRecord] = {}
-
-    def repo(self, name: str) -> str:
-        return self.run.namespace.repo(name)
-
-    def _recorded(self, transcript: Transcript, before: int) -> list[Exchange]:
-        return list(transcript.exchanges[before:])
-
-    def dataset(self, name: str, method: str = "post-put") -> DatasetPush:
-        key = (name, method)
-        if key not in self._datasets:
-            transcript = self.client.transcript
-            before = len(transcript.exchanges)
-            repo = self.repo("datasets" if method == "post-put" else f"datasets-{method}")
-            record = datasets.push_dataset(self.client, repo, datasets.build(name), method)
-            self._datasets[key] = (record, self._recorded(transcript, before))
-        return self._datasets[key][0]
-
-    def dataset_exchanges(self, name: str, method: str = "post-put") -> list[Exchange]:
-        self.dataset(name, method)
-        return self._datasets[(name, method)][1]
-
-    def upload(self, case_id: str) -> UploadRecord:
-        if case_id not in self._uploads:
-            case = UPLOAD_CASES[case_id]
-            transcript = self.client.transcript
-            before = len(transcript.exchanges)
-            record = UploadRecord(case, self.repo("uploads"))
-            try:
-                record.response = case.push(self.client, record.repo, case.blob)
-            except Violation as violation:
-                record.violation = violation
-                # A protocol deviation may still have stored the blob; the pull checks judge what was stored.
-                record.stored_anyway = self.client.head_blob(record.repo, case.blob.digest).status_code == 200
-            record.exchanges = self._recorded(transcript, before)
-            self._uploads[case_id] = record
-        return self._uploads[case_id]
-
-
-def show_exchanges(transcript: Transcript, exchanges: list[Exchange]) -> None:
-    """Put a push's exchanges into the current check's transcript (when another check made them)."""
-    present = {id(e) for e in transcript.exchanges}
-    missing = [e for e in exchanges if id(e) not in present]
-    transcript.exchanges[:0] = missing
-
-
-@pytest.fixture(scope="session")
-def content_store(regsuite_run: Run) -> ContentStore:
-    return ContentStore(regsuite_run)
-
-
-@pytest.fixture
-def writable(regsuite_run: Run) -> None:
-    """Checks that push ask for this: skipped in read-only mode."""
-    if regsuite_run.settings.read_only:
-        pytest.skip("read-only mode: this check writes")
-
-
-# -- what the pull checks read ---------------------------------------------------
 
 
 @dataclass
@@ -139,6 +81,23 @@ class PullSubject:
     manifests: list[ExpectedManifest]
     blobs: list[tuple[str, bytes | None]]  # (digest, data or None when unknown)
 
+    def references(self) -> list[tuple[str, str, str]]:
+        """(kind, reference, digest) of every object: the top manifest by tag, every manifest and blob by digest."""
+        refs = [("manifests", self.tag, self.top.reference)] if self.tag else []
+        refs += [("manifests", m.reference, m.reference) for m in self.manifests]
+        return refs + [("blobs", digest, digest) for digest, _ in self.blobs]
+
+
+@dataclass
+class Observation:
+    """HEAD and GET of one object, as the registry answered them."""
+
+    kind: str  # manifests | blobs
+    reference: str  # tag or digest asked for
+    digest: str  # what the content's digest is
+    head: httpx.Response
+    get: httpx.Response
+
 
 @dataclass
 class BlobSubject:
@@ -146,6 +105,135 @@ class BlobSubject:
     repo: str
     digest: str
     data: bytes | None
+
+
+@dataclass
+class _Entry:
+    value: object
+    exchanges: list[Exchange] = field(default_factory=list)
+
+
+class ContentStore:
+    """Data sets, uploaded blobs and observations of this session, each made once."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._entries: dict[tuple[str, ...], _Entry] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._thread_clients: list[RegistryClient] = []
+
+    def repo(self, name: str) -> str:
+        return self.run.namespace.repo(name)
+
+    # -- one client per thread: transcripts do not interleave
+
+    def _client(self) -> RegistryClient:
+        if threading.current_thread() is threading.main_thread():
+            return self.run.client
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = RegistryClient(
+                self.run.target,
+                transcript=Transcript(),
+                guard=self.run.guard,
+                write_log=self.run.write_log,
+                timeout=httpx.Timeout(self.run.settings.timeout, connect=min(self.run.settings.timeout, 5.0)),
+            )
+            self._local.client = client
+            with self._lock:
+                self._thread_clients.append(client)
+        return client  # type: ignore[no-any-return]
+
+    def _once(self, key: tuple[str, ...], make: Callable[[RegistryClient], T]) -> T:
+        entry = self._entries.get(key)
+        if entry is None:
+            client = self._client()
+            before = len(client.transcript.exchanges)
+            value = make(client)
+            entry = _Entry(value, list(client.transcript.exchanges[before:]))
+            with self._lock:
+                entry = self._entries.setdefault(key, entry)
+        return entry.value  # type: ignore[return-value]
+
+    def exchanges(self, *key: str) -> list[Exchange]:
+        entry = self._entries.get(key)
+        return entry.exchanges if entry else []
+
+    # -- the content
+
+    def dataset(self, name: str, method: str = "post-put") -> DatasetPush:
+        repo = self.repo("datasets" if method == "post-put" else f"datasets-{method}")
+        return self._once(
+            ("dataset", name, method), lambda c: datasets.push_dataset(c, repo, datasets.build(name), method)
+        )
+
+    def upload(self, case_id: str) -> UploadRecord:
+        def make(client: RegistryClient) -> UploadRecord:
+            case = UPLOAD_CASES[case_id]
+            record = UploadRecord(case, self.repo("uploads"))
+            try:
+                record.response = case.push(client, record.repo, case.blob)
+            except Violation as violation:
+                record.violation = violation
+                record.stored_anyway = client.head_blob(record.repo, case.blob.digest).status_code == 200
+            return record
+
+        return self._once(("upload", case_id), make)
+
+    def observe(self, subject: PullSubject) -> list[Observation]:
+        def make(client: RegistryClient) -> list[Observation]:
+            observed = []
+            for kind, reference, digest in subject.references():
+                if kind == "manifests":
+                    head, get = (
+                        client.head_manifest(subject.repo, reference),
+                        client.get_manifest(subject.repo, reference),
+                    )
+                else:
+                    head, get = client.head_blob(subject.repo, reference), client.get_blob(subject.repo, reference)
+                observed.append(Observation(kind, reference, digest, head, get))
+            return observed
+
+        return self._once(("observe", subject.label), make)
+
+    def read_only_subject(self) -> PullSubject:
+        return self._once(("read-only",), lambda c: _read_only_subject(c, self.run))
+
+    def pushed_subject(self, name: str) -> PullSubject | str:
+        """The pushed data set as pull checks see it, or why there is none."""
+        push = self.dataset(name)
+        if not push.pushed:
+            return f"data set {name!r} could not be pushed ({push.failure}); see push.manifest-put[{name}]"
+        return _subject_of(push)
+
+    # -- concurrency
+
+    def prefetch(self, datasets_needed: set[tuple[str, str]], uploads: set[str], observed: set[str]) -> None:
+        """Push (and observe) everything the selected checks need, a few requests at a time."""
+        tasks: list[Callable[[], object]] = [lambda u=u: self.upload(u) for u in sorted(uploads)]
+        for name, method in sorted(datasets_needed):
+            if name in observed and method == "post-put":
+                tasks.append(lambda name=name: self._push_and_observe(name))
+            else:
+                tasks.append(lambda name=name, method=method: self.dataset(name, method))
+        with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="regsuite-prefetch") as pool:
+            for future in [pool.submit(task) for task in tasks]:
+                future.result()
+        for client in self._thread_clients:
+            client.close()
+        self._thread_clients.clear()
+
+    def _push_and_observe(self, name: str) -> None:
+        subject = self.pushed_subject(name)
+        if isinstance(subject, PullSubject):
+            self.observe(subject)
+
+
+def _subject_of(push: DatasetPush) -> PullSubject:
+    ds = push.dataset
+    manifests = [ExpectedManifest(m.digest, m.media_type, m.body) for m in ds.manifests()]
+    return PullSubject(ds.name, push.repo, ds.tag, manifests[-1], manifests, [(b.digest, b.data) for b in ds.blobs()])
 
 
 def _read_only_subject(client: RegistryClient, run: Run) -> PullSubject:
@@ -167,39 +255,106 @@ def _read_only_subject(client: RegistryClient, run: Run) -> PullSubject:
     digest = s.ro_manifest_digest or response.headers.get("Docker-Content-Digest") or digest_of(body)
     media_type = doc.get("mediaType") or response.headers.get("Content-Type")
     # Trust the body only when it is verifiably the named digest.
-    known_body = body if digest_of(body, digest.partition(":")[0]) == digest else None
+    known_body = body if digest_of(body, algorithm_of(digest)) == digest else None
     top = ExpectedManifest(digest, media_type, known_body)
     blob_digest = s.ro_blob_digest or (doc.get("config") or {}).get("digest")
     blobs = [(blob_digest, None)] if blob_digest and is_valid_digest(blob_digest) else []
     return PullSubject(READ_ONLY, s.ro_repo, s.ro_tag, top, [top], blobs)
 
 
-def _pushed_subject(store: ContentStore, name: str) -> PullSubject:
-    push = store.dataset(name)
-    if not push.pushed:
-        pytest.skip(f"data set {name!r} could not be pushed ({push.failure}); see push.manifest-put[{name}]")
-    ds = push.dataset
-    manifests = [ExpectedManifest(m.digest, m.media_type, m.body) for m in ds.manifests()]
-    top = manifests[-1]
-    return PullSubject(name, push.repo, ds.tag, top, manifests, [(b.digest, b.data) for b in ds.blobs()])
+def show_exchanges(transcript: Transcript, exchanges: list[Exchange]) -> None:
+    """Put a record's exchanges into the current check's transcript (when they were made elsewhere)."""
+    present = {id(e) for e in transcript.exchanges}
+    transcript.exchanges[:0] = [e for e in exchanges if id(e) not in present]
+
+
+# -- fixtures -------------------------------------------------------------------
+
+
+def _needs(items: list[pytest.Item]) -> tuple[set[tuple[str, str]], set[str], set[str]]:
+    """The data sets, uploads and observations the selected checks will ask for."""
+    needed: set[tuple[str, str]] = set()
+    uploads: set[str] = set()
+    observed: set[str] = set()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names = getattr(item, "fixturenames", ())
+        if "dataset" in params and "method" in params:
+            needed.add((params["dataset"], params["method"]))
+        if params.get("pull_subject", READ_ONLY) != READ_ONLY:
+            needed.add((params["pull_subject"], "post-put"))
+            observed.add(params["pull_subject"])
+        for key in ("case_id", "blob_subject"):
+            if params.get(key, READ_ONLY) in UPLOAD_CASES:
+                uploads.add(params[key])
+        if "range_blob" in names:
+            uploads.add("range")
+        if "stored_image" in names or "pull_repo" in names:
+            needed.add(("image", "post-put"))
+    return needed, uploads, observed
+
+
+@pytest.fixture(scope="session")
+def content_store(regsuite_run: Run, request: pytest.FixtureRequest) -> Iterator[ContentStore]:
+    store = ContentStore(regsuite_run)
+    # Under xdist every worker collects every check but runs a share: there, push on first use only.
+    if not regsuite_run.settings.read_only and not os.environ.get("PYTEST_XDIST_WORKER"):
+        store.prefetch(*_needs(request.session.items))
+    yield store
 
 
 @pytest.fixture
-def pull_subject(request: pytest.FixtureRequest, regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> PullSubject:
+def writable(regsuite_run: Run) -> None:
+    """Checks that push ask for this: skipped in read-only mode."""
+    if regsuite_run.settings.read_only:
+        pytest.skip("read-only mode: this check writes")
+
+
+@pytest.fixture
+def stored_image(writable: None, content_store: ContentStore, registry: RegistryClient) -> tuple[str, Manifest]:
+    """The 'image' data set, pushed: (repository, manifest)."""
+    push = content_store.dataset("image")
+    if not push.pushed:
+        pytest.skip("data set 'image' was not pushed; see push.manifest-put[image]")
+    registry.transcript.clear()
+    return push.repo, push.dataset.manifest
+
+
+@pytest.fixture
+def pull_repo(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> str:
+    """A repository that exists: the preloaded one, or the data set repository."""
+    if regsuite_run.settings.read_only:
+        assert regsuite_run.settings.ro_repo
+        return regsuite_run.settings.ro_repo
+    repo = content_store.dataset("image").repo
+    registry.transcript.clear()
+    return repo
+
+
+@pytest.fixture
+def pull_subject(request: pytest.FixtureRequest, content_store: ContentStore, registry: RegistryClient) -> PullSubject:
     name = request.param
-    if name == READ_ONLY:
-        subject = _read_only_subject(registry, regsuite_run)
-    else:
-        subject = _pushed_subject(content_store, name)
+    subject = content_store.read_only_subject() if name == READ_ONLY else content_store.pushed_subject(name)
+    if isinstance(subject, str):
+        pytest.skip(subject)
     registry.transcript.clear()  # the check's transcript shows the check's own requests
     return subject
 
 
 @pytest.fixture
-def blob_subject(request: pytest.FixtureRequest, regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> BlobSubject:
+def observed(pull_subject: PullSubject, content_store: ContentStore, registry: RegistryClient) -> list[Observation]:
+    """HEAD and GET of every object of the data set, made once per session."""
+    observations = content_store.observe(pull_subject)
+    registry.transcript.clear()
+    show_exchanges(registry.transcript, content_store.exchanges("observe", pull_subject.label))
+    return observations
+
+
+@pytest.fixture
+def blob_subject(request: pytest.FixtureRequest, content_store: ContentStore, registry: RegistryClient) -> BlobSubject:
     case_id = request.param
     if case_id == READ_ONLY:
-        subject = _read_only_subject(registry, regsuite_run)
+        subject = content_store.read_only_subject()
         if not subject.blobs:
             pytest.skip("read-only mode: no blob to read (give --ro-blob-digest, or a tag of an image manifest)")
         digest, data = subject.blobs[0]
@@ -207,7 +362,10 @@ def blob_subject(request: pytest.FixtureRequest, regsuite_run: Run, content_stor
     else:
         record = content_store.upload(case_id)
         if not record.stored:
-            pytest.skip(f"blob {case_id!r} could not be pushed ({record.violation}); see {record.case.check}[{record.case.param}]")
+            pytest.skip(
+                f"blob {case_id!r} could not be pushed ({record.violation}); "
+                f"see {record.case.check}[{record.case.param}]"
+            )
         result = BlobSubject(case_id, record.repo, record.case.blob.digest, record.case.blob.data)
     registry.transcript.clear()
     return result
@@ -220,6 +378,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         names = [READ_ONLY] if read_only else datasets.DATASET_NAMES
         metafunc.parametrize("pull_subject", names, indirect=True, ids=names)
     if "blob_subject" in metafunc.fixturenames:
-        wanted = getattr(metafunc.function, "blob_cases", None)
-        ids = [READ_ONLY] if read_only else (wanted or [c for c in UPLOAD_CASES if c != "range"])
+        ids = [READ_ONLY] if read_only else [c for c in UPLOAD_CASES if c != "range"]
         metafunc.parametrize("blob_subject", ids, indirect=True, ids=ids)

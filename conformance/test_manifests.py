@@ -10,7 +10,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conformance.conftest import PUSH_MATRIX, ContentStore, ExpectedManifest, PullSubject, matrix_id, show_exchanges
+from conformance.conftest import (
+    PUSH_MATRIX,
+    ContentStore,
+    ExpectedManifest,
+    Observation,
+    PullSubject,
+    matrix_id,
+    show_exchanges,
+)
 from conformance.uploads import answered, expect, sent
 from fixtures.checks import check, unsupported
 from regsuite import content
@@ -33,9 +41,11 @@ def _excerpt(response: httpx.Response) -> str:
 
 @check("push.manifest-put")
 @push_matrix
-def test_manifest_put(writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str) -> None:
+def test_manifest_put(
+    writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str
+) -> None:
     push = content_store.dataset(dataset, method)
-    show_exchanges(registry.transcript, content_store.dataset_exchanges(dataset, method))
+    show_exchanges(registry.transcript, content_store.exchanges("dataset", dataset, method))
     if push.failure is not None:
         response = push.failure.response
         pytest.fail(
@@ -49,7 +59,9 @@ def test_manifest_put(writable: None, registry: RegistryClient, content_store: C
             continue
         digest = expected.get(response.request.content)
         require = f"{sent(response)} answered 201"
-        assert response.headers.get("Location"), f"{require} without a Location header; the spec wants the manifest's URL (end-7)"
+        assert response.headers.get("Location"), (
+            f"{require} without a Location header; the spec wants the manifest's URL (end-7)"
+        )
         got = response.headers.get("Docker-Content-Digest")
         assert got is None or got == digest, (
             f"{require} with Docker-Content-Digest: {got}; the manifest's digest is {digest} (end-7)"
@@ -58,7 +70,9 @@ def test_manifest_put(writable: None, registry: RegistryClient, content_store: C
 
 @check("push.manifest-location")
 @push_matrix
-def test_manifest_location(writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str) -> None:
+def test_manifest_location(
+    writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str
+) -> None:
     push = content_store.dataset(dataset, method)
     if not push.pushed:
         pytest.skip(f"data set {dataset!r} was not pushed; see push.manifest-put[{matrix_id(dataset, method)}]")
@@ -81,17 +95,9 @@ def test_manifest_location(writable: None, registry: RegistryClient, content_sto
         )
 
 
-def _stored_image(registry: RegistryClient, content_store: ContentStore) -> tuple[str, content.Manifest]:
-    push = content_store.dataset("image")
-    if not push.pushed:
-        pytest.skip("data set 'image' was not pushed; see push.manifest-put[image]")
-    registry.transcript.clear()
-    return push.repo, push.dataset.manifest
-
-
 @check("push.manifest-bad-digest")
-def test_manifest_bad_digest(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    repo, image = _stored_image(registry, content_store)
+def test_manifest_bad_digest(registry: RegistryClient, stored_image: tuple[str, content.Manifest]) -> None:
+    repo, image = stored_image
     body = image.body + b"  "  # still valid JSON, another digest
     response = registry.put_manifest(repo, image.digest, body, image.media_type)
     assert response.status_code == 400, (
@@ -101,8 +107,8 @@ def test_manifest_bad_digest(writable: None, registry: RegistryClient, content_s
 
 
 @check("push.manifest-malformed-digest")
-def test_manifest_malformed_digest(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    repo, image = _stored_image(registry, content_store)
+def test_manifest_malformed_digest(registry: RegistryClient, stored_image: tuple[str, content.Manifest]) -> None:
+    repo, image = stored_image
     response = registry.put_manifest(repo, "sha256:0123abc", image)
     assert response.status_code == 400, (
         f"{sent(response)} (a reference that is neither a tag nor a well-formed digest) answered "
@@ -111,23 +117,33 @@ def test_manifest_malformed_digest(writable: None, registry: RegistryClient, con
 
 
 @check("push.manifest-tag-param")
-def test_manifest_tag_param(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    repo, image = _stored_image(registry, content_store)
+def test_manifest_tag_param(registry: RegistryClient, stored_image: tuple[str, content.Manifest]) -> None:
+    repo, image = stored_image
     tags = ["tag-param-a", "tag-param-b"]
     response = registry.request(
-        "PUT", f"/v2/{repo}/manifests/{image.digest}", params=[("tag", t) for t in tags],
-        content=image.body, headers={"Content-Type": image.media_type},
+        "PUT",
+        f"/v2/{repo}/manifests/{image.digest}",
+        params=[("tag", t) for t in tags],
+        content=image.body,
+        headers={"Content-Type": image.media_type},
     )
     expect(response, (201,), "201 Created", "end-7b", "OCI-Tag")
     answered_tags = response.headers.get_list("OCI-Tag")
     if not answered_tags:
         if registry.head_manifest(repo, tags[0]).status_code == 404:
             unsupported(f"{sent(response)} answered 201 without OCI-Tag and created no tag: ?tag= is not supported")
-        pytest.fail(f"{sent(response)} created tag {tags[0]} but answered no OCI-Tag header; the spec wants one per tag (end-7b)")
-    assert sorted(answered_tags) == tags, f"{sent(response)} answered OCI-Tag: {answered_tags}; the spec wants exactly {tags} (end-7b)"
+        pytest.fail(
+            f"{sent(response)} created tag {tags[0]} but answered no OCI-Tag header; "
+            "the spec wants one per tag (end-7b)"
+        )
+    assert sorted(answered_tags) == tags, (
+        f"{sent(response)} answered OCI-Tag: {answered_tags}; the spec wants exactly {tags} (end-7b)"
+    )
     for tag in tags:
         head = registry.head_manifest(repo, tag)
-        assert head.status_code == 200, f"HEAD /v2/{repo}/manifests/{tag} answered {head.status_code} after OCI-Tag: {tag} (end-7b)"
+        assert head.status_code == 200, (
+            f"HEAD /v2/{repo}/manifests/{tag} answered {head.status_code} after OCI-Tag: {tag} (end-7b)"
+        )
 
 
 # -- pull ------------------------------------------------------------------------
@@ -137,10 +153,8 @@ def _same_type(header: str | None, media_type: str | None) -> bool:
     return (header or "").split(";")[0].strip() == media_type
 
 
-def _references(subject: PullSubject) -> list[tuple[str, ExpectedManifest]]:
-    """The top manifest by tag (when tagged) and every manifest by digest."""
-    refs = [(subject.tag, subject.top)] if subject.tag else []
-    return refs + [(m.reference, m) for m in subject.manifests]
+def _manifests(observed: list[Observation]) -> list[Observation]:
+    return [o for o in observed if o.kind == "manifests"]
 
 
 def _judge_body(response: httpx.Response, expected: ExpectedManifest) -> None:
@@ -151,49 +165,55 @@ def _judge_body(response: httpx.Response, expected: ExpectedManifest) -> None:
         )
     got = digest_of(response.content, algorithm_of(expected.reference))
     assert got == expected.reference, (
-        f"{sent(response)} served a manifest whose digest is {got}; the spec wants the content of {expected.reference} (end-3)"
+        f"{sent(response)} served a manifest whose digest is {got}; "
+        f"the spec wants the content of {expected.reference} (end-3)"
     )
 
 
+def _expected(subject: PullSubject, digest: str) -> ExpectedManifest:
+    return next(m for m in subject.manifests if m.reference == digest)
+
+
 @check("pull.manifest-by-tag")
-def test_manifest_by_tag(registry: RegistryClient, pull_subject: PullSubject) -> None:
+def test_manifest_by_tag(pull_subject: PullSubject, observed: list[Observation]) -> None:
     if not pull_subject.tag:
         pytest.skip(f"data set {pull_subject.label!r} is pushed by digest only")
-    response = registry.get_manifest(pull_subject.repo, pull_subject.tag)
-    expect(response, (200,), "200 OK with the manifest", "end-3")
-    _judge_body(response, pull_subject.top)
+    get = next(o.get for o in observed if o.reference == pull_subject.tag)
+    expect(get, (200,), "200 OK with the manifest", "end-3")
+    _judge_body(get, pull_subject.top)
 
 
 @check("pull.manifest-by-digest")
-def test_manifest_by_digest(registry: RegistryClient, pull_subject: PullSubject) -> None:
-    for manifest in pull_subject.manifests:
-        response = registry.get_manifest(pull_subject.repo, manifest.reference)
-        expect(response, (200,), "200 OK with the manifest", "end-3")
-        _judge_body(response, manifest)
+def test_manifest_by_digest(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        if o.reference == o.digest:
+            expect(o.get, (200,), "200 OK with the manifest", "end-3")
+            _judge_body(o.get, _expected(pull_subject, o.digest))
 
 
 @check("pull.manifest-head")
-def test_manifest_head(registry: RegistryClient, pull_subject: PullSubject) -> None:
-    for reference, manifest in _references(pull_subject):
-        response = registry.head_manifest(pull_subject.repo, reference)
-        expect(response, (200,), "200 OK: the manifest exists", "end-3")
-        length = response.headers.get("Content-Length")
+def test_manifest_head(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        expect(o.head, (200,), "200 OK: the manifest exists", "end-3")
+        manifest = _expected(pull_subject, o.digest)
+        length = o.head.headers.get("Content-Length")
         if manifest.body is not None:
             assert length == str(len(manifest.body)), (
-                f"{sent(response)} answered Content-Length: {length}; the manifest is {len(manifest.body)} bytes (end-3)"
+                f"{sent(o.head)} answered Content-Length: {length}; the manifest is {len(manifest.body)} bytes (end-3)"
             )
-        digest = response.headers.get("Docker-Content-Digest")
-        assert digest in (None, manifest.reference), (
-            f"{sent(response)} answered Docker-Content-Digest: {digest}; the manifest's digest is {manifest.reference} (end-3)"
+        digest = o.head.headers.get("Docker-Content-Digest")
+        assert digest in (None, o.digest), (
+            f"{sent(o.head)} answered Docker-Content-Digest: {digest}; the manifest's digest is {o.digest} (end-3)"
         )
 
 
 @check("pull.manifest-content-type")
-def test_manifest_content_type(registry: RegistryClient, pull_subject: PullSubject) -> None:
-    for reference, manifest in _references(pull_subject):
-        for response in (registry.get_manifest(pull_subject.repo, reference), registry.head_manifest(pull_subject.repo, reference)):
+def test_manifest_content_type(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        media_type = _expected(pull_subject, o.digest).media_type
+        for response in (o.get, o.head):
             expect(response, (200,), "200 OK", "end-3")
-            assert _same_type(response.headers.get("Content-Type"), manifest.media_type), (
+            assert _same_type(response.headers.get("Content-Type"), media_type), (
                 f"{sent(response)} answered {answered(response, 'Content-Type')}; the manifest's mediaType is "
-                f"{manifest.media_type} and the Content-Type must equal it"
+                f"{media_type} and the Content-Type must equal it"
             )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from conformance.conftest import READ_ONLY, BlobSubject, ContentStore, PullSubject
+from conformance.conftest import READ_ONLY, BlobSubject, ContentStore, Observation, PullSubject
 from conformance.uploads import answered, expect, sent
 from fixtures.checks import check, unsupported
 from fixtures.target import Run
@@ -30,7 +30,8 @@ def test_blob_get(registry: RegistryClient, blob_subject: BlobSubject) -> None:
     expect(response, (200,), "200 OK with the blob", "end-2")
     got = _blob_digest(response.content, blob_subject.digest)
     assert got == blob_subject.digest, (
-        f"{sent(response)} served {len(response.content)} bytes whose digest is {got}; the spec wants the blob {blob_subject.digest} (end-2)"
+        f"{sent(response)} served {len(response.content)} bytes whose digest is {got}; "
+        f"the spec wants the blob {blob_subject.digest} (end-2)"
     )
     length = response.headers.get("Content-Length")
     assert length in (None, str(len(response.content))), (
@@ -45,26 +46,19 @@ def test_blob_head(registry: RegistryClient, blob_subject: BlobSubject) -> None:
     length = response.headers.get("Content-Length")
     if blob_subject.data is not None:
         assert length == str(len(blob_subject.data)), (
-            f"{sent(response)} answered {answered(response, 'Content-Length')}; the blob is {len(blob_subject.data)} bytes "
+            f"{sent(response)} answered {answered(response, 'Content-Length')}; "
+            f"the blob is {len(blob_subject.data)} bytes "
             "and HEAD must announce its size (end-2)"
         )
     else:
-        assert length is not None and length.isdigit(), f"{sent(response)} answered {answered(response, 'Content-Length')}; HEAD must announce the blob's size (end-2)"
+        assert length is not None and length.isdigit(), (
+            f"{sent(response)} answered {answered(response, 'Content-Length')}; "
+            "HEAD must announce the blob's size (end-2)"
+        )
     digest = response.headers.get("Docker-Content-Digest")
     assert digest in (None, blob_subject.digest), (
         f"{sent(response)} answered Docker-Content-Digest: {digest}; the blob's digest is {blob_subject.digest} (end-2)"
     )
-
-
-@pytest.fixture
-def pull_repo(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> str:
-    """A repository that exists: the preloaded one, or the data set repository."""
-    if regsuite_run.settings.read_only:
-        assert regsuite_run.settings.ro_repo
-        return regsuite_run.settings.ro_repo
-    repo = content_store.dataset("image").repo
-    registry.transcript.clear()
-    return repo
 
 
 @check("pull.blob-unknown")
@@ -85,49 +79,37 @@ def test_manifest_unknown(registry: RegistryClient, pull_repo: str, reference: s
 # -- HEAD/GET agreement and the digest header, over the data sets ------------------
 
 
-def _targets(subject: PullSubject) -> list[tuple[str, str]]:
-    """(kind, reference) of everything a data set holds: manifests by tag and digest, then blobs."""
-    refs = [("manifests", subject.tag)] if subject.tag else []
-    refs += [("manifests", m.reference) for m in subject.manifests]
-    return refs + [("blobs", digest) for digest, _ in subject.blobs]
-
-
-def _pair(registry: RegistryClient, repo: str, kind: str, reference: str) -> tuple[httpx.Response, httpx.Response]:
-    if kind == "manifests":
-        return registry.head_manifest(repo, reference), registry.get_manifest(repo, reference)
-    return registry.head_blob(repo, reference), registry.get_blob(repo, reference)
-
-
 @check("pull.head-get-agree")
-def test_head_get_agree(registry: RegistryClient, pull_subject: PullSubject) -> None:
-    for kind, reference in _targets(pull_subject):
-        head, get = _pair(registry, pull_subject.repo, kind, reference)
-        get_length = get.headers.get("Content-Length", str(len(get.content)))
+def test_head_get_agree(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in observed:
+        head, get = o.head, o.get
         pairs = {
             "status": (head.status_code, get.status_code),
-            "Content-Length": (head.headers.get("Content-Length"), get_length),
+            "Content-Length": (
+                head.headers.get("Content-Length"),
+                get.headers.get("Content-Length", str(len(get.content))),
+            ),
             "Content-Type": (head.headers.get("Content-Type"), get.headers.get("Content-Type")),
-            "Docker-Content-Digest": (head.headers.get("Docker-Content-Digest"), get.headers.get("Docker-Content-Digest")),
+            "Docker-Content-Digest": (
+                head.headers.get("Docker-Content-Digest"),
+                get.headers.get("Docker-Content-Digest"),
+            ),
         }
         for what, (h, g) in pairs.items():
             assert h == g, (
-                f"HEAD and GET /v2/{pull_subject.repo}/{kind}/{reference} disagree on {what}: HEAD says {h}, GET says {g}; "
-                "HEAD must answer what GET would, without the body"
+                f"HEAD and GET /v2/{pull_subject.repo}/{o.kind}/{o.reference} disagree on {what}: HEAD says {h}, "
+                f"GET says {g}; HEAD must answer what GET would, without the body"
             )
 
 
 @check("pull.digest-header")
-def test_digest_header(registry: RegistryClient, pull_subject: PullSubject) -> None:
-    digests = {m.reference: m.reference for m in pull_subject.manifests}
-    if pull_subject.tag:
-        digests[pull_subject.tag] = pull_subject.top.reference
-    for kind, reference in _targets(pull_subject):
-        want = digests.get(reference, reference)
-        for response in _pair(registry, pull_subject.repo, kind, reference):
+def test_digest_header(observed: list[Observation]) -> None:
+    for o in observed:
+        for response in (o.head, o.get):
             value = response.headers.get("Docker-Content-Digest")
-            assert value == want, (
+            assert value == o.digest, (
                 f"{sent(response)} answered {answered(response, 'Docker-Content-Digest')}; "
-                f"the spec (main) requires Docker-Content-Digest: {want} on every GET and HEAD"
+                f"the spec (main) requires Docker-Content-Digest: {o.digest} on every GET and HEAD"
             )
 
 
@@ -151,9 +133,7 @@ UNSATISFIABLE: dict[str, Callable[[int], str]] = {
 def range_blob(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> BlobSubject:
     """A 2048-byte blob (or the preloaded blob in read-only mode), with its bytes known."""
     if regsuite_run.settings.read_only:
-        from conformance.conftest import _read_only_subject
-
-        subject = _read_only_subject(registry, regsuite_run)
+        subject = content_store.read_only_subject()
         if not subject.blobs:
             pytest.skip("read-only mode: no blob to read (give --ro-blob-digest)")
         digest = subject.blobs[0][0]
@@ -179,7 +159,9 @@ def test_blob_range(registry: RegistryClient, range_blob: BlobSubject, case: str
     first, last, header = RANGES[case](n)
     response = registry.get_blob(range_blob.repo, range_blob.digest, range=header)
     if response.status_code == 200 and response.content == data:
-        unsupported(f"{sent(response)} with Range: {header} answered 200 with the whole blob: Range requests are ignored")
+        unsupported(
+            f"{sent(response)} with Range: {header} answered 200 with the whole blob: Range requests are ignored"
+        )
     expect(response, (206,), f"206 Partial Content for Range: {header}", "end-2, RFC 9110 §14", "Content-Range")
     content_range = response.headers.get("Content-Range")
     assert content_range in (f"bytes {first}-{last}/{n}", f"bytes {first}-{last}/*"), (
@@ -188,7 +170,8 @@ def test_blob_range(registry: RegistryClient, range_blob: BlobSubject, case: str
     )
     length = response.headers.get("Content-Length")
     assert length == str(last - first + 1), (
-        f"{sent(response)} with Range: {header} answered Content-Length: {length}; the range holds {last - first + 1} bytes"
+        f"{sent(response)} with Range: {header} answered Content-Length: {length}; "
+        f"the range holds {last - first + 1} bytes"
     )
     assert response.content == data[first : last + 1], (
         f"{sent(response)} with Range: {header} answered bytes that are not bytes {first}-{last} of the blob"
@@ -205,7 +188,8 @@ def test_blob_range_unsatisfiable(registry: RegistryClient, range_blob: BlobSubj
     try:
         response = registry.get_blob(range_blob.repo, range_blob.digest, range=header)
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout) as exc:
-        # The body was shorter than announced (or never came); the exchange recorded before the read says what was announced.
+        # The body was shorter than announced (or never came);
+        # the exchange recorded before the read says what was announced.
         answer = registry.transcript.exchanges[-1]
         headers = dict(answer.response_headers)
         pytest.fail(

@@ -33,7 +33,7 @@ def _cases(check_id: str) -> pytest.MarkDecorator:
 
 def _judge_upload(registry: RegistryClient, store: ContentStore, case_id: str) -> None:
     record = store.upload(case_id)
-    show_exchanges(registry.transcript, record.exchanges)
+    show_exchanges(registry.transcript, store.exchanges("upload", case_id))
     if record.violation is not None:
         raise record.violation
 
@@ -52,19 +52,25 @@ def test_blob_post_digest(writable: None, registry: RegistryClient, content_stor
 
 @check("push.blob-chunked-single")
 @_cases("push.blob-chunked-single")
-def test_blob_chunked_single(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+def test_blob_chunked_single(
+    writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str
+) -> None:
     _judge_upload(registry, content_store, case_id)
 
 
 @check("push.blob-chunked-multi")
 @_cases("push.blob-chunked-multi")
-def test_blob_chunked_multi(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+def test_blob_chunked_multi(
+    writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str
+) -> None:
     _judge_upload(registry, content_store, case_id)
 
 
 @check("push.blob-chunked-put-last")
 @_cases("push.blob-chunked-put-last")
-def test_blob_chunked_put_last(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+def test_blob_chunked_put_last(
+    writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str
+) -> None:
     _judge_upload(registry, content_store, case_id)
 
 
@@ -91,7 +97,9 @@ def test_mount_missing(writable: None, registry: RegistryClient, content_store: 
     repo = content_store.repo("uploads")
     missing = Blob(random_bytes("mount-missing/never-pushed", 64))
     response = registry.mount_blob(repo, missing.digest, content_store.repo("uploads-source"))
-    expect(response, (202,), "202 Accepted and an upload URL: the source has no such blob to mount", "end-11", "Location")
+    expect(
+        response, (202,), "202 Accepted and an upload URL: the source has no such blob to mount", "end-11", "Location"
+    )
     location = require_header(response, "Location", "the upload URL in Location", "end-11")
     registry.cancel_upload(registry.resolve(response, location))
 
@@ -158,7 +166,9 @@ def test_digest_algorithm(writable: None, registry: RegistryClient, content_stor
     if done.status_code == 400:
         unsupported(f"{sent(done)} answered 400: the registry refuses sha512 digests")
     expect(done, (201,), "201 Created", "end-4c")
-    stored = done.headers.get("Docker-Content-Digest") or registry.head_blob(repo, blob.digest).headers.get("Docker-Content-Digest")
+    stored = done.headers.get("Docker-Content-Digest") or registry.head_blob(repo, blob.digest).headers.get(
+        "Docker-Content-Digest"
+    )
     assert stored == blob.digest, (
         f"an upload started with ?digest-algorithm=sha512 and closed with digest={blob.digest} was stored as "
         f"Docker-Content-Digest: {stored}; the registry must keep the digest the client asked for (end-4c)"

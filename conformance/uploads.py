@@ -50,7 +50,10 @@ def expect(response: httpx.Response, statuses: tuple[int, ...], wants: str, spec
 def require_header(response: httpx.Response, header: str, wants: str, spec: str) -> str:
     value = response.headers.get(header)
     if not value:
-        raise Violation(f"{sent(response)} answered {response.status_code} without a {header} header; the spec wants {wants} ({spec})")
+        raise Violation(
+            f"{sent(response)} answered {response.status_code} without a {header} header; "
+            f"the spec wants {wants} ({spec})"
+        )
     return value
 
 
@@ -76,7 +79,9 @@ def check_digest_header(response: httpx.Response, digest: str, spec: str) -> Non
 def start(client: RegistryClient, repo: str, **kwargs: object) -> tuple[httpx.Response, str]:
     response = client.start_upload(repo, **kwargs)  # type: ignore[arg-type]
     expect(response, (202,), "202 Accepted with a Location header", "end-4a", "Location")
-    return response, client.resolve(response, require_header(response, "Location", "the upload URL in Location", "end-4a"))
+    return response, client.resolve(
+        response, require_header(response, "Location", "the upload URL in Location", "end-4a")
+    )
 
 
 def finish(client: RegistryClient, location: str, blob: Blob, data: bytes = b"") -> httpx.Response:
@@ -126,7 +131,9 @@ def post_digest(client: RegistryClient, repo: str, blob: Blob) -> httpx.Response
     return finish(client, location, blob, blob.data)
 
 
-def chunked(client: RegistryClient, repo: str, blob: Blob, *, chunks: int = 3, last_in_put: bool = False) -> httpx.Response:
+def chunked(
+    client: RegistryClient, repo: str, blob: Blob, *, chunks: int = 3, last_in_put: bool = False
+) -> httpx.Response:
     """PATCH chunks with Content-Range (end-5), then PUT (with the last chunk when `last_in_put`)."""
     post, location = start(client, repo)
     size = max(chunk_size(post), -(-len(blob.data) // chunks)) if chunks > 1 else max(len(blob.data), 1)
@@ -158,7 +165,9 @@ def mount(client: RegistryClient, repo: str, blob: Blob, source: str | None) -> 
     """Cross-repository mount (end-11): 201 Created, or 202 Accepted and the client uploads instead."""
     client.push_blob(source or repo + "-source", blob)
     response = client.mount_blob(repo, blob.digest, source)
-    expect(response, (201, 202), "201 Created (mounted) or 202 Accepted (an upload to fall back to)", "end-11", "Location")
+    expect(
+        response, (201, 202), "201 Created (mounted) or 202 Accepted (an upload to fall back to)", "end-11", "Location"
+    )
     location = client.resolve(response, require_header(response, "Location", "a Location header", "end-11"))
     if response.status_code == 201:
         check_digest_header(response, blob.digest, "end-11")
@@ -168,7 +177,10 @@ def mount(client: RegistryClient, repo: str, blob: Blob, source: str | None) -> 
 
 @dataclass(frozen=True)
 class UploadCase:
-    """One blob pushed one way; its id names the verdicts (`push.blob-stream[sha256]`, `pull.blob-get[stream-sha256]`)."""
+    """One blob pushed one way; its id names the verdicts.
+
+    E.g. `push.blob-stream[sha256]` judges the protocol, `pull.blob-get[stream-sha256]` reads the blob back.
+    """
 
     id: str
     check: str  # the push check judging the protocol
@@ -180,28 +192,55 @@ class UploadCase:
 def _cases() -> list[UploadCase]:
     cases: list[UploadCase] = []
     for algorithm in ("sha256", "sha512"):
+
         def blob(kind: str, size: int = 512, algorithm: str = algorithm) -> Blob:
             return Blob(random_bytes(f"upload/{kind}/{algorithm}", size), algorithm=algorithm)
 
         cases += [
             UploadCase(f"post-put-{algorithm}", "push.blob-post-put", algorithm, blob("post-put"), post_put),
-            UploadCase(f"post-digest-{algorithm}", "push.blob-post-digest", algorithm, blob("post-digest"), post_digest),
-            UploadCase(f"chunked-single-{algorithm}", "push.blob-chunked-single", algorithm, blob("chunked-single"),
-                       lambda c, r, b: chunked(c, r, b, chunks=1)),
-            UploadCase(f"chunked-multi-{algorithm}", "push.blob-chunked-multi", algorithm,
-                       chunked_blob(f"upload/chunked-multi/{algorithm}", algorithm, DEFAULT_CHUNK), chunked),
-            UploadCase(f"chunked-put-last-{algorithm}", "push.blob-chunked-put-last", algorithm,
-                       chunked_blob(f"upload/chunked-put-last/{algorithm}", algorithm, DEFAULT_CHUNK),
-                       lambda c, r, b: chunked(c, r, b, last_in_put=True)),
+            UploadCase(
+                f"post-digest-{algorithm}", "push.blob-post-digest", algorithm, blob("post-digest"), post_digest
+            ),
+            UploadCase(
+                f"chunked-single-{algorithm}",
+                "push.blob-chunked-single",
+                algorithm,
+                blob("chunked-single"),
+                lambda c, r, b: chunked(c, r, b, chunks=1),
+            ),
+            UploadCase(
+                f"chunked-multi-{algorithm}",
+                "push.blob-chunked-multi",
+                algorithm,
+                chunked_blob(f"upload/chunked-multi/{algorithm}", algorithm, DEFAULT_CHUNK),
+                chunked,
+            ),
+            UploadCase(
+                f"chunked-put-last-{algorithm}",
+                "push.blob-chunked-put-last",
+                algorithm,
+                chunked_blob(f"upload/chunked-put-last/{algorithm}", algorithm, DEFAULT_CHUNK),
+                lambda c, r, b: chunked(c, r, b, last_in_put=True),
+            ),
             UploadCase(f"stream-{algorithm}", "push.blob-stream", algorithm, blob("stream", 10_000), stream),
         ]
     cases += [
         UploadCase("empty", "push.blob-post-put", "empty", Blob(b""), post_put),
         UploadCase("empty-json", "push.blob-post-put", "empty-json", Blob(b"{}"), post_put),
-        UploadCase("mount-from", "push.mount-from", "sha256", Blob(random_bytes("upload/mount-from", 512)),
-                   lambda c, r, b: mount(c, r, b, r + "-source")),
-        UploadCase("mount-anonymous", "push.mount-anonymous", "sha256", Blob(random_bytes("upload/mount-anonymous", 512)),
-                   lambda c, r, b: mount(c, r, b, None)),
+        UploadCase(
+            "mount-from",
+            "push.mount-from",
+            "sha256",
+            Blob(random_bytes("upload/mount-from", 512)),
+            lambda c, r, b: mount(c, r, b, r + "-source"),
+        ),
+        UploadCase(
+            "mount-anonymous",
+            "push.mount-anonymous",
+            "sha256",
+            Blob(random_bytes("upload/mount-anonymous", 512)),
+            lambda c, r, b: mount(c, r, b, None),
+        ),
         UploadCase("range", "push.blob-post-put", "range", Blob(random_bytes("upload/range", 2048)), post_put),
     ]
     return cases

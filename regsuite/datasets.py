@@ -59,11 +59,20 @@ def _large_annotations(total: int) -> dict[str, str]:
     return {f"org.regsuite.large.{i}": value for i in range(total // (len(value) + 32))}
 
 
-def _row(name: str, title: str, make: Callable[[str], Manifest], *, by_digest: bool = False,
-         prerequisites: Callable[[str], tuple[Manifest, ...]] | None = None) -> DatasetRow:
+def _row(
+    name: str,
+    title: str,
+    make: Callable[[str], Manifest],
+    *,
+    by_digest: bool = False,
+    prerequisites: Callable[[str], tuple[Manifest, ...]] | None = None,
+) -> DatasetRow:
     def build(seed: str) -> Dataset:
         return Dataset(
-            name, title, make(seed), None if by_digest else name,
+            name,
+            title,
+            make(seed),
+            None if by_digest else name,
             prerequisites(seed) if prerequisites else (),
         )
 
@@ -71,45 +80,100 @@ def _row(name: str, title: str, make: Callable[[str], Manifest], *, by_digest: b
 
 
 def _subject(seed: str) -> Manifest:
-    return content.image(f"{seed}/subject")
+    return content.image(f"{seed}/subject", layers=1)
+
+
+def _one_layer(seed: str, **kwargs: Any) -> Manifest:
+    """Most data sets need one layer: fewer uploads, same coverage ("image" keeps two)."""
+    return content.image(seed, layers=1, **kwargs)
+
+
+def _pair(seed: str, **kwargs: Any) -> list[Manifest]:
+    return [_one_layer(f"{seed}/a", **kwargs), _one_layer(f"{seed}/b", **kwargs)]
 
 
 DATASETS: list[DatasetRow] = [
     _row("image", "OCI image", lambda s: content.image(s)),
-    _row("image-uncompressed", "OCI image, uncompressed layers", lambda s: content.image(s, compressed=False)),
-    _row("docker-schema2", "Docker schema 2 image", lambda s: content.image(s, docker=True)),
-    _row("index", "OCI image index", lambda s: content.index([content.image(f"{s}/a"), content.image(f"{s}/b")])),
-    _row("nested-index", "OCI index of indexes", lambda s: content.index([
-        content.index([content.image(f"{s}/a"), content.image(f"{s}/b")]),
-        content.index([content.image(f"{s}/c"), content.image(f"{s}/d")]),
-    ])),
-    _row("empty-index", "OCI index without manifests", lambda s: content.index([], annotations={"org.regsuite.seed": s})),
-    _row("docker-manifest-list", "Docker manifest list", lambda s: content.index(
-        [content.image(f"{s}/a", docker=True), content.image(f"{s}/b", docker=True)], docker=True)),
+    _row("image-uncompressed", "OCI image, uncompressed layers", lambda s: _one_layer(s, compressed=False)),
+    _row("docker-schema2", "Docker schema 2 image", lambda s: _one_layer(s, docker=True)),
+    _row("index", "OCI image index", lambda s: content.index(_pair(s))),
+    _row(
+        "nested-index",
+        "OCI index of indexes",
+        lambda s: content.index(
+            [
+                content.index(_pair(s), annotations={"org.regsuite.inner": "1"}),
+                content.index(_pair(s), annotations={"org.regsuite.inner": "2"}),
+            ]
+        ),
+    ),
+    _row(
+        "empty-index", "OCI index without manifests", lambda s: content.index([], annotations={"org.regsuite.seed": s})
+    ),
+    _row("docker-manifest-list", "Docker manifest list", lambda s: content.index(_pair(s, docker=True), docker=True)),
     _row("artifact", "OCI artifact (artifactType, empty config)", lambda s: content.artifact(s, ARTIFACT_TYPE)),
-    _row("artifact-empty-layer", "OCI artifact whose layer is the empty JSON blob",
-         lambda s: content.artifact(s, ARTIFACT_TYPE, payload=content.EMPTY_JSON, payload_type=mt.OCI_EMPTY)),
-    _row("artifact-index", "OCI index of artifacts", lambda s: content.index(
-        [content.artifact(f"{s}/a", ARTIFACT_TYPE), content.artifact(f"{s}/b", ARTIFACT_TYPE)],
-        artifact_type=ARTIFACT_TYPE)),
-    _row("subject", "Artifact with a subject", lambda s: content.artifact(s, ARTIFACT_TYPE, subject=_subject(s)),
-         prerequisites=lambda s: (_subject(s),)),
-    _row("index-subject", "Index with a subject", lambda s: content.index(
-        [content.artifact(f"{s}/a", ARTIFACT_TYPE)], artifact_type=ARTIFACT_TYPE, subject=_subject(s)),
-         prerequisites=lambda s: (_subject(s),)),
-    _row("missing-subject", "Artifact whose subject is not in the registry",
-         lambda s: content.artifact(s, ARTIFACT_TYPE, subject=_subject(s))),
-    _row("data-field", "Descriptor with an embedded data field", lambda s: content.artifact(s, ARTIFACT_TYPE, data_field=True)),
-    _row("custom-fields", "Manifest and index with unknown fields", lambda s: content.index(
-        [content.image(s, extra_fields={"org.regsuite.custom": {"kept": True}})],
-        extra_fields={"org.regsuite.custom": ["unknown", "fields"]})),
+    _row(
+        "artifact-empty-layer",
+        "OCI artifact whose layer is the empty JSON blob",
+        lambda s: content.artifact(s, ARTIFACT_TYPE, payload=content.EMPTY_JSON, payload_type=mt.OCI_EMPTY),
+    ),
+    _row(
+        "artifact-index",
+        "OCI index of artifacts",
+        lambda s: content.index(
+            [content.artifact(f"{s}/a", ARTIFACT_TYPE), content.artifact(f"{s}/b", ARTIFACT_TYPE)],
+            artifact_type=ARTIFACT_TYPE,
+        ),
+    ),
+    _row(
+        "subject",
+        "Artifact with a subject",
+        lambda s: content.artifact(s, ARTIFACT_TYPE, subject=_subject(s)),
+        prerequisites=lambda s: (_subject(s),),
+    ),
+    _row(
+        "index-subject",
+        "Index with a subject",
+        lambda s: content.index(
+            [content.artifact(f"{s}/a", ARTIFACT_TYPE)], artifact_type=ARTIFACT_TYPE, subject=_subject(s)
+        ),
+        prerequisites=lambda s: (_subject(s),),
+    ),
+    _row(
+        "missing-subject",
+        "Artifact whose subject is not in the registry",
+        lambda s: content.artifact(s, ARTIFACT_TYPE, subject=_subject(s)),
+    ),
+    _row(
+        "data-field",
+        "Descriptor with an embedded data field",
+        lambda s: content.artifact(s, ARTIFACT_TYPE, data_field=True),
+    ),
+    _row(
+        "custom-fields",
+        "Manifest and index with unknown fields",
+        lambda s: content.index(
+            [_one_layer(s, extra_fields={"org.regsuite.custom": {"kept": True}})],
+            extra_fields={"org.regsuite.custom": ["unknown", "fields"]},
+        ),
+    ),
     _row("no-layers", "Image with an empty layer list", lambda s: content.image(s, layers=0)),
-    _row("large-manifest", "Image manifest of about 1.1 MB",
-         lambda s: content.image(s, layers=1, annotations=_large_annotations(LARGE_MANIFEST_BYTES))),
-    _row("non-distributable", "Image with non-distributable (foreign URL) layers",
-         lambda s: content.image_with_foreign_layers(s)),
-    _row("sha512", "Index, images and blobs under sha512 digests", lambda s: content.index(
-        [content.image(f"{s}/a", algorithm="sha512")], algorithm="sha512"), by_digest=True),
+    _row(
+        "large-manifest",
+        "Image manifest of about 1.1 MB",
+        lambda s: _one_layer(s, annotations=_large_annotations(LARGE_MANIFEST_BYTES)),
+    ),
+    _row(
+        "non-distributable",
+        "Image with non-distributable (foreign URL) layers",
+        lambda s: content.image_with_foreign_layers(s),
+    ),
+    _row(
+        "sha512",
+        "Index, images and blobs under sha512 digests",
+        lambda s: content.index([_one_layer(f"{s}/a", algorithm="sha512")], algorithm="sha512"),
+        by_digest=True,
+    ),
 ]
 
 DATASET_NAMES = [row.name for row in DATASETS]

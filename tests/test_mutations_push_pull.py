@@ -30,7 +30,12 @@ MANIFEST = r"/manifests/"
 BLOB = r"/blobs/sha(256|512):"
 UNKNOWN_BLOB = digest_of(random_bytes("never-pushed-blob", 64))  # as conformance/test_pull.py asks for it
 # Only the files holding these checks are collected, and deletes are off (no probe, no cleanup): seconds per run.
-PATHS = ["conformance/test_ping.py", "conformance/test_push.py", "conformance/test_pull.py", "conformance/test_manifests.py"]
+PATHS = [
+    "conformance/test_ping.py",
+    "conformance/test_push.py",
+    "conformance/test_pull.py",
+    "conformance/test_manifests.py",
+]
 FAST = ("--registry-delete", "no")
 
 
@@ -82,101 +87,253 @@ def _keep_sha512(request: ProxyRequest, response: ProxyResponse) -> ProxyRespons
 ROWS = [
     # -- ping
     Row("v2-404", _m("v2-404", path=r"^/v2/$", when=_after_first(), status=404), fails=("ping.v2-200",)),
-    Row("no-api-version", _m("no-api-version", path=r"^/v2/$", drop_headers=("Docker-Distribution-API-Version",)),
-        fails=("ping.api-version-header",)),
+    Row(
+        "no-api-version",
+        _m("no-api-version", path=r"^/v2/$", drop_headers=("Docker-Distribution-API-Version",)),
+        fails=("ping.api-version-header",),
+    ),
     # -- blob uploads
-    Row("put-upload-202", _m("put-upload-202", method="PUT", path=UPLOAD, status=202),
-        fails=("push.blob-post-put[sha256]", "push.blob-post-put[empty]", "push.blob-post-put[empty-json]",
-               "push.blob-post-digest[sha256]", "push.blob-chunked-put-last[sha256]")),
-    Row("put-upload-no-location", _m("put-upload-no-location", method="PUT", path=UPLOAD, drop_headers=("Location",)),
-        fails=("push.blob-post-put[sha256]",)),
-    Row("put-upload-wrong-digest", _m("put-upload-wrong-digest", method="PUT", path=UPLOAD,
-                                      set_headers={"Docker-Content-Digest": digest_of(b"other")}),
-        fails=("push.blob-post-put[sha256]", "push.blob-chunked-multi[sha256]")),
-    Row("post-no-location", _m("post-no-location", method="POST", path=UPLOAD, drop_headers=("Location",)),
-        fails=("push.blob-post-put[sha256]", "push.blob-stream[sha256]")),
-    Row("post-digest-200", _m("post-digest-200", method="POST", path=r"uploads/\?digest=", status=200),
-        fails=("push.blob-post-digest[sha256]",)),
-    Row("patch-no-range", _m("patch-no-range", method="PATCH", drop_headers=("Range",)),
-        fails=("push.blob-chunked-single[sha256]", "push.blob-chunked-multi[sha256]",
-               "push.blob-chunked-put-last[sha256]", "push.blob-stream[sha256]")),
-    Row("patch-range-stuck", _m("patch-range-stuck", method="PATCH", set_headers={"Range": "0-0"}),
-        fails=("push.blob-chunked-multi[sha256]", "push.upload-status")),
-    Row("streamed-patch-refused", _m("streamed-patch-refused", method="PATCH",
-                                     when=lambda r: "content-range" not in r.headers, status=400),
-        fails=("push.blob-stream[sha256]",)),
-    Row("chunk-order-enforced", _m("chunk-order-enforced", method="PATCH",
-                                   when=lambda r: r.headers.get("content-range", "").startswith(("2000-", "500-")),
-                                   respond=(416, {}, b"")),
-        passes=("push.chunk-out-of-order", "push.chunk-overlap")),
-    Row("upload-status-200", _m("upload-status-200", method="GET", path=UPLOAD, status=200),
-        fails=("push.upload-status", "push.upload-cancel")),
+    Row(
+        "put-upload-202",
+        _m("put-upload-202", method="PUT", path=UPLOAD, status=202),
+        fails=(
+            "push.blob-post-put[sha256]",
+            "push.blob-post-put[empty]",
+            "push.blob-post-put[empty-json]",
+            "push.blob-post-digest[sha256]",
+            "push.blob-chunked-put-last[sha256]",
+        ),
+    ),
+    Row(
+        "put-upload-no-location",
+        _m("put-upload-no-location", method="PUT", path=UPLOAD, drop_headers=("Location",)),
+        fails=("push.blob-post-put[sha256]",),
+    ),
+    Row(
+        "put-upload-wrong-digest",
+        _m(
+            "put-upload-wrong-digest",
+            method="PUT",
+            path=UPLOAD,
+            set_headers={"Docker-Content-Digest": digest_of(b"other")},
+        ),
+        fails=("push.blob-post-put[sha256]", "push.blob-chunked-multi[sha256]"),
+    ),
+    Row(
+        "post-no-location",
+        _m("post-no-location", method="POST", path=UPLOAD, drop_headers=("Location",)),
+        fails=("push.blob-post-put[sha256]", "push.blob-stream[sha256]"),
+    ),
+    Row(
+        "post-digest-200",
+        _m("post-digest-200", method="POST", path=r"uploads/\?digest=", status=200),
+        fails=("push.blob-post-digest[sha256]",),
+    ),
+    Row(
+        "patch-no-range",
+        _m("patch-no-range", method="PATCH", drop_headers=("Range",)),
+        fails=(
+            "push.blob-chunked-single[sha256]",
+            "push.blob-chunked-multi[sha256]",
+            "push.blob-chunked-put-last[sha256]",
+            "push.blob-stream[sha256]",
+        ),
+    ),
+    Row(
+        "patch-range-stuck",
+        _m("patch-range-stuck", method="PATCH", set_headers={"Range": "0-0"}),
+        fails=("push.blob-chunked-multi[sha256]", "push.upload-status"),
+    ),
+    Row(
+        "streamed-patch-refused",
+        _m("streamed-patch-refused", method="PATCH", when=lambda r: "content-range" not in r.headers, status=400),
+        fails=("push.blob-stream[sha256]",),
+    ),
+    Row(
+        "chunk-order-enforced",
+        _m(
+            "chunk-order-enforced",
+            method="PATCH",
+            when=lambda r: r.headers.get("content-range", "").startswith(("2000-", "500-")),
+            respond=(416, {}, b""),
+        ),
+        passes=("push.chunk-out-of-order", "push.chunk-overlap"),
+    ),
+    Row(
+        "upload-status-200",
+        _m("upload-status-200", method="GET", path=UPLOAD, status=200),
+        fails=("push.upload-status", "push.upload-cancel"),
+    ),
     Row("cancel-202", _m("cancel-202", method="DELETE", path=UPLOAD, status=202), fails=("push.upload-cancel",)),
-    Row("sha512-kept", _m("sha512-kept", method="PUT", path=UPLOAD, response=_keep_sha512),
-        passes=("push.digest-algorithm",)),
-    Row("bad-digest-accepted", _m("bad-digest-accepted", method="PUT", path=UPLOAD, status=201),
-        fails=("push.blob-bad-digest[post-put]", "push.blob-bad-digest[post-digest]",
-               "push.blob-bad-digest[chunked]", "push.blob-bad-digest[stream]")),
-    Row("mount-200", _m("mount-200", method="POST", path=r"mount=", status=200),
-        fails=("push.mount-from[sha256]", "push.mount-anonymous[sha256]", "push.mount-missing")),
-    Row("mount-missing-201", _m("mount-missing-201", method="POST", path=r"mount=", status=201),
-        fails=("push.mount-missing",)),
+    Row(
+        "sha512-kept",
+        _m("sha512-kept", method="PUT", path=UPLOAD, response=_keep_sha512),
+        passes=("push.digest-algorithm",),
+    ),
+    Row(
+        "bad-digest-accepted",
+        _m("bad-digest-accepted", method="PUT", path=UPLOAD, status=201),
+        fails=(
+            "push.blob-bad-digest[post-put]",
+            "push.blob-bad-digest[post-digest]",
+            "push.blob-bad-digest[chunked]",
+            "push.blob-bad-digest[stream]",
+        ),
+    ),
+    Row(
+        "mount-200",
+        _m("mount-200", method="POST", path=r"mount=", status=200),
+        fails=("push.mount-from[sha256]", "push.mount-anonymous[sha256]", "push.mount-missing"),
+    ),
+    Row(
+        "mount-missing-201",
+        _m("mount-missing-201", method="POST", path=r"mount=", status=201),
+        fails=("push.mount-missing",),
+    ),
     # -- manifest PUT
-    Row("manifest-put-no-location", _m("manifest-put-no-location", method="PUT", path=MANIFEST, drop_headers=("Location",)),
-        fails=("push.manifest-put[image]", "push.manifest-put[index]")),
-    Row("manifest-put-wrong-digest", _m("manifest-put-wrong-digest", method="PUT", path=MANIFEST,
-                                        set_headers={"Docker-Content-Digest": digest_of(b"other")}),
-        fails=("push.manifest-put[artifact]",)),
-    Row("manifest-put-500", _m("manifest-put-500", method="PUT", path=MANIFEST + "docker-schema2", status=500),
-        fails=("push.manifest-put[docker-schema2-chunked]",)),
-    Row("location-elsewhere", _m("location-elsewhere", method="PUT", path=MANIFEST,
-                                 set_headers={"Location": "/v2/regsuite/elsewhere/manifests/latest"}),
-        fails=("push.manifest-location[image]", "push.manifest-location[nested-index]")),
-    Row("blob-location-elsewhere", _m("blob-location-elsewhere", method="PUT", path=UPLOAD,
-                                      set_headers={"Location": f"/v2/regsuite/elsewhere/blobs/{UNKNOWN_BLOB}"}),
-        fails=("push.manifest-location[image-stream]",)),
-    Row("manifest-bad-digest-accepted", _m("manifest-bad-digest-accepted", method="PUT",
-                                           path=MANIFEST + "sha256:", status=201),
-        fails=("push.manifest-bad-digest",)),
-    Row("malformed-digest-400", _m("malformed-digest-400", method="PUT", path=MANIFEST + "sha256:0123abc$",
-                                   respond=(400, {"Content-Type": "application/json"},
-                                            b'{"errors":[{"code":"DIGEST_INVALID","message":"invalid digest"}]}')),
-        passes=("push.manifest-malformed-digest",)),
-    Row("oci-tag-wrong", _m("oci-tag-wrong", method="PUT", path=r"\?tag=", set_headers={"OCI-Tag": "other"}),
-        fails=("push.manifest-tag-param",)),
+    Row(
+        "manifest-put-no-location",
+        _m("manifest-put-no-location", method="PUT", path=MANIFEST, drop_headers=("Location",)),
+        fails=("push.manifest-put[image]", "push.manifest-put[index]"),
+    ),
+    Row(
+        "manifest-put-wrong-digest",
+        _m(
+            "manifest-put-wrong-digest",
+            method="PUT",
+            path=MANIFEST,
+            set_headers={"Docker-Content-Digest": digest_of(b"other")},
+        ),
+        fails=("push.manifest-put[artifact]",),
+    ),
+    Row(
+        "manifest-put-500",
+        _m("manifest-put-500", method="PUT", path=MANIFEST + "docker-schema2", status=500),
+        fails=("push.manifest-put[docker-schema2-chunked]",),
+    ),
+    Row(
+        "location-elsewhere",
+        _m(
+            "location-elsewhere",
+            method="PUT",
+            path=MANIFEST,
+            set_headers={"Location": "/v2/regsuite/elsewhere/manifests/latest"},
+        ),
+        fails=("push.manifest-location[image]", "push.manifest-location[nested-index]"),
+    ),
+    Row(
+        "blob-location-elsewhere",
+        _m(
+            "blob-location-elsewhere",
+            method="PUT",
+            path=UPLOAD,
+            set_headers={"Location": f"/v2/regsuite/elsewhere/blobs/{UNKNOWN_BLOB}"},
+        ),
+        fails=("push.manifest-location[image-stream]",),
+    ),
+    Row(
+        "manifest-bad-digest-accepted",
+        _m("manifest-bad-digest-accepted", method="PUT", path=MANIFEST + "sha256:", status=201),
+        fails=("push.manifest-bad-digest",),
+    ),
+    Row(
+        "malformed-digest-400",
+        _m(
+            "malformed-digest-400",
+            method="PUT",
+            path=MANIFEST + "sha256:0123abc$",
+            respond=(
+                400,
+                {"Content-Type": "application/json"},
+                b'{"errors":[{"code":"DIGEST_INVALID","message":"invalid digest"}]}',
+            ),
+        ),
+        passes=("push.manifest-malformed-digest",),
+    ),
+    Row(
+        "oci-tag-wrong",
+        _m("oci-tag-wrong", method="PUT", path=r"\?tag=", set_headers={"OCI-Tag": "other"}),
+        fails=("push.manifest-tag-param",),
+    ),
     # -- manifest pull
-    Row("manifest-body-changed", _m("manifest-body-changed", method="GET", path=MANIFEST, body=lambda b: b + b" "),
-        fails=("pull.manifest-by-tag[image]", "pull.manifest-by-digest[index]", "pull.head-get-agree[image]")),
-    Row("manifest-head-length", _m("manifest-head-length", method="HEAD", path=MANIFEST, set_headers={"Content-Length": "7"}),
-        fails=("pull.manifest-head[docker-schema2]", "pull.head-get-agree[docker-schema2]")),
-    Row("manifest-head-404", _m("manifest-head-404", method="HEAD", path=MANIFEST, status=404),
-        fails=("pull.manifest-head[artifact]",)),
-    Row("manifest-content-type", _m("manifest-content-type", method="GET", path=MANIFEST,
-                                    set_headers={"Content-Type": "application/json"}),
-        fails=("pull.manifest-content-type[index]", "pull.head-get-agree[index]")),
-    Row("manifest-unknown-200", _m("manifest-unknown-200", path=MANIFEST + r"(no-such-tag|sha256:)", status=200),
-        fails=("pull.manifest-unknown[tag]", "pull.manifest-unknown[digest]")),
+    Row(
+        "manifest-body-changed",
+        _m("manifest-body-changed", method="GET", path=MANIFEST, body=lambda b: b + b" "),
+        fails=("pull.manifest-by-tag[image]", "pull.manifest-by-digest[index]", "pull.head-get-agree[image]"),
+    ),
+    Row(
+        "manifest-head-length",
+        _m("manifest-head-length", method="HEAD", path=MANIFEST, set_headers={"Content-Length": "7"}),
+        fails=("pull.manifest-head[docker-schema2]", "pull.head-get-agree[docker-schema2]"),
+    ),
+    Row(
+        "manifest-head-404",
+        _m("manifest-head-404", method="HEAD", path=MANIFEST, status=404),
+        fails=("pull.manifest-head[artifact]",),
+    ),
+    Row(
+        "manifest-content-type",
+        _m("manifest-content-type", method="GET", path=MANIFEST, set_headers={"Content-Type": "application/json"}),
+        fails=("pull.manifest-content-type[index]", "pull.head-get-agree[index]"),
+    ),
+    Row(
+        "manifest-unknown-200",
+        _m("manifest-unknown-200", path=MANIFEST + r"(no-such-tag|sha256:)", status=200),
+        fails=("pull.manifest-unknown[tag]", "pull.manifest-unknown[digest]"),
+    ),
     # -- blob pull
-    Row("blob-digest-header-dropped", _m("blob-digest-header-dropped", method="GET", path=BLOB,
-                                         drop_headers=("Docker-Content-Digest",)),
-        fails=("pull.digest-header[image]", "pull.head-get-agree[image]")),
-    Row("blob-body-changed", _m("blob-body-changed", method="GET", path=BLOB, body=lambda b: b[::-1] + b"x"),
-        fails=("pull.blob-get[post-put-sha256]", "pull.blob-get[chunked-multi-sha256]")),
-    Row("blob-head-length", _m("blob-head-length", method="HEAD", path=BLOB, set_headers={"Content-Length": "3"}),
-        fails=("pull.blob-head[stream-sha256]", "pull.blob-head[mount-from]")),
-    Row("blob-unknown-200", _m("blob-unknown-200", path=f"/blobs/{UNKNOWN_BLOB}", status=200), fails=("pull.blob-unknown",)),
-    Row("range-no-content-range", _m("range-no-content-range", method="GET", when=lambda r: "range" in r.headers,
-                                     drop_headers=("Content-Range",)),
-        fails=("pull.blob-range[middle]", "pull.blob-range[suffix]")),
-    Row("range-wrong-bytes", _m("range-wrong-bytes", method="GET", when=lambda r: _range_start(r) is not None,
-                                body=lambda b: bytes(reversed(b))),
-        fails=("pull.blob-range[open-ended]", "pull.blob-range[past-the-end]")),
-    Row("range-416-right", _m("range-416-right", method="GET", when=_unsatisfiable,
-                              respond=(416, {"Content-Range": "bytes */2048"}, b""))
-        , passes=("pull.blob-range-unsatisfiable[beyond-the-end]", "pull.blob-range-unsatisfiable[inverted]")),
-    Row("range-416-as-206", _m("range-416-as-206", method="GET", when=_unsatisfiable,
-                               respond=(206, {"Content-Range": "bytes 0-0/2048"}, b"x")),
-        fails=("pull.blob-range-unsatisfiable[beyond-the-end]",)),
+    Row(
+        "blob-digest-header-dropped",
+        _m("blob-digest-header-dropped", method="GET", path=BLOB, drop_headers=("Docker-Content-Digest",)),
+        fails=("pull.digest-header[image]", "pull.head-get-agree[image]"),
+    ),
+    Row(
+        "blob-body-changed",
+        _m("blob-body-changed", method="GET", path=BLOB, body=lambda b: b[::-1] + b"x"),
+        fails=("pull.blob-get[post-put-sha256]", "pull.blob-get[chunked-multi-sha256]"),
+    ),
+    Row(
+        "blob-head-length",
+        _m("blob-head-length", method="HEAD", path=BLOB, set_headers={"Content-Length": "3"}),
+        fails=("pull.blob-head[stream-sha256]", "pull.blob-head[mount-from]"),
+    ),
+    Row(
+        "blob-unknown-200",
+        _m("blob-unknown-200", path=f"/blobs/{UNKNOWN_BLOB}", status=200),
+        fails=("pull.blob-unknown",),
+    ),
+    Row(
+        "range-no-content-range",
+        _m(
+            "range-no-content-range", method="GET", when=lambda r: "range" in r.headers, drop_headers=("Content-Range",)
+        ),
+        fails=("pull.blob-range[middle]", "pull.blob-range[suffix]"),
+    ),
+    Row(
+        "range-wrong-bytes",
+        _m(
+            "range-wrong-bytes",
+            method="GET",
+            when=lambda r: _range_start(r) is not None,
+            body=lambda b: bytes(reversed(b)),
+        ),
+        fails=("pull.blob-range[open-ended]", "pull.blob-range[past-the-end]"),
+    ),
+    Row(
+        "range-416-right",
+        _m("range-416-right", method="GET", when=_unsatisfiable, respond=(416, {"Content-Range": "bytes */2048"}, b"")),
+        passes=("pull.blob-range-unsatisfiable[beyond-the-end]", "pull.blob-range-unsatisfiable[inverted]"),
+    ),
+    Row(
+        "range-416-as-206",
+        _m(
+            "range-416-as-206",
+            method="GET",
+            when=_unsatisfiable,
+            respond=(206, {"Content-Range": "bytes 0-0/2048"}, b"x"),
+        ),
+        fails=("pull.blob-range-unsatisfiable[beyond-the-end]",),
+    ),
 ]
 
 
@@ -204,15 +361,29 @@ def test_every_check_has_a_row() -> None:
 
 # distribution 2.8.2's known deviations (shared/reference/registry-api.md): everything else passes.
 DISTRIBUTION_FAILS = {
-    "push.chunk-out-of-order", "push.chunk-overlap",  # PATCH ignores Content-Range
-    "push.digest-algorithm", "push.manifest-put[sha512]",  # sha512 stored as sha256
-    *(f"{check}[sha512]" for check in ("push.blob-post-put", "push.blob-post-digest", "push.blob-chunked-single",
-                                         "push.blob-chunked-multi", "push.blob-chunked-put-last", "push.blob-stream")),
-    *(f"pull.blob-head[{case}-sha512]" for case in ("post-put", "post-digest", "chunked-single", "chunked-multi",
-                                                     "chunked-put-last", "stream")),
+    "push.chunk-out-of-order",
+    "push.chunk-overlap",  # PATCH ignores Content-Range
+    "push.digest-algorithm",
+    "push.manifest-put[sha512]",  # sha512 stored as sha256
+    *(
+        f"{check}[sha512]"
+        for check in (
+            "push.blob-post-put",
+            "push.blob-post-digest",
+            "push.blob-chunked-single",
+            "push.blob-chunked-multi",
+            "push.blob-chunked-put-last",
+            "push.blob-stream",
+        )
+    ),
+    *(
+        f"pull.blob-head[{case}-sha512]"
+        for case in ("post-put", "post-digest", "chunked-single", "chunked-multi", "chunked-put-last", "stream")
+    ),
     "push.manifest-put[non-distributable]",  # foreign-URL layers answer 500
     "push.manifest-malformed-digest",  # 500
-    "pull.blob-range-unsatisfiable[beyond-the-end]", "pull.blob-range-unsatisfiable[inverted]",  # short 416 body
+    "pull.blob-range-unsatisfiable[beyond-the-end]",
+    "pull.blob-range-unsatisfiable[inverted]",  # short 416 body
 }
 DISTRIBUTION_UNSUPPORTED = {"push.manifest-tag-param"}
 
@@ -221,7 +392,9 @@ def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
     run = run_conformance(distribution.url, tmp_path, *FAST, timeout=240, paths=PATHS)
     assert run.results is not None, run.output[-3000:]
     failed = set(run.with_outcome(Outcome.FAILED))
-    assert failed == DISTRIBUTION_FAILS, f"unexpected: {sorted(failed - DISTRIBUTION_FAILS)}; missing: {sorted(DISTRIBUTION_FAILS - failed)}"
+    assert failed == DISTRIBUTION_FAILS, (
+        f"unexpected: {sorted(failed - DISTRIBUTION_FAILS)}; missing: {sorted(DISTRIBUTION_FAILS - failed)}"
+    )
     assert set(run.with_outcome(Outcome.UNSUPPORTED)) == DISTRIBUTION_UNSUPPORTED
     assert run.with_outcome(Outcome.ERROR) == []
     for skipped in run.with_outcome(Outcome.SKIPPED):

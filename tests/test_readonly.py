@@ -28,8 +28,17 @@ def _preload(distribution: Target) -> content.Manifest:
 
 
 def _read_only_args(image: content.Manifest) -> list[str]:
-    return ["--read-only", "--ro-repo", REPO, "--ro-tag", TAG, "--ro-manifest-digest", image.digest,
-            "--ro-blob-digest", image.blobs[1].digest]
+    return [
+        "--read-only",
+        "--ro-repo",
+        REPO,
+        "--ro-tag",
+        TAG,
+        "--ro-manifest-digest",
+        image.digest,
+        "--ro-blob-digest",
+        image.blobs[1].digest,
+    ]
 
 
 def test_read_only_sends_only_get_and_head(distribution: Target, fault_proxy, tmp_path: Path) -> None:
@@ -41,9 +50,17 @@ def test_read_only_sends_only_get_and_head(distribution: Target, fault_proxy, tm
     assert set(methods) <= {"GET", "HEAD"}, f"read-only mode sent {dict(methods)}"
     assert methods["GET"] > 10 and methods["HEAD"] > 3, dict(methods)
     passed = run.with_outcome(Outcome.PASSED)
-    for check_id in ("pull.manifest-by-tag[read-only]", "pull.manifest-by-digest[read-only]", "pull.manifest-head[read-only]",
-                     "pull.manifest-content-type[read-only]", "pull.blob-get[read-only]", "pull.blob-head[read-only]",
-                     "pull.head-get-agree[read-only]", "pull.blob-range[middle]", "pull.blob-unknown"):
+    for check_id in (
+        "pull.manifest-by-tag[read-only]",
+        "pull.manifest-by-digest[read-only]",
+        "pull.manifest-head[read-only]",
+        "pull.manifest-content-type[read-only]",
+        "pull.blob-get[read-only]",
+        "pull.blob-head[read-only]",
+        "pull.head-get-agree[read-only]",
+        "pull.blob-range[middle]",
+        "pull.blob-unknown",
+    ):
         assert check_id in passed, f"{check_id}: {run.record(check_id).outcome} {run.record(check_id).message}"
     assert all(not c.startswith("push.") for c in passed), "a push check ran in read-only mode"
 
@@ -51,10 +68,22 @@ def test_read_only_sends_only_get_and_head(distribution: Target, fault_proxy, tm
 def test_read_only_judges_the_preloaded_content(distribution: Target, fault_proxy, tmp_path: Path) -> None:
     """A registry serving other bytes under the preloaded digest fails, read-only as well."""
     image = _preload(distribution)
-    proxy = fault_proxy(Mutation("manifest-changed", method="GET", path=rf"/manifests/({TAG}|{image.digest})$",
-                                 body=lambda b: b.replace(b'"schemaVersion":2', b'"schemaVersion": 2')))
-    run = run_conformance(proxy.url, tmp_path, *_read_only_args(image), checks=["pull.manifest-by-tag", "pull.manifest-by-digest"],
-                          timeout=120, paths=["conformance/test_manifests.py"])
+    proxy = fault_proxy(
+        Mutation(
+            "manifest-changed",
+            method="GET",
+            path=rf"/manifests/({TAG}|{image.digest})$",
+            body=lambda b: b.replace(b'"schemaVersion":2', b'"schemaVersion": 2'),
+        )
+    )
+    run = run_conformance(
+        proxy.url,
+        tmp_path,
+        *_read_only_args(image),
+        checks=["pull.manifest-by-tag", "pull.manifest-by-digest"],
+        timeout=120,
+        paths=["conformance/test_manifests.py"],
+    )
     assert digest_of(image.body) == image.digest
     for check_id in ("pull.manifest-by-tag[read-only]", "pull.manifest-by-digest[read-only]"):
         assert run.outcome(check_id) == Outcome.FAILED, run.record(check_id).message

@@ -1,0 +1,113 @@
+"""How long does a default conformance run take against a fresh local distribution?
+
+For each round a new distribution registry process is started (deletes
+enabled, plain HTTP: the setting the official OCI suite was measured with,
+about 4-5 s for its 848 verdicts), and `pytest conformance` runs against it in
+a subprocess. Two selections are timed: the distribution-API areas of the
+conformance issue (ping, pull, push, discovery, management, referrers, naming,
+errors) and the whole default run (every area, real clients included).
+
+Writes benchmarks/results/conformance_speed.md (or --out) with the wall time,
+the number of checks and their outcomes, and the machine's load (other work
+on the machine slows a registry-bound run a lot; the figure is only
+comparable at a similar load). Usage:
+    python benchmarks/conformance_speed.py [--rounds 3] [--selection api|all|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from regsuite.results import RunResults  # noqa: E402
+from regsuite.targets import ProcessProvider, RegistryConfig  # noqa: E402
+
+API_AREAS = "ping or pull or push or discovery or management or referrers or naming or errors"
+SELECTIONS = {"api": ["-m", API_AREAS], "all": []}
+OFFICIAL = "official OCI suite (Go), same registry setting: about 4-5 s for 848 verdicts (shared/reference/anchors.md)"
+
+
+@dataclass
+class Round:
+    wall: float
+    checks: int
+    outcomes: Counter[str]
+    load: float
+
+
+def one_round(selection: str, timeout: float) -> Round:
+    with ProcessProvider(RegistryConfig(delete_enabled=True)) as target, tempfile.TemporaryDirectory() as reports:
+        cmd = [sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:randomly",
+               "--registry-url", target.url, "--report-dir", reports, *SELECTIONS[selection]]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGSUITE_", "OCI_", "PYTEST_"))}
+        load = os.getloadavg()[0]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+        wall = time.monotonic() - started
+        path = Path(reports) / "conformance" / "results.json"
+        if not path.exists():
+            raise SystemExit(f"no results.json (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
+        results = RunResults.load(path)
+    return Round(wall, len(results.checks), Counter(str(c.outcome) for c in results.checks), load)
+
+
+def report(rounds: dict[str, list[Round]]) -> str:
+    lines = [
+        "# Conformance run speed",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, a fresh distribution registry per round "
+        "(process provider, filesystem storage, deletes enabled, plain HTTP).",
+        "",
+        "| selection | rounds | wall time (median, min-max) | checks | outcomes | load average at start |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for selection, runs in rounds.items():
+        walls = [r.wall for r in runs]
+        outcomes = ", ".join(f"{n} {k}" for k, n in sorted(runs[-1].outcomes.items()))
+        loads = ", ".join(f"{r.load:.1f}" for r in runs)
+        lines.append(
+            f"| {selection} (`pytest conformance {' '.join(SELECTIONS[selection])}`) | {len(runs)} | "
+            f"{statistics.median(walls):.2f} s ({min(walls):.2f}-{max(walls):.2f}) | {runs[-1].checks} | {outcomes} | {loads} |"
+        )
+    lines += ["", f"Reference: {OFFICIAL}.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--selection", choices=["api", "all", "both"], default="both")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per round")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "conformance_speed.md")
+    args = parser.parse_args()
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be between 1 and 20")
+    selections = ["api", "all"] if args.selection == "both" else [args.selection]
+    rounds: dict[str, list[Round]] = {}
+    for selection in selections:
+        for i in range(args.rounds):
+            result = one_round(selection, args.timeout)
+            rounds.setdefault(selection, []).append(result)
+            print(f"{selection} round {i + 1}: {result.wall:.2f} s, {result.checks} checks, load {result.load:.1f}")
+    text = report(rounds)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
