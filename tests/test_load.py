@@ -138,6 +138,15 @@ def test_master_with_two_workers_reports_the_sum_of_their_work(distribution: Tar
     assert (result.run_dir / "locust.html").exists() and (result.run_dir / "summary.html").exists()
 
 
+def test_forked_processes_share_one_report(distribution: Target, tmp_path: Path) -> None:
+    result = run(distribution, smoke(duration=3), tmp_path, processes=2)
+
+    assert result.exit_code == 0, result.verdict()
+    assert result.stats.by_type()["image-push"].requests > 0
+    children = [p for p in result.cpu.processes if "/child" in p.name]
+    assert len(children) == 2, [p.name for p in result.cpu.processes]
+
+
 def test_basic_auth_runs_clean(registry_factory, htpasswd_file, tmp_path: Path) -> None:
     from regsuite.targets import HtpasswdAuth, RegistryConfig
 
