@@ -214,3 +214,15 @@ def test_token_auth_over_tls_and_oras_py_scope_handling(registry_factory, usable
     expected["clients.oras-push"] = (Outcome.FAILED, 'error="insufficient_scope"')
     _expect(run, usable, expected)
     _no_secret_left(run, password, target)
+
+
+def test_a_client_that_hangs_is_stopped_at_its_timeout_and_its_output_redacted() -> None:
+    from regsuite.clients.runner import run_program
+    from regsuite.redact import register_secret
+
+    secret = "regsuite-selftest-secret-4f2a"
+    register_secret(secret)
+    hung = run_program(["sh", "-c", f"echo {secret} >&2; sleep 5"], timeout=0.5)
+    assert hung.returncode is None and hung.seconds < 3
+    assert "timed out" in hung.describe() and secret not in hung.describe()
+    assert "<redacted>" in hung.message

@@ -49,6 +49,10 @@ class OrasPy(ClientProgram):
     def command(self) -> list[str]:
         return [sys.executable, "-m", DRIVER]
 
+    def login(self) -> ClientResult | None:
+        """Nothing to do once: oras-py's login runs inside every call (see `run`)."""
+        return None
+
     def run(self, *args: str, input: str | None = None) -> ClientResult:
         # oras-py's own login runs in each call (the driver is one process per call): password on stdin
         password = (self.target.password or "") + "\n" if self.target.username else input

@@ -33,7 +33,7 @@ class ClientResult:
 
     @property
     def command(self) -> str:
-        return shlex.join(self.argv)
+        return redact_text(shlex.join(self.argv))
 
     @property
     def message(self) -> str:
@@ -75,7 +75,7 @@ def run_program(
     except subprocess.TimeoutExpired as exc:
         code = None
         out = _text(exc.stdout)
-        err = _text(exc.stderr) + f"\n(killed after {timeout:.0f} s)"
+        err = _text(exc.stderr) + f"\n(killed after {timeout:g} s)"
     except OSError as exc:
         code, out, err = 127, "", f"{argv[0]}: {exc}"
     return ClientResult(argv, code, redact_text(out), redact_text(err), time.monotonic() - started)
