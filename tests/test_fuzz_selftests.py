@@ -145,16 +145,27 @@ def test_protocol_state_passes_against_distribution(fault_proxy) -> None:
 # -- the plugin: selection and reporting ----------------------------------------------------------
 
 
-def _collected(*args: str) -> str:
+def _collect(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "pytest", "conformance", "--collect-only", "-q", "-p", "no:randomly", *args]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env=env).stdout
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**base, **(env or {})})
+
+
+def _collected(*args: str) -> str:
+    return _collect(*args).stdout
 
 
 def test_fuzz_area_is_left_out_unless_asked_for() -> None:
     assert "test_fuzz.py" not in _collected()
     assert "test_fuzz.py::test_valid_tags" in _collected("-m", "fuzz")
     assert "test_fuzz.py::test_protocol_state" in _collected("--fuzz-profile", "fast")
+
+
+def test_an_unknown_profile_is_one_clear_line() -> None:
+    result = _collect(env={"REGSUITE_FUZZ_PROFILE": "huge"})
+    assert result.returncode == 4  # ExitCode.USAGE_ERROR
+    assert "fuzz profile must be one of fast, deep, got 'huge'" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_a_finding_lands_in_results_with_its_minimal_example(fault_proxy, tmp_path: Path) -> None:
