@@ -8,17 +8,17 @@ check must pass, and a fault planted on top must make it fail again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx
-
 from regsuite import mediatypes as mt
+from regsuite.client import RegistryClient
+from regsuite.digest import digest_of
 from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
+from regsuite.target import Target
 
 _TAGS = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 _MANIFEST = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<reference>[^/]+)$")
@@ -86,31 +86,21 @@ def tag_deletion(upstream: str, keep_other_tags: bool = True) -> Mutation:
         if not m or m.group("reference").startswith("sha256:"):
             return response
         name, tag = m.group("name"), m.group("reference")
-        accept = {"Accept": mt.ACCEPT_ALL_MANIFESTS}
-        with httpx.Client(base_url=upstream, timeout=10) as client:
-            got = client.get(f"/v2/{name}/manifests/{tag}", headers=accept)
+        with RegistryClient(Target(upstream)) as client:
+            got = client.get_manifest(name, tag)
             if got.status_code != 200:
                 return response
             digest = got.headers["docker-content-digest"]
-            tags = client.get(f"/v2/{name}/tags/list").json().get("tags") or []
-            others = []
-            for other in tags:
-                if (
-                    other != tag
-                    and client.head(f"/v2/{name}/manifests/{other}", headers=accept).headers.get(
-                        "docker-content-digest"
-                    )
-                    == digest
-                ):
-                    others.append(other)
-            client.delete(f"/v2/{name}/manifests/{digest}")
+            tags = client.list_tags(name).json().get("tags") or []
+            others = [
+                other
+                for other in tags
+                if other != tag and client.head_manifest(name, other).headers.get("docker-content-digest") == digest
+            ]
+            client.delete_manifest(name, digest)
             if keep_other_tags:
                 for other in others:
-                    client.put(
-                        f"/v2/{name}/manifests/{other}",
-                        content=got.content,
-                        headers={"Content-Type": got.headers["content-type"]},
-                    )
+                    client.put_manifest(name, other, got.content, got.headers["content-type"])
         return ProxyResponse(202, [("Content-Length", "0")], b"")
 
     return Mutation("tag deletion", method="DELETE", path=r"/manifests/(?!sha256:)", response=delete_tag)
@@ -158,7 +148,7 @@ class ReferrersEmulation:
         media_type = body.get("mediaType") or request.headers.get("content-type", "")
         descriptor: dict[str, Any] = {
             "mediaType": media_type,
-            "digest": "sha256:" + hashlib.sha256(request.body).hexdigest(),
+            "digest": digest_of(request.body),
             "size": len(request.body),
         }
         artifact_type = body.get("artifactType") or (body.get("config") or {}).get("mediaType")
