@@ -7,6 +7,8 @@ by `pull.blob-get` / `pull.blob-head` (same case ids).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from conformance.conftest import ContentStore, show_exchanges
@@ -31,65 +33,28 @@ def _cases(check_id: str) -> pytest.MarkDecorator:
     return pytest.mark.parametrize("case_id", [c.id for c in cases], ids=[c.param for c in cases])
 
 
-def _judge_upload(registry: RegistryClient, store: ContentStore, case_id: str) -> None:
-    record = store.upload(case_id)
-    show_exchanges(registry.transcript, store.exchanges("upload", case_id))
-    if record.violation is not None:
-        raise record.violation
+def _upload_check(check_id: str) -> Callable[..., None]:
+    """A check judging one upload protocol, parametrised by its rows in UPLOAD_CASES."""
+
+    @check(check_id)
+    @_cases(check_id)
+    def judge(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+        record = content_store.upload(case_id)
+        show_exchanges(registry.transcript, content_store.exchanges("upload", case_id))
+        if record.violation is not None:
+            raise record.violation
+
+    return judge
 
 
-@check("push.blob-post-put")
-@_cases("push.blob-post-put")
-def test_blob_post_put(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.blob-post-digest")
-@_cases("push.blob-post-digest")
-def test_blob_post_digest(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.blob-chunked-single")
-@_cases("push.blob-chunked-single")
-def test_blob_chunked_single(
-    writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str
-) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.blob-chunked-multi")
-@_cases("push.blob-chunked-multi")
-def test_blob_chunked_multi(
-    writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str
-) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.blob-chunked-put-last")
-@_cases("push.blob-chunked-put-last")
-def test_blob_chunked_put_last(
-    writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str
-) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.blob-stream")
-@_cases("push.blob-stream")
-def test_blob_stream(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.mount-from")
-@_cases("push.mount-from")
-def test_mount_from(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
-    _judge_upload(registry, content_store, case_id)
-
-
-@check("push.mount-anonymous")
-@_cases("push.mount-anonymous")
-def test_mount_anonymous(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
-    _judge_upload(registry, content_store, case_id)
+test_blob_post_put = _upload_check("push.blob-post-put")
+test_blob_post_digest = _upload_check("push.blob-post-digest")
+test_blob_chunked_single = _upload_check("push.blob-chunked-single")
+test_blob_chunked_multi = _upload_check("push.blob-chunked-multi")
+test_blob_chunked_put_last = _upload_check("push.blob-chunked-put-last")
+test_blob_stream = _upload_check("push.blob-stream")
+test_mount_from = _upload_check("push.mount-from")
+test_mount_anonymous = _upload_check("push.mount-anonymous")
 
 
 @check("push.mount-missing")
