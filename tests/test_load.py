@@ -142,7 +142,7 @@ def test_forked_processes_share_one_report(distribution: Target, tmp_path: Path)
     result = run(distribution, smoke(duration=3), tmp_path, processes=2)
 
     assert result.exit_code == 0, result.verdict()
-    assert result.stats.by_type()["image-push"].requests > 0
+    assert result.stats.total_requests > 0 and result.stats.total_failures == 0
     children = [p for p in result.cpu.processes if "/child" in p.name]
     assert len(children) == 2, [p.name for p in result.cpu.processes]
 
