@@ -81,9 +81,10 @@ def test_injected_latency_moves_the_percentiles(distribution: Target, fault_prox
 
     tags_before, tags_after = before.row("/v2/[repo]/tags/list"), after.row("/v2/[repo]/tags/list")
     assert tags_before and tags_after and tags_after.requests > 0
+    assert tags_after.min_ms >= delay * 1000, "a delayed request was faster than the delay"
     moved = tags_after.percentile(0.5) - tags_before.percentile(0.5)
-    assert delay * 1000 * 0.9 <= moved <= delay * 1000 + 150, f"p50 moved {moved} ms for a {delay * 1000} ms delay"
-    assert tags_after.percentile(0.95) >= delay * 1000
+    # Bounds wide enough for a busy CI machine, narrow enough to catch a delay counted twice or lost.
+    assert delay * 1000 * 0.8 <= moved <= delay * 1000 + 250, f"p50 moved {moved} ms for a {delay * 1000} ms delay"
     catalog = after.row("/v2/_catalog")
     assert catalog is not None and catalog.percentile(0.5) < delay * 1000 / 2, "the undelayed row moved too"
 
@@ -152,7 +153,7 @@ def test_basic_auth_runs_clean(registry_factory, htpasswd_file, tmp_path: Path) 
 
     password = "load-secret-" + tmp_path.name[-6:]
     target = registry_factory(RegistryConfig(auth=HtpasswdAuth(htpasswd_file({"loader": password}))))
-    result = run(replace(target, username="loader", password=password), smoke(duration=2), tmp_path)
+    result = run(replace(target, username="loader", password=password), smoke(duration=4), tmp_path)
 
     assert result.exit_code == 0, result.verdict()
     assert result.stats.by_type()["image-push"].requests > 0
@@ -164,7 +165,7 @@ def test_basic_auth_runs_clean(registry_factory, htpasswd_file, tmp_path: Path) 
 def test_token_auth_over_tls_counts_token_fetches_when_asked(auth_deployment, tmp_path: Path) -> None:
     if not auth_deployment.embedded:
         pytest.skip("needs the embedded token-auth registry")
-    profile = replace(smoke(duration=2), count_token_fetches=True)
+    profile = replace(smoke(duration=4), count_token_fetches=True)
     result = run(auth_deployment.target, profile, tmp_path)
 
     assert result.exit_code == 0, result.verdict()
