@@ -24,6 +24,8 @@ def shape_for(profile: Profile) -> type[LoadTestShape]:
             return users_at(profile.shape, self.get_run_time())
 
         def requests_sent(self) -> int:
+            if self.runner is None:
+                return 0
             entries = self.runner.stats.entries.values()
             return sum(e.num_requests for e in entries if e.method not in TRANSACTION_TYPES)
 
