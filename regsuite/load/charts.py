@@ -7,6 +7,7 @@ attached to a CI run as is.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -38,13 +39,17 @@ def _fmt(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2g}" if value < 1 else f"{value:.1f}"
 
 
-def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s") -> str:
+def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s", *, x_label: str | None = None,
+               marks: Sequence[tuple[float, str]] = (), limits: Sequence[tuple[float, str]] = (),
+               dots: bool = False) -> str:
+    """Lines over x (time by default). `marks` draw labelled vertical lines at x values (a knee),
+    `limits` dashed horizontal lines at y values (an SLO threshold); `dots` marks every point."""
     series = [Series(s.label, s.points, s.color or PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)]
     drawn = [s for s in series if s.points]
     if not drawn:
         return _empty(title, "no data")
     xs = [x for s in drawn for x, _ in s.points]
-    ys = [y for s in drawn for _, y in s.points]
+    ys = [y for s in drawn for _, y in s.points] + [y for y, _ in limits]
     x_ticks = nice_ticks(max(xs) or 1, 6)
     y_ticks = nice_ticks(max(ys) * 1.05 or 1, 4)
     x_max, y_max = x_ticks[-1], y_ticks[-1]
@@ -62,16 +67,23 @@ def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s")
         parts.append(f'<text x="{_LEFT - 6}" y="{py(t) + 4:.1f}" class="ytick">{_fmt(t)}</text>')
     for t in x_ticks:
         parts.append(f'<text x="{px(t):.1f}" y="{_H - _BOTTOM + 16}" class="xtick">{_fmt(t)}</text>')
-    parts.append(f'<text x="{_W - _RIGHT}" y="{_H - 4}" class="unit" text-anchor="end">time ({x_unit})</text>')
+    axis_label = x_label or f"time ({x_unit})"
+    parts.append(f'<text x="{_W - _RIGHT}" y="{_H - 4}" class="unit" text-anchor="end">{escape(axis_label)}</text>')
     parts.append(f'<text x="6" y="{_TOP - 8}" class="unit">{escape(y_unit)}</text>')
     parts.append(f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_TOP + plot_h}" class="axis"/>')
     parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_TOP + plot_h}" y2="{_TOP + plot_h}" class="axis"/>')
     for s in drawn:
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2"/>')
-        if len(s.points) == 1:
-            x, y = s.points[0]
+        for x, y in s.points if dots or len(s.points) == 1 else ():
             parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{s.color}"/>')
+    for y, label in limits:
+        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(y):.1f}" y2="{py(y):.1f}" class="limit"/>')
+        parts.append(f'<text x="{_W - _RIGHT - 4}" y="{py(y) - 4:.1f}" class="mark" text-anchor="end">'
+                     f'{escape(label)}</text>')
+    for x, label in marks:
+        parts.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{_TOP}" y2="{_TOP + plot_h}" class="knee"/>')
+        parts.append(f'<text x="{px(x) + 4:.1f}" y="{_TOP + 24}" class="mark">{escape(label)}</text>')
     parts.append(_legend(drawn))
     parts.append("</svg>")
     return "".join(parts)
@@ -124,5 +136,8 @@ svg .grid { stroke: #eee; } svg .axis { stroke: #888; }
 svg .ytick { font: 11px sans-serif; text-anchor: end; fill: #444; }
 svg .xtick { font: 11px sans-serif; text-anchor: middle; fill: #444; }
 svg .unit, svg .legend, svg .value { font: 11px sans-serif; fill: #444; }
+svg .knee { stroke: #555; stroke-width: 1.5; stroke-dasharray: 5 3; }
+svg .limit { stroke: #d62728; stroke-width: 1; stroke-dasharray: 3 3; }
+svg .mark { font: bold 11px sans-serif; fill: #333; }
 svg .empty { font: 12px sans-serif; text-anchor: middle; fill: #888; }
 """
