@@ -9,9 +9,11 @@ moved, next to the per-request rows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +47,18 @@ DOWNLOAD_READ = 64 << 10
 Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One context per process: loading the trust store costs ~50 ms, too much per user."""
+    return SETTINGS.ssl_context()
+
+
+@functools.cache
+def _token_client() -> httpx.Client:
+    """Token fetches left out of the statistics go through this client (one per process)."""
+    return httpx.Client(verify=_ssl_context(), timeout=30.0)
+
+
 class StepError(Exception):
     """A step answered something the operation cannot continue from (already recorded on its row)."""
 
@@ -59,17 +73,13 @@ class RegistryUser(FastHttpUser):
     network_timeout = 120.0
     connection_timeout = 10.0
     insecure = SETTINGS.insecure
-    ssl_context_factory = staticmethod(SETTINGS.ssl_context)
+    ssl_context_factory = staticmethod(lambda: _ssl_context())
     default_headers = {"User-Agent": USER_AGENT}
     wait_time = constant(0) if max(PROFILE.wait) <= 0 else between(*PROFILE.wait)
 
     def on_start(self) -> None:
         self.number = next(_user_numbers)
         self.auth = RegistryAuth(SETTINGS.username, SETTINGS.password) if SETTINGS.username else None
-        self.token_client = httpx.Client(verify=SETTINGS.ssl_context(), timeout=30.0)
-
-    def on_stop(self) -> None:
-        self.token_client.close()
 
     # -- one step ---------------------------------------------------------------
 
@@ -136,7 +146,7 @@ class RegistryUser(FastHttpUser):
                     r.success()
                 return httpx.Response(r.status_code, headers=dict(r.headers or {}), content=r.content or b"",
                                       request=token_request)
-        return self.token_client.send(token_request)
+        return _token_client().send(token_request)
 
     # -- whole operations ---------------------------------------------------------
 
