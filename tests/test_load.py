@@ -239,3 +239,33 @@ def test_slo_gate_names_each_breach() -> None:
         "throughput 10.0 req/s < 50 req/s",
     ]
     assert evaluate(Slo(p95_ms={"image-pull": 1000}), stats) == []
+
+
+def test_summary_warns_when_the_generator_was_saturated(tmp_path: Path) -> None:
+    from regsuite.load.cpu import CpuReport, ProcessCpu
+    from regsuite.load.stats import ErrorKind, Sample
+    from regsuite.load.summary import render
+
+    pull = Row("image-pull", "1KiB", requests=4, histogram=Counter({20: 4}), bytes=4096,
+               per_second=Counter({100: 4}))
+    stats = RunStats([pull], [Sample(100.0, 2, 4.0, 10.0, 20.0, 30.0, 0.0)], {}, {},
+                     [ErrorKind("GET", "/v2/_catalog", "CatchResponseError('x')", 1)], seconds=1.0)
+    busy = ProcessCpu(1, "locust", [99.0, 98.0, 97.0, 99.0])
+    result = LoadResult(tmp_path, smoke(), stats, CpuReport([busy], [], 2), [], 0, 0.5)
+
+    page = render(result)
+    assert "Generator saturated" in page and "measure the generator, not the registry" in page
+    assert page.count("<svg") == 6
+    assert result.cpu.warning() and result.cpu.to_dict()["warning"] == result.cpu.warning()
+    calm = LoadResult(tmp_path, smoke(), stats, CpuReport([ProcessCpu(1, "locust", [20.0] * 4)], [], 2), [], 0, 0.5)
+    assert "Generator saturated" not in render(calm)
+
+
+def test_failure_text_is_shown_without_locusts_wrapper() -> None:
+    from regsuite.load.stats import ErrorKind, _unwrap
+
+    text = _unwrap("CatchResponseError('GET /v2/[repo]/tags/list: expected 200, got 500')")
+    assert text == "GET /v2/[repo]/tags/list: expected 200, got 500"
+    assert ErrorKind("GET", "/v2/[repo]/tags/list", text, 3).label == text
+    assert ErrorKind("GET", "/v2/_catalog", "ConnectionRefusedError(111)", 1).label == \
+        "GET /v2/_catalog: ConnectionRefusedError(111)"
