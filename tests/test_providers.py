@@ -17,6 +17,7 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -269,16 +270,21 @@ def test_ctrl_c_leaves_nothing(kind: str, tmp_path: Path) -> None:
     assert_nothing_left(kind, seen["ident"], seen["url"], seen["workdir"])
 
 
-@needs_binary
-def test_killed_runner_takes_its_registry_process_along(tmp_path: Path) -> None:
-    """SIGKILL gives no chance to clean up: the kernel's parent-death signal stops the registry."""
-    proc, out = _run_file(tmp_path, "process", "test_waits")
+def _killed_run(tmp_path: Path, kind: str) -> dict[str, Any]:
+    """What an inner test run had started when it was SIGKILLed mid-test."""
+    proc, out = _run_file(tmp_path, kind, "test_waits")
     try:
         _wait_for(out.with_suffix(".ready"), proc)
     finally:
         proc.kill()
         proc.communicate(timeout=30)
-    seen = json.loads(out.read_text())
+    return dict(json.loads(out.read_text()))
+
+
+@needs_binary
+def test_killed_runner_takes_its_registry_process_along(tmp_path: Path) -> None:
+    """SIGKILL gives no chance to clean up: the kernel's parent-death signal stops the registry."""
+    seen = _killed_run(tmp_path, "process")
     assert _eventually(lambda: not _process_exists(seen["ident"])), "the registry outlived its killed runner"
     assert not _port_open(seen["url"])
 
@@ -287,13 +293,7 @@ def test_killed_runner_takes_its_registry_process_along(tmp_path: Path) -> None:
 def test_container_of_a_killed_runner_is_swept(tmp_path: Path) -> None:
     """SIGKILL leaves the container; the next start (remove_orphans) removes it, and only it."""
     with ContainerProvider() as live:
-        proc, out = _run_file(tmp_path, "container", "test_waits")
-        try:
-            _wait_for(out.with_suffix(".ready"), proc)
-        finally:
-            proc.kill()
-            proc.communicate(timeout=30)
-        orphan = json.loads(out.read_text())["ident"]
+        orphan = _killed_run(tmp_path, "container")["ident"]
         assert _container_exists(orphan)
         assert orphan in remove_orphans()
         assert not _container_exists(orphan)
