@@ -32,6 +32,7 @@ table { border-collapse: collapse; margin: 6px 0; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; } tr.bad td { background: #fdecea; }
 """
+PAGE_CSS = _CSS  # the look of every load page (capacity reports and comparisons too)
 
 
 def write_summary(result: LoadResult, path: Path) -> None:
