@@ -36,6 +36,7 @@ from regsuite.targets import (
     HtpasswdAuth,
     ProcessProvider,
     RegistryConfig,
+    base,
     docker_engine_available,
     embedded_provider,
     image_available,
@@ -156,7 +157,6 @@ def test_stops_when_the_body_raises(kind: str, error: type[BaseException]) -> No
 @pytest.mark.parametrize("kind", KINDS)
 def test_interrupted_start_leaves_nothing(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C while waiting for readiness: the half-started registry is removed by `start` itself."""
-    module = sys.modules[PROVIDERS[kind].__module__]
     seen: dict[str, object] = {}
     provider = PROVIDERS[kind]()
 
@@ -164,7 +164,7 @@ def test_interrupted_start_leaves_nothing(kind: str, monkeypatch: pytest.MonkeyP
         seen.update(url=url, ident=ident_of(provider), workdir=str(provider.workdir))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(module, "wait_ready", interrupted)
+    monkeypatch.setattr(base, "wait_ready", interrupted)
     with pytest.raises(KeyboardInterrupt):
         provider.start()
     assert seen, "the provider never waited for readiness"

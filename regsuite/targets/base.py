@@ -5,7 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, Protocol, runtime_checkable
 
+from ..errors import TargetStartError
 from ..target import Target
+from .config import RegistryConfig, url_for
+from .readiness import wait_ready
 
 
 @runtime_checkable
@@ -32,7 +35,9 @@ class EmbeddedProvider(ABC):
 
     kind: ClassVar[str]
 
-    def __init__(self) -> None:
+    def __init__(self, config: RegistryConfig | None, start_timeout: float) -> None:
+        self.config = config or RegistryConfig()
+        self.start_timeout = start_timeout
         self.target: Target | None = None
 
     def start(self) -> Target:
@@ -58,8 +63,20 @@ class EmbeddedProvider(ABC):
     def _stop(self) -> None:
         """Idempotent: may run after a partial start, and more than once."""
 
+    @abstractmethod
+    def _alive(self) -> bool:
+        """False once the registry has exited (readiness stops waiting)."""
+
     def log(self) -> str:
         return ""
+
+    def _ready_target(self, port: int, description: str) -> Target:
+        """Wait for /v2/ to answer; the Target, or TargetStartError with the registry's log."""
+        url = url_for(self.config, port)
+        if not wait_ready(url, timeout=self.start_timeout, alive=self._alive):
+            why = "exited" if not self._alive() else f"did not answer within {self.start_timeout:g}s"
+            raise TargetStartError(f"the registry {self.kind} {why} on {url}; its log:\n{self.log()[-4000:]}")
+        return Target(url, capabilities=self.config.capabilities(), description=description)
 
     def __enter__(self) -> Target:
         return self.start()

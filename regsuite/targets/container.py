@@ -13,8 +13,7 @@ from typing import Any
 from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
 from .base import EmbeddedProvider
-from .config import RegistryConfig, free_port, url_for, write_config
-from .readiness import wait_ready
+from .config import RegistryConfig, free_port, write_config
 
 DEFAULT_IMAGE = "registry:2"
 ENGINE_TIMEOUT = 30  # seconds for any one call to the Docker engine
@@ -112,10 +111,8 @@ class ContainerProvider(EmbeddedProvider):
     def __init__(
         self, config: RegistryConfig | None = None, *, image: str = DEFAULT_IMAGE, start_timeout: float = 30.0
     ) -> None:
-        super().__init__()
-        self.config = config or RegistryConfig()
+        super().__init__(config, start_timeout)
         self.image = image
-        self.start_timeout = start_timeout
         self.container: Any = None  # testcontainers DockerContainer
         self.workdir: Path | None = None
         self._log_text = ""
@@ -163,12 +160,7 @@ class ContainerProvider(EmbeddedProvider):
             self.container.start()
         except Exception as exc:  # noqa: BLE001 - the engine's words are the diagnosis
             raise TargetStartError(f"the registry container did not start: {_one_line(exc)}") from None
-        url = url_for(self.config, port)
-        if not wait_ready(url, timeout=self.start_timeout, alive=self._alive):
-            why = "exited" if not self._alive() else f"did not answer within {self.start_timeout:g}s"
-            raise TargetStartError(f"the registry container {why} on {url}; its log:\n{self.log()[-4000:]}")
-        description = f"distribution ({self.image}) as a container"
-        return Target(url, capabilities=self.config.capabilities(), description=description)
+        return self._ready_target(port, f"distribution ({self.image}) as a container")
 
     def _alive(self) -> bool:
         try:

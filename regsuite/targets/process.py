@@ -13,8 +13,7 @@ from pathlib import Path
 from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
 from .base import EmbeddedProvider
-from .config import RegistryConfig, free_port, url_for, write_config
-from .readiness import wait_ready
+from .config import RegistryConfig, free_port, write_config
 
 BINARY_NAMES = ("docker-registry", "registry")
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -57,10 +56,8 @@ class ProcessProvider(EmbeddedProvider):
     def __init__(
         self, config: RegistryConfig | None = None, *, binary: str | None = None, start_timeout: float = 15.0
     ) -> None:
-        super().__init__()
-        self.config = config or RegistryConfig()
+        super().__init__(config, start_timeout)
         self.binary = binary or registry_binary()
-        self.start_timeout = start_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
         self.log_path: Path | None = None
@@ -93,13 +90,7 @@ class ProcessProvider(EmbeddedProvider):
                 )
             except OSError as exc:
                 raise TargetStartError(f"cannot run the registry binary {self.binary}: {exc.strerror or exc}") from None
-        url = url_for(self.config, port)
-        if not wait_ready(url, timeout=self.start_timeout, alive=self._alive):
-            log_text = self.log()
-            why = "exited" if not self._alive() else f"did not answer within {self.start_timeout:g}s"
-            raise TargetStartError(f"the registry process {why} on {url}; its log:\n{log_text[-4000:]}")
-        description = f"distribution ({self.binary}) as a process"
-        return Target(url, capabilities=self.config.capabilities(), description=description)
+        return self._ready_target(port, f"distribution ({self.binary}) as a process")
 
     def _alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
