@@ -191,7 +191,9 @@ class ContentStore:
                         client.get_manifest(subject.repo, reference),
                     )
                 else:
-                    head, get = client.head_blob(subject.repo, reference), client.get_blob(subject.repo, reference)
+                    # A registry may redirect blob reads to storage (both HEAD and GET): follow like a client.
+                    head = client.head_blob(subject.repo, reference, follow_redirects=True)
+                    get = client.get_blob(subject.repo, reference)
                 observed.append(Observation(kind, reference, digest, head, get))
             return observed
 

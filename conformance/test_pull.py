@@ -41,7 +41,7 @@ def test_blob_get(registry: RegistryClient, blob_subject: BlobSubject) -> None:
 
 @check("pull.blob-head")
 def test_blob_head(registry: RegistryClient, blob_subject: BlobSubject) -> None:
-    response = registry.head_blob(blob_subject.repo, blob_subject.digest)
+    response = registry.head_blob(blob_subject.repo, blob_subject.digest, follow_redirects=True)
     expect(response, (200,), "200 OK: the blob exists", "end-2")
     length = response.headers.get("Content-Length")
     if blob_subject.data is not None:
@@ -64,7 +64,10 @@ def test_blob_head(registry: RegistryClient, blob_subject: BlobSubject) -> None:
 @check("pull.blob-unknown")
 def test_blob_unknown(registry: RegistryClient, pull_repo: str) -> None:
     digest = digest_of(random_bytes("never-pushed-blob", 64))
-    for response in (registry.head_blob(pull_repo, digest), registry.get_blob(pull_repo, digest)):
+    for response in (
+        registry.head_blob(pull_repo, digest, follow_redirects=True),
+        registry.get_blob(pull_repo, digest),
+    ):
         expect(response, (404,), "404 Not Found for a blob the repository does not have", "end-2")
 
 

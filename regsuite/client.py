@@ -135,8 +135,8 @@ class RegistryClient:
 
     # -- blobs ----------------------------------------------------------------
 
-    def head_blob(self, name: str, digest: str) -> httpx.Response:
-        return self.request("HEAD", f"/v2/{name}/blobs/{digest}")
+    def head_blob(self, name: str, digest: str, *, follow_redirects: bool = False) -> httpx.Response:
+        return self.request("HEAD", f"/v2/{name}/blobs/{digest}", follow_redirects=follow_redirects)
 
     def get_blob(self, name: str, digest: str, *, range: str | None = None, follow_redirects: bool = True) -> httpx.Response:
         headers = {"Range": range} if range else {}
