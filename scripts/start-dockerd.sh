@@ -7,11 +7,14 @@
 # bounded time for it, and exits non-zero with one line when it cannot.
 #
 # Environment: DOCKERD_LOG (default /var/log/regsuite-dockerd.log),
-#              DOCKERD_TIMEOUT seconds (default 60).
+#              DOCKERD_TIMEOUT seconds (default 60),
+#              DOCKERD_PIDFILE (default /var/run/docker.pid),
+#              DOCKERD_LOCK (default /run/regsuite-dockerd.lock).
 set -u
 
 log=${DOCKERD_LOG:-/var/log/regsuite-dockerd.log}
 timeout=${DOCKERD_TIMEOUT:-60}
+pidfile=${DOCKERD_PIDFILE:-/var/run/docker.pid}
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
@@ -32,25 +35,32 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # Another invocation may be starting the engine right now: only one of us launches it.
-lock=/run/regsuite-dockerd.lock
+lock=${DOCKERD_LOCK:-/run/regsuite-dockerd.lock}
 exec 9>"$lock"
 if ! flock -w "$timeout" 9; then
     echo "start-dockerd: another start is still holding $lock after ${timeout}s" >&2
     exit 1
 fi
+last_log_line() { tail -n 1 "$log" 2>/dev/null | cut -c1-200; }
 if ! engine_answers; then
-    pidfile=/var/run/docker.pid
+    started=""
     if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         : # a dockerd is up but not answering yet: wait for it below instead of starting a second one
     else
         rm -f "$pidfile"
         mkdir -p "$(dirname "$log")"
-        setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false >>"$log" 2>&1 </dev/null &
+        setsid nohup dockerd --bridge=none --iptables=false --ip6tables=false --pidfile "$pidfile" \
+            >>"$log" 2>&1 </dev/null &
+        started=$!
     fi
     deadline=$((SECONDS + timeout))
     until engine_answers; do
+        if [ -n "$started" ] && ! kill -0 "$started" 2>/dev/null; then
+            echo "start-dockerd: dockerd exited at once; see $log ($(last_log_line))" >&2
+            exit 1
+        fi
         if [ "$SECONDS" -ge "$deadline" ]; then
-            echo "start-dockerd: the Docker engine did not answer within ${timeout}s; see $log ($(tail -n 1 "$log" 2>/dev/null | cut -c1-200))" >&2
+            echo "start-dockerd: the Docker engine did not answer within ${timeout}s; see $log ($(last_log_line))" >&2
             exit 1
         fi
         sleep 0.5
