@@ -2,7 +2,10 @@
 
     regsuite compare BASELINE OTHER... [--label NAME]... [--output DIR] [--badge FILE] [--fail-on-regression]
 
-Each run is a results.json or a report directory holding one. Writes
+Each run is a results.json or a report directory holding one; load and
+capacity runs (summary.json, capacity.json or their directories) are
+recognised by their schema and compared by regsuite.capacity.compare
+(docs/capacity.md), `--kind` forces one reading. Writes
 DIR/compare.html and DIR/diff.txt and prints the diff. Exit codes: 0; 1 with
 --fail-on-regression when a run regressed against the baseline; 4 for
 unreadable input.
@@ -14,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..capacity.compare import detect_kind, run_compare
 from ..errors import ExitCode, UsageError
 from ..report.badge import badge_svg
 from ..report.compare import compare_text, diffs, render_compare, run_label
@@ -21,7 +25,8 @@ from ..report.writer import write_text
 from ..results import RunResults
 
 NAME = "compare"
-HELP = "compare conformance runs (results.json): a checks x runs page, a diff of regressions and improvements, a badge"
+HELP = ("compare conformance runs (results.json): a checks x runs page, a diff of regressions and improvements, "
+        "a badge; or load and capacity runs: their figures side by side, regressions flagged")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,6 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where compare.html and diff.txt go")
     p.add_argument("--badge", type=Path, help="also write an SVG badge (passed/total) of the last run here")
     p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a run regressed against the baseline")
+    p.add_argument("--kind", choices=("auto", "conformance", "load", "capacity"), default="auto",
+                   help="what the runs are (default: recognised from the first run's files)")
+    p.add_argument("--tolerance", type=float, default=0.1,
+                   help="load and capacity runs: a change worse than this share counts as a regression (default 0.1)")
 
 
 def find_results(path: Path) -> Path:
@@ -55,6 +64,9 @@ def load_run(path: Path) -> RunResults:
 
 
 def run(args: argparse.Namespace) -> int:
+    kind = args.kind if args.kind != "auto" else detect_kind(args.runs[0]) or "conformance"
+    if kind != "conformance":
+        return run_compare(args)
     runs = [load_run(p) for p in args.runs]
     if args.label and len(args.label) != len(runs):
         raise UsageError(f"--label given {len(args.label)} times for {len(runs)} runs: give one per run or none")

@@ -1,0 +1,213 @@
+"""Capacity reports: capacity.html (charts over load, the knee marked), capacity.txt for a ticket,
+capacity.json for tooling. The charts are the load summary's (regsuite.load.charts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from html import escape
+from pathlib import Path
+
+from ..load.charts import CHART_CSS, Series, line_chart
+from ..load.profiles import Slo
+from ..load.summary import PAGE_CSS
+from .search import PASS, CapacityResult, StepResult
+
+_EXTRA_CSS = """
+.steps td.verdict-pass { color: #1e7b34; } .steps td.verdict-slo, .steps td.verdict-failed { color: #b3261e; }
+.steps td.verdict-plateau { color: #a15c00; } tr.knee td { background: #e6f4ea; font-weight: bold; }
+pre.ticket { background: #f7f7f7; border: 1px solid #ddd; padding: 10px; white-space: pre-wrap; font-size: 13px; }
+"""
+
+
+def write_reports(result: CapacityResult, run_dir: Path) -> dict[str, Path]:
+    paths = {"html": run_dir / "capacity.html", "text": run_dir / "capacity.txt", "json": run_dir / "capacity.json"}
+    doc = result.to_dict()
+    doc["run_dir"] = str(run_dir)
+    paths["json"].write_text(json.dumps(doc, indent=1))
+    paths["text"].write_text(ticket_text(result))
+    paths["html"].write_text(render(result, run_dir))
+    return paths
+
+
+def slo_text(slo: Slo) -> str:
+    limits = [f"{name} p95 <= {v:g} ms" for name, v in slo.p95_ms.items()]
+    limits += [f"{name} p99 <= {v:g} ms" for name, v in slo.p99_ms.items()]
+    if slo.max_error_rate is not None:
+        limits.append(f"error rate <= {slo.max_error_rate:.2%}")
+    if slo.min_rps is not None:
+        limits.append(f"throughput >= {slo.min_rps:g} req/s")
+    return "; ".join(limits) or "none (the search stops on a throughput plateau only)"
+
+
+def knee_line(result: CapacityResult) -> str:
+    knee = result.knee
+    if knee is None:
+        first = result.steps[0] if result.steps else None
+        return (f"no sustainable load: the first step ({first.users} users) already failed"
+                if first else "no step ran")
+    parts = [f"{knee.users} user{'' if knee.users == 1 else 's'}", f"{knee.rps:,.1f} req/s"]
+    for kind, label in (("image-pull", "pulls"), ("image-push", "pushes")):
+        if kind in knee.transactions:
+            parts.append(f"{knee.ops_per_s(kind):,.1f} {label}/s ({knee.mb_per_s(kind):,.1f} MB/s)")
+    parts.append(f"p95 {knee.p95_ms:g} ms")
+    parts.append(f"errors {knee.error_rate:.2%}")
+    if knee.final_put_p95_ms is not None:
+        parts.append(f"final PUT p95 {knee.final_put_p95_ms:g} ms")
+    return ", ".join(parts)
+
+
+def cpu_line(step: StepResult | None) -> str:
+    if step is None:
+        return ""
+    registry = f"; registry {step.registry_cpu:.0f} % of a core" if step.registry_cpu is not None else ""
+    saturated = " (saturated)" if step.generator_saturated else ""
+    return (f"busiest generator process {step.generator_cpu:.0f} % of a core{saturated}{registry}; "
+            f"machine {step.machine_cpu:.0f} % of all cores")
+
+
+def ticket_text(result: CapacityResult) -> str:
+    """A few lines to paste into a ticket, then the table of steps."""
+    target = result.target.get("url", "?")
+    workers = f", {result.workers} locust workers" if result.workers else ""
+    lines = [
+        f"Capacity of {target}, scenario {result.scenario}: {result.description}",
+        f"Knee: {knee_line(result)}",
+        f"Stopped: {result.stop_detail}",
+        f"Limited by: {result.limited_by} ({cpu_line(result.knee or (result.steps[0] if result.steps else None))})",
+        f"SLO: {slo_text(result.slo)}",
+        f"Search: {len(result.steps)} steps of {result.plan.step_seconds:g} s, "
+        f"{_users_range(result)} users, {result.seconds / 60:.1f} min in all{workers}",
+        "",
+        steps_table(result.steps),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _users_range(result: CapacityResult) -> str:
+    users = [s.users for s in result.steps]
+    return f"{min(users)}-{max(users)}" if users else "0"
+
+
+def steps_table(steps: list[StepResult]) -> str:
+    head = ("users", "req/s", "pulls/s", "pushes/s", "pull MB/s", "push MB/s", "p50 ms", "p95 ms", "p99 ms",
+            "errors", "gen CPU", "verdict")
+    rows = [head]
+    for s in steps:
+        rows.append((str(s.users), f"{s.rps:.1f}", f"{s.ops_per_s('image-pull'):.1f}",
+                     f"{s.ops_per_s('image-push'):.1f}", f"{s.mb_per_s('image-pull'):.1f}",
+                     f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}", f"{s.p95_ms:g}", f"{s.p99_ms:g}",
+                     f"{s.error_rate:.2%}", f"{s.generator_cpu:.0f}%{'!' if s.generator_saturated else ''}",
+                     _verdict_text(s)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.rjust(w) if i < len(head) - 1 else c for i, (c, w) in enumerate(zip(r, widths,
+                                                                                                     strict=True)))
+                     for r in rows)
+
+
+def _verdict_text(step: StepResult) -> str:
+    if step.verdict == PASS:
+        return "pass" + (f" ({step.gain:+.0%})" if step.gain is not None else "")
+    if step.verdict == "plateau":
+        return f"plateau ({(step.gain or 0):+.1%})"
+    if step.verdict == "failed":
+        return f"failed: {step.problems[0]}" if step.problems else "failed"
+    return f"SLO: {step.breaches[0]}" if step.breaches else "SLO"
+
+
+def render(result: CapacityResult, run_dir: Path) -> str:
+    steps, knee = result.steps, result.knee
+    marks = [(float(knee.users), f"knee: {knee.users} users")] if knee else []
+
+    def series(label: str, value: object) -> Series:
+        return Series(label, [(float(s.users), float(value(s))) for s in steps  # type: ignore[operator]
+                              if value(s) is not None])  # type: ignore[operator]
+
+    def chart(title: str, lines: list[Series], unit: str, limits: list[tuple[float, str]] | None = None) -> str:
+        return line_chart(title, [s for s in lines if any(y for _, y in s.points)] or lines[:1], unit,
+                          x_label="users", marks=marks, limits=limits or [], dots=True)
+
+    kinds = sorted({k for s in steps for k in s.transactions})
+    slo_lines = [(v, f"SLO {name} p95 {v:g} ms") for name, v in result.slo.p95_ms.items()]
+    charts = [
+        chart("Throughput vs users", [series("requests/s", lambda s: s.rps)], "req/s"),
+        chart("Image operations per second vs users",
+              [series(f"{k}/s", lambda s, k=k: s.ops_per_s(k)) for k in kinds] or [series("none", lambda s: 0)],
+              "ops/s"),
+        chart("Latency percentiles vs users (all requests)",
+              [series("p50", lambda s: s.p50_ms), series("p95", lambda s: s.p95_ms),
+               series("p99", lambda s: s.p99_ms)], "ms"),
+        chart("Transaction p95 vs users (whole image operations)",
+              [series(f"{k} p95", lambda s, k=k: s.transactions[k].p95_ms if k in s.transactions else None)
+               for k in kinds]
+              + ([series("final PUT p95", lambda s: s.final_put_p95_ms)]
+                 if any(s.final_put_p95_ms is not None for s in steps) else []), "ms", slo_lines),
+        chart("Error rate vs users", [series("errors", lambda s: 100 * s.error_rate)], "%",
+              [(100 * result.slo.max_error_rate, f"SLO {result.slo.max_error_rate:.1%}")]
+              if result.slo.max_error_rate else None),
+        chart("Transfer vs users", [series(f"{k} MB/s", lambda s, k=k: s.mb_per_s(k)) for k in kinds]
+              or [series("none", lambda s: 0)], "MB/s"),
+        chart("CPU vs users", [series("busiest generator process", lambda s: s.generator_cpu),
+                               series("machine (% of all cores)", lambda s: s.machine_cpu),
+                               series("registry", lambda s: s.registry_cpu)], "% of a core"),
+    ]
+    ok = knee is not None and result.limited_by == "registry"
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>regsuite capacity: {escape(result.scenario)}"
+        f"</title><style>{PAGE_CSS}{CHART_CSS}{_EXTRA_CSS}</style></head><body>",
+        f"<h1>Capacity of <code>{escape(str(result.target.get('url', '?')))}</code></h1>",
+        f"<div class='meta'>scenario <b>{escape(result.scenario)}</b>: {escape(result.description)}<br>"
+        f"{escape(when)} · {len(steps)} steps of {result.plan.step_seconds:g} s · {result.seconds / 60:.1f} min"
+        f"{f' · {result.workers} locust workers' if result.workers else ''} · SLO: {escape(slo_text(result.slo))}"
+        f"</div>",
+        f"<div class='verdict {'pass' if ok else 'fail'}'><b>Knee:</b> {escape(knee_line(result))}<br>"
+        f"<b>Stopped:</b> {escape(result.stop_detail)}<br><b>Limited by:</b> {escape(result.limited_by)}</div>",
+    ]
+    if result.limited_by == "generator":
+        parts.append("<div class='warn'><b>Generator saturated.</b> The knee measures the load generator, not the "
+                     "registry: run with --workers or on more machines (docs/capacity.md).</div>")
+    parts.append(_cards(result))
+    parts.append("<h2>Over load</h2><div class='charts'>" + "".join(charts) + "</div>")
+    parts.append("<h2>Steps</h2>" + _steps_html(result, run_dir))
+    parts.append("<h2>For a ticket</h2><pre class='ticket'>" + escape(ticket_text(result)) + "</pre>")
+    parts.append("<p>Files: <a href='capacity.json'>capacity.json</a> · <a href='capacity.txt'>capacity.txt</a> · "
+                 "each step's load report under <code>load/</code></p></body></html>")
+    return "".join(parts)
+
+
+def _cards(result: CapacityResult) -> str:
+    knee = result.knee
+    if knee is None:
+        return ""
+    cards = [(str(knee.users), "users at the knee"), (f"{knee.rps:,.1f}", "requests/s")]
+    for kind, label in (("image-pull", "pulls/s"), ("image-push", "pushes/s")):
+        if kind in knee.transactions:
+            cards.append((f"{knee.ops_per_s(kind):,.1f}", label))
+            cards.append((f"{knee.mb_per_s(kind):,.1f}", f"{kind} MB/s"))
+    cards.append((f"{knee.p95_ms:g} ms", "p95, all requests"))
+    if knee.final_put_p95_ms is not None:
+        cards.append((f"{knee.final_put_p95_ms:g} ms", "final PUT p95"))
+    return "<div class='cards'>" + "".join(f"<div class='card'><b>{escape(v)}</b><span>{escape(k)}</span></div>"
+                                           for v, k in cards) + "</div>"
+
+
+def _steps_html(result: CapacityResult, run_dir: Path) -> str:
+    head = ["step", "users", "req/s", "pulls/s", "pushes/s", "pull MB/s", "push MB/s", "p50 ms", "p95 ms", "p99 ms",
+            "final PUT p95", "errors", "generator CPU", "registry CPU", "verdict"]
+    knee = result.knee
+    out = ["<table class='steps'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for s in result.steps:
+        link = os.path.relpath(Path(s.run_dir) / "summary.html", run_dir) if s.run_dir else ""
+        cells = [f"<a href='{escape(link)}'>{s.index}</a>" if link else str(s.index), str(s.users), f"{s.rps:,.1f}",
+                 f"{s.ops_per_s('image-pull'):.1f}", f"{s.ops_per_s('image-push'):.1f}",
+                 f"{s.mb_per_s('image-pull'):.1f}", f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}",
+                 f"{s.p95_ms:g}", f"{s.p99_ms:g}",
+                 f"{s.final_put_p95_ms:g}" if s.final_put_p95_ms is not None else "–", f"{s.error_rate:.2%}",
+                 f"{s.generator_cpu:.0f} %{' saturated' if s.generator_saturated else ''}",
+                 f"{s.registry_cpu:.0f} %" if s.registry_cpu is not None else "–"]
+        row_class = "knee" if knee is not None and s is knee else ""
+        out.append(f"<tr class='{row_class}'>" + "".join(f"<td>{c}</td>" for c in cells)
+                   + f"<td class='l verdict-{s.verdict}'>{escape(_verdict_text(s))}</td></tr>")
+    return "".join(out) + "</table>"

@@ -1,0 +1,385 @@
+"""The capacity search: more users each step until the SLO breaks or throughput stops rising.
+
+Every step is one bounded load run (`regsuite.load.runner.run_profile`) at a
+constant number of users. A step *passes* when it meets the SLO and its
+throughput grew by at least `min_gain` over the previous passing step. The
+search stops at the first step that breaches the SLO (then bisects between
+the last passing and the breaching user counts, `refine` times), at the first
+plateau, or at a bound: `max_users`, `max_steps`, `max_seconds`. The knee is
+the passing step with the most users.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from ..errors import ExitCode, UsageError
+from ..load.profiles import Profile, Shape, Slo
+from ..load.runner import LoadOptions, LoadResult, default_locustfile, run_profile
+from ..load.stats import Row, RunStats
+from ..target import Target
+from .scenarios import FINAL_PUT_ROW
+
+PASS, BREACH, PLATEAU, FAILED = "pass", "slo", "plateau", "failed"
+MACHINE_BUSY_PERCENT = 90.0  # whole machine, all cores: the generator's numbers are then suspect too
+_STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    start_users: int = 2
+    step_users: int = 2
+    max_users: int = 200
+    step_seconds: float = 15.0
+    max_steps: int = 12
+    max_seconds: float = 600.0  # the whole search, locust start-up included
+    min_gain: float = 0.05  # a step must raise throughput by this share to count as progress
+    refine: int = 2  # bisection steps between the last passing and the first breaching user count
+
+    def validate(self) -> None:
+        if self.start_users < 1 or self.step_users < 1 or self.max_users < self.start_users:
+            raise UsageError("capacity search: need 1 <= --start-users <= --max-users and --step-users >= 1")
+        if self.step_seconds < 1 or self.max_steps < 1 or self.refine < 0:
+            raise UsageError("capacity search: --step-seconds >= 1, --max-steps >= 1 and --refine >= 0")
+        if self.max_seconds < self.step_seconds:
+            raise UsageError(f"capacity search: --max-seconds {self.max_seconds:g} leaves no room for one "
+                             f"step of {self.step_seconds:g} s")
+        if not 0 <= self.min_gain < 1:
+            raise UsageError("capacity search: --min-gain is a share between 0 and 1 (0.05 = 5 %)")
+
+
+@dataclass
+class TransactionFigures:
+    ops: int
+    ops_per_s: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mb_per_s: float
+    failures: int
+
+
+@dataclass
+class StepResult:
+    index: int
+    users: int
+    seconds: float  # measured: first request to last
+    requests: int
+    failures: int
+    rps: float
+    error_rate: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    transactions: dict[str, TransactionFigures]
+    final_put_p95_ms: float | None
+    generator_cpu: float  # busiest generator process, mean % of one core
+    generator_saturated: bool
+    machine_cpu: float  # whole machine, % of all cores
+    registry_cpu: float | None  # % of one core, when the registry's process is known
+    breaches: list[str]
+    problems: list[str]
+    run_dir: str
+    verdict: str = PASS
+    gain: float | None = None  # throughput change against the previous passing step
+    wall_seconds: float = 0.0  # the step's whole cost, start-up included
+
+    def ops_per_s(self, kind: str) -> float:
+        tx = self.transactions.get(kind)
+        return tx.ops_per_s if tx else 0.0
+
+    def mb_per_s(self, kind: str) -> float:
+        tx = self.transactions.get(kind)
+        return tx.mb_per_s if tx else 0.0
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> StepResult:
+        raw = dict(raw)
+        raw["transactions"] = {k: TransactionFigures(**v) for k, v in raw.get("transactions", {}).items()}
+        return cls(**raw)
+
+
+@dataclass
+class CapacityResult:
+    scenario: str
+    description: str
+    target: dict[str, Any]
+    slo: Slo
+    plan: SearchPlan
+    steps: list[StepResult]
+    stop_reason: str  # slo, plateau, max-users, max-steps, time, failed
+    stop_detail: str
+    started: float
+    seconds: float
+    workers: int = 0
+    processes: int | None = None
+    run_dir: str = ""
+
+    @property
+    def knee(self) -> StepResult | None:
+        passing = [s for s in self.steps if s.verdict == PASS]
+        return max(passing, key=lambda s: s.users) if passing else None
+
+    @property
+    def limited_by(self) -> str:
+        """What set the knee: the generator, the search's own bounds, or the target."""
+        if self.stop_reason == FAILED:
+            return "a failed step"
+        decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
+        if any(s.generator_saturated for s in decisive):
+            return "generator"
+        if self.stop_reason in ("max-users", "max-steps", "time"):
+            return "search bounds (no knee reached)"
+        if any(s.machine_cpu >= MACHINE_BUSY_PERCENT for s in decisive):
+            return "CPU of this machine (shared by the generator, a local registry and anything else running)"
+        return "registry"
+
+    def _stop_step(self) -> StepResult | None:
+        failing = [s for s in self.steps if s.verdict != PASS]
+        return min(failing, key=lambda s: s.users) if failing else None
+
+    @property
+    def exit_code(self) -> int:
+        if self.stop_reason == FAILED:
+            return int(ExitCode.INTERNAL_ERROR)
+        return int(ExitCode.OK) if self.knee else int(ExitCode.CHECKS_FAILED)
+
+    def to_dict(self) -> dict[str, Any]:
+        knee = self.knee
+        return {
+            "schema": "regsuite.capacity/1",
+            "scenario": self.scenario, "description": self.description, "target": self.target,
+            "slo": asdict(self.slo), "plan": asdict(self.plan),
+            "started": self.started, "seconds": round(self.seconds, 1),
+            "workers": self.workers, "processes": self.processes,
+            "stop_reason": self.stop_reason, "stop_detail": self.stop_detail, "limited_by": self.limited_by,
+            "knee": knee_figures(knee) if knee else None,
+            "steps": [asdict(s) for s in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CapacityResult:
+        return cls(
+            scenario=raw["scenario"], description=raw.get("description", ""), target=raw.get("target", {}),
+            slo=Slo(**raw.get("slo", {})), plan=SearchPlan(**raw.get("plan", {})),
+            steps=[StepResult.from_dict(s) for s in raw["steps"]], stop_reason=raw["stop_reason"],
+            stop_detail=raw.get("stop_detail", ""), started=raw.get("started", 0.0), seconds=raw.get("seconds", 0.0),
+            workers=raw.get("workers", 0), processes=raw.get("processes"), run_dir=raw.get("run_dir", ""),
+        )
+
+
+def knee_figures(step: StepResult) -> dict[str, Any]:
+    """The sustainable load in the units planners quote."""
+    return {
+        "users": step.users, "requests_per_s": round(step.rps, 1),
+        "pulls_per_s": round(step.ops_per_s("image-pull"), 2), "pushes_per_s": round(step.ops_per_s("image-push"), 2),
+        "pull_mb_per_s": round(step.mb_per_s("image-pull"), 2), "push_mb_per_s": round(step.mb_per_s("image-push"), 2),
+        "p95_ms": step.p95_ms, "error_rate": round(step.error_rate, 5), "final_put_p95_ms": step.final_put_p95_ms,
+    }
+
+
+@dataclass
+class CapacityOptions:
+    target: Target
+    profile: Profile  # scenario; its shape is replaced by each step's constant users
+    plan: SearchPlan = field(default_factory=SearchPlan)
+    report_dir: Path = Path("reports")
+    run_name: str | None = None
+    workers: int = 0
+    processes: int | None = None
+    registry_pid: int | None = None  # sampled for the registry's own CPU when it runs on this machine
+    locustfile: Path = field(default_factory=default_locustfile)
+
+
+def step_profile(profile: Profile, users: int, seconds: float) -> Profile:
+    """The scenario at a constant `users`, all of them started within about half a second."""
+    shape = Shape("constant", users=users, spawn_rate=float(max(2 * users, 10)), duration=seconds)
+    return replace(profile, shape=shape)
+
+
+def judge(step: StepResult, previous: StepResult | None, min_gain: float) -> tuple[str, float | None]:
+    """A step's verdict, and its throughput gain over the previous passing step with fewer users."""
+    if step.problems:
+        return FAILED, None
+    gain = step.rps / previous.rps - 1 if previous and previous.rps > 0 else None
+    if step.breaches:
+        return BREACH, gain
+    if previous is not None and gain is not None and gain < min_gain:
+        return PLATEAU, gain
+    return PASS, gain
+
+
+def next_users(steps: list[StepResult], plan: SearchPlan, refined: int) -> int | None:
+    """Users of the next step, or None when the search is over."""
+    passing = [s for s in steps if s.verdict == PASS]
+    failing = [s for s in steps if s.verdict in (BREACH, PLATEAU)]
+    best = max((s.users for s in passing), default=0)
+    if any(s.verdict == FAILED for s in steps):
+        return None
+    if failing:
+        low = min(s.users for s in failing)
+        breach = any(s.verdict == BREACH and s.users == low for s in failing)
+        # Bisection only below an SLO breach: a plateau is already the knee's neighbour.
+        if breach and refined < plan.refine and low - best > 1 and best:
+            return (best + low) // 2
+        return None
+    if not steps:
+        return plan.start_users
+    if best >= plan.max_users:
+        return None
+    return min(best + plan.step_users, plan.max_users)
+
+
+def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | None = None) -> CapacityResult:
+    plan = options.plan
+    plan.validate()
+    run_name = options.run_name or f"{time.strftime('%Y%m%d-%H%M%S')}-{options.profile.name}"
+    run_dir = options.report_dir / "capacity" / run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started, wall = time.time(), time.monotonic()
+    steps: list[StepResult] = []
+    refined, stop, detail = 0, "", ""
+    while True:
+        users = next_users(steps, plan, refined)
+        if users is None:
+            stop, detail = _why_stopped(steps, plan)
+            break
+        if len(steps) >= plan.max_steps:
+            stop, detail = "max-steps", f"stopped after {plan.max_steps} steps (--max-steps)"
+            break
+        cost = max((s.wall_seconds for s in steps), default=plan.step_seconds + _STEP_OVERHEAD)
+        if time.monotonic() - wall + cost > plan.max_seconds:
+            stop, detail = "time", f"the next step would pass the {plan.max_seconds:g} s budget (--max-seconds)"
+            break
+        if any(s.verdict in (BREACH, PLATEAU) for s in steps):
+            refined += 1
+        step = _run_step(options, run_dir, len(steps) + 1, users)
+        previous = max((s for s in steps if s.verdict == PASS and s.users < users), key=lambda s: s.users,
+                       default=None)
+        # Bisection steps after a breach are judged on the SLO alone: their smaller user
+        # increments would look like a plateau.
+        min_gain = -1.0 if refined else plan.min_gain
+        step.verdict, step.gain = judge(step, previous, min_gain)
+        steps.append(step)
+        if on_step:
+            on_step(step)
+    return CapacityResult(
+        scenario=options.profile.name, description=options.profile.description,
+        target=options.target.public_dict(), slo=options.profile.slo, plan=plan,
+        steps=sorted(steps, key=lambda s: (s.users, s.index)), stop_reason=stop, stop_detail=detail,
+        started=started, seconds=time.monotonic() - wall, workers=options.workers, processes=options.processes,
+        run_dir=str(run_dir),
+    )
+
+
+def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
+    failed = [s for s in steps if s.verdict == FAILED]
+    if failed:
+        return FAILED, f"step {failed[0].index} ({failed[0].users} users) failed: {failed[0].problems[0]}"
+    breaches = sorted((s for s in steps if s.verdict == BREACH), key=lambda s: s.users)
+    plateaus = sorted((s for s in steps if s.verdict == PLATEAU), key=lambda s: s.users)
+    first = min([*breaches[:1], *plateaus[:1]], key=lambda s: s.users, default=None)
+    if first is not None and first.verdict == BREACH:
+        return BREACH, f"SLO breached at {first.users} users: {first.breaches[0]}"
+    if first is not None:
+        return PLATEAU, (f"throughput stopped rising at {first.users} users "
+                         f"({(first.gain or 0):+.1%} requests/s, less than {plan.min_gain:.0%})")
+    return "max-users", f"reached --max-users {plan.max_users} within the SLO"
+
+
+def _run_step(options: CapacityOptions, run_dir: Path, index: int, users: int) -> StepResult:
+    plan = options.plan
+    load = LoadOptions(
+        target=options.target, profile=step_profile(options.profile, users, plan.step_seconds),
+        report_dir=run_dir, run_name=f"step{index:02d}-{users}u", workers=options.workers,
+        processes=options.processes, locustfile=options.locustfile, namespace="regsuite-capacity",
+    )
+    sampler = _CpuTimes(options.registry_pid).start()
+    began = time.monotonic()
+    result = run_profile(load)
+    wall = time.monotonic() - began
+    samples = sampler.stop()
+    return measure(result, index, users, registry_cpu=_cpu_between(samples, result.stats), wall_seconds=wall)
+
+
+def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float | None = None,
+            wall_seconds: float = 0.0) -> StepResult:
+    """One step's figures from its load run."""
+    stats = result.stats
+    seconds = stats.seconds
+    every = Row("", "all")
+    for row in stats.requests:
+        every.merge(row)
+    transactions = {}
+    for kind, row in stats.by_type().items():
+        s = row.summary(seconds)
+        transactions[kind] = TransactionFigures(row.requests, s["rps"], s["p50_ms"], s["p95_ms"], s["p99_ms"],
+                                                s["mb_per_s"], row.failures)
+    final_put = stats.row(FINAL_PUT_ROW)
+    busiest = max((p.mean for p in result.cpu.processes), default=0.0)
+    return StepResult(
+        index=index, users=users, seconds=round(seconds, 2), requests=stats.total_requests,
+        failures=stats.total_failures, rps=round(stats.total_rps, 2), error_rate=round(stats.error_rate, 5),
+        p50_ms=every.percentile(0.5), p95_ms=every.percentile(0.95), p99_ms=every.percentile(0.99),
+        transactions=transactions,
+        final_put_p95_ms=final_put.percentile(0.95) if final_put and final_put.requests else None,
+        generator_cpu=round(busiest, 1), generator_saturated=bool(result.cpu.saturated),
+        machine_cpu=round(result.cpu.machine_mean, 1),
+        registry_cpu=None if registry_cpu is None else round(registry_cpu, 1),
+        breaches=list(result.breaches), problems=list(result.problems), run_dir=str(result.run_dir),
+        wall_seconds=round(wall_seconds, 1),
+    )
+
+
+class _CpuTimes:
+    """(unix time, CPU seconds) of one process every half second while a step runs."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._proc: psutil.Process | None = None
+        if pid is not None:
+            try:
+                self._proc = psutil.Process(pid)
+            except psutil.Error:
+                self._proc = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="regsuite-registry-cpu", daemon=True)
+
+    def start(self) -> _CpuTimes:
+        if self._proc is not None:
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        assert self._proc is not None
+        while True:
+            try:
+                times = self._proc.cpu_times()
+            except psutil.Error:
+                return
+            self.samples.append((time.time(), times.user + times.system))
+            if self._stop.wait(0.5):
+                return
+
+    def stop(self) -> list[tuple[float, float]]:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        return self.samples
+
+
+def _cpu_between(samples: list[tuple[float, float]], stats: RunStats) -> float | None:
+    """Percent of one core the process used while requests were measured."""
+    first = min((r.first for r in stats.rows if r.requests), default=0.0)
+    inside = [s for s in samples if first <= s[0] <= first + stats.seconds]
+    if len(inside) < 2:
+        return None
+    (t0, c0), (t1, c1) = inside[0], inside[-1]
+    return 100.0 * (c1 - c0) / (t1 - t0) if t1 > t0 else None

@@ -1,0 +1,135 @@
+"""`regsuite capacity`: find the load a registry holds within an SLO (docs/capacity.md).
+
+    regsuite capacity [--host URL] [--scenario NAME] [--slo p95:image-pull=500] [--slo errors=1%] ...
+
+Writes reports/capacity/<run>/capacity.{html,txt,json} and one load report per
+step under its load/ folder. Comparisons of capacity or load runs:
+`regsuite compare` (the kind is detected from the files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from ..capacity.report import knee_line, write_reports
+from ..capacity.scenarios import SCENARIOS, scenario_profile
+from ..capacity.search import CapacityOptions, SearchPlan, StepResult, search
+from ..errors import UsageError
+from ..load.profiles import Profile, Slo
+from ..load.runner import default_locustfile
+from ..probe import validate_url
+from ..target import Target
+from ..targets import ProcessProvider
+
+NAME = "capacity"
+HELP = "capacity search: step up users until the SLO breaks or throughput stops rising; report the knee"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=os.environ.get("REGSUITE_REGISTRY_URL"),
+                   help="registry URL (env REGSUITE_REGISTRY_URL); without it an embedded distribution "
+                        "registry is started on loopback")
+    p.add_argument("--scenario", default="mixed-75-25",
+                   help=f"{', '.join(SCENARIOS)}, or a profile name of the load profiles file "
+                        "(default: mixed-75-25)")
+    p.add_argument("--profiles", type=Path, default=None, help="load profiles file (default: loadtest/profiles.yml)")
+    p.add_argument("--slo", action="append", default=[], metavar="RULE",
+                   help="p95:NAME=MS, p99:NAME=MS (NAME a transaction such as image-pull, or a row), "
+                        "errors=RATE (0.01 or 1%%), min-rps=N; replaces the scenario's SLO when given")
+    p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
+                   help="reports go to DIR/capacity/<run>/ (default: reports)")
+    p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<scenario>)")
+    plan = p.add_argument_group("search bounds")
+    default = SearchPlan()
+    plan.add_argument("--start-users", type=int, default=default.start_users)
+    plan.add_argument("--step-users", type=int, default=default.step_users, help="users added per step")
+    plan.add_argument("--max-users", type=int, default=default.max_users)
+    plan.add_argument("--step-seconds", type=float, default=default.step_seconds, help="load per step")
+    plan.add_argument("--max-steps", type=int, default=default.max_steps)
+    plan.add_argument("--max-seconds", type=float, default=default.max_seconds,
+                      help="budget of the whole search, start-up of every step included")
+    plan.add_argument("--min-gain", type=float, default=default.min_gain,
+                      help="throughput gain a step needs over the previous one, 0..1 (default 0.05)")
+    plan.add_argument("--refine", type=int, default=default.refine,
+                      help="bisection steps between the last passing and the breaching user count")
+    auth = p.add_argument_group("credentials and TLS (as in regsuite load)")
+    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"))
+    auth.add_argument("--registry-password", default=None, help="prefer the REGSUITE_PASSWORD environment variable")
+    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"))
+    auth.add_argument("--registry-insecure", action="store_true")
+    gen = p.add_argument_group("generator")
+    gen.add_argument("--processes", type=int, help="locust --processes per step (-1: one per core)")
+    gen.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback per step")
+    gen.add_argument("--registry-pid", type=int,
+                     help="pid of the registry when it runs on this machine: its CPU is reported per step")
+
+
+def parse_slo(rules: list[str], fallback: Slo) -> Slo:
+    if not rules:
+        return fallback
+    p95: dict[str, float] = {}
+    p99: dict[str, float] = {}
+    error_rate: float | None = None
+    min_rps: float | None = None
+    for rule in rules:
+        key, sep, value = rule.partition("=")
+        try:
+            if key.startswith(("p95:", "p99:")) and sep and key[4:]:
+                (p95 if key.startswith("p95") else p99)[key[4:]] = float(value)
+            elif key == "errors" and sep:
+                error_rate = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+            elif key == "min-rps" and sep:
+                min_rps = float(value)
+            else:
+                raise ValueError(rule)
+        except ValueError:
+            raise UsageError(f"--slo {rule!r}: give p95:NAME=MS, p99:NAME=MS, errors=RATE or min-rps=N, "
+                             "e.g. p95:image-pull=500") from None
+    return Slo(p95_ms=p95, p99_ms=p99, max_error_rate=error_rate, min_rps=min_rps)
+
+
+def profile_from(args: argparse.Namespace) -> Profile:
+    profiles_file = args.profiles or default_locustfile().parent / "profiles.yml"
+    profile = scenario_profile(args.scenario, profiles_file)
+    slo = parse_slo(args.slo, profile.slo)
+    if slo.is_empty():
+        raise UsageError(f"scenario {args.scenario!r} has no SLO: give one with --slo, e.g. p95:image-pull=500")
+    return replace(profile, slo=slo)
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = profile_from(args)
+    plan = SearchPlan(args.start_users, args.step_users, args.max_users, args.step_seconds, args.max_steps,
+                      args.max_seconds, args.min_gain, args.refine)
+    plan.validate()
+    if not args.host:
+        provider = ProcessProvider()
+        with provider as embedded:
+            print(f"regsuite capacity: no --host; searching an embedded registry at {embedded.url}")
+            return _run(args, profile, plan, embedded, provider.pid)
+    password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
+    if args.registry_ca is not None and not Path(args.registry_ca).exists():
+        raise UsageError(f"--registry-ca {args.registry_ca}: no such file")
+    target = Target(validate_url(args.host), username=args.registry_username, password=password,
+                    ca=args.registry_ca, insecure=args.registry_insecure)
+    return _run(args, profile, plan, target, args.registry_pid)
+
+
+def _run(args: argparse.Namespace, profile: Profile, plan: SearchPlan, target: Target, pid: int | None) -> int:
+    options = CapacityOptions(target=target, profile=profile, plan=plan, report_dir=args.report_dir,
+                              run_name=args.run_name, workers=args.workers, processes=args.processes,
+                              registry_pid=pid)
+
+    def progress(step: StepResult) -> None:
+        print(f"regsuite capacity: step {step.index}: {step.users} users, {step.rps:.1f} req/s, "
+              f"p95 {step.p95_ms:g} ms, errors {step.error_rate:.2%} -> {step.verdict}", flush=True)
+
+    result = search(options, on_step=progress)
+    paths = write_reports(result, Path(result.run_dir))
+    print(f"regsuite capacity: report {paths['html']}")
+    print(f"regsuite capacity: {result.stop_detail}; limited by {result.limited_by}")
+    print(f"regsuite capacity: knee: {knee_line(result)}")
+    return result.exit_code
