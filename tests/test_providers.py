@@ -54,7 +54,9 @@ CONTAINER_SKIP = (
 needs_container = pytest.mark.skipif(not IMAGE, reason=CONTAINER_SKIP)
 needs_binary = pytest.mark.skipif(registry_binary() is None, reason="no docker-registry binary on PATH")
 
-PROVIDERS = {"process": ProcessProvider, "container": ContainerProvider}
+PROVIDERS: dict[str, type[ProcessProvider] | type[ContainerProvider]] = {
+    "process": ProcessProvider, "container": ContainerProvider,
+}
 KINDS = [
     pytest.param("process", marks=needs_binary),
     pytest.param("container", marks=needs_container),

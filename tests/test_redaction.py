@@ -93,7 +93,8 @@ def test_password_on_the_command_line(basic_registry: tuple[Target, str, str], t
                           "--registry-password", password, "-rA", "-v",
                           checks=["ping", "push.blob-post-put", "pull.blob-range"], env=no_docker_config)
     assert_ran_with_auth(run)
-    assert run.results is not None and run.results.config.get("password") == "<redacted>", run.results.config
+    assert run.results is not None
+    assert run.results.config.get("password") == "<redacted>", run.results.config
     assert_nothing_leaked(run, [password, basic_value(username, password)])
 
 

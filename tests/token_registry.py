@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import trustme
 
@@ -33,7 +34,7 @@ def start_token_registry(
     signer = Signer.issued_by(ca)
     sign = signer.sign
 
-    def recording_sign(claims: dict[str, object]) -> str:
+    def recording_sign(claims: Mapping[str, Any]) -> str:
         token = sign(claims)
         issued.append(token)
         return token

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
 from ..errors import TargetStartError
@@ -39,6 +41,7 @@ class EmbeddedProvider(ABC):
         self.config = config or RegistryConfig()
         self.start_timeout = start_timeout
         self.target: Target | None = None
+        self.workdir: Path | None = None  # the temporary directory `stop` removes
 
     def start(self) -> Target:
         if self.target is not None:
@@ -54,6 +57,9 @@ class EmbeddedProvider(ABC):
         try:
             self._stop()
         finally:
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
             self.target = None
 
     @abstractmethod
@@ -61,7 +67,10 @@ class EmbeddedProvider(ABC):
 
     @abstractmethod
     def _stop(self) -> None:
-        """Idempotent: may run after a partial start, and more than once."""
+        """Stop what `_start` started (the temporary directory goes afterwards).
+
+        Idempotent: may run after a partial start, and more than once.
+        """
 
     @abstractmethod
     def _alive(self) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -114,7 +113,6 @@ class ContainerProvider(EmbeddedProvider):
         super().__init__(config, start_timeout)
         self.image = image
         self.container: Any = None  # testcontainers DockerContainer
-        self.workdir: Path | None = None
         self._log_text = ""
 
     def _start(self) -> Target:
@@ -188,13 +186,8 @@ class ContainerProvider(EmbeddedProvider):
 
     def _stop(self) -> None:
         container, self.container = self.container, None
-        try:
-            if container is not None:
-                _remove(container)
-        finally:
-            if self.workdir is not None:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-                self.workdir = None
+        if container is not None:
+            _remove(container)
 
 
 def _remove(container: Any) -> None:

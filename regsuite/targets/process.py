@@ -59,7 +59,6 @@ class ProcessProvider(EmbeddedProvider):
         super().__init__(config, start_timeout)
         self.binary = binary or registry_binary()
         self.process: subprocess.Popen[bytes] | None = None
-        self.workdir: Path | None = None
         self.log_path: Path | None = None
         self._log_text = ""  # kept after stop, for failure messages
 
@@ -106,11 +105,8 @@ class ProcessProvider(EmbeddedProvider):
             if proc is not None:
                 _terminate(proc)
         finally:
-            self.log()
-            if self.workdir is not None:
-                shutil.rmtree(self.workdir, ignore_errors=True)
-                self.workdir = None
-                self.log_path = None
+            self.log()  # keep the text: the file goes with the temporary directory
+            self.log_path = None
 
 
 def _terminate(proc: subprocess.Popen[bytes]) -> None:
