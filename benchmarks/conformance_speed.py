@@ -10,7 +10,8 @@ errors) and the whole default run (every area, real clients included).
 Writes benchmarks/results/conformance_speed.md (or --out) with the wall time,
 the number of checks and their outcomes, and the machine's load (other work
 on the machine slows a registry-bound run a lot; the figure is only
-comparable at a similar load). Usage:
+comparable at a similar load, so the CPU seconds of the pytest process and of
+the registry are recorded too: they hardly depend on the load). Usage:
     python benchmarks/conformance_speed.py [--rounds 3] [--selection api|all|both]
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,23 +49,54 @@ class Round:
     checks: int
     outcomes: Counter[str]
     load: float
+    suite_cpu: float  # seconds of CPU used by the pytest process
+    registry_cpu: float  # seconds of CPU used by the registry during the run
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def one_round(selection: str, timeout: float) -> Round:
-    with ProcessProvider(RegistryConfig(delete_enabled=True)) as target, tempfile.TemporaryDirectory() as reports:
-        cmd = [sys.executable, "-m", "pytest", "conformance", "-q", "-p", "no:randomly",
-               "--registry-url", target.url, "--report-dir", reports, *SELECTIONS[selection]]
+    provider = ProcessProvider(RegistryConfig(delete_enabled=True))
+    with provider as target, tempfile.TemporaryDirectory() as reports:
+        assert provider.pid is not None
+        registry = psutil.Process(provider.pid)
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "conformance",
+            "-q",
+            "-p",
+            "no:randomly",
+            "--registry-url",
+            target.url,
+            "--report-dir",
+            reports,
+            *SELECTIONS[selection],
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REGSUITE_", "OCI_", "PYTEST_"))}
         load = os.getloadavg()[0]
+        cpu_before, registry_before = _children_cpu(), _cpu(registry)
         started = time.monotonic()
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
         wall = time.monotonic() - started
+        suite_cpu, registry_cpu = _children_cpu() - cpu_before, _cpu(registry) - registry_before
         path = Path(reports) / "conformance" / "results.json"
         if not path.exists():
             raise SystemExit(f"no results.json (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
         results = RunResults.load(path)
-    return Round(wall, len(results.checks), Counter(str(c.outcome) for c in results.checks), load)
+    outcomes = Counter(str(c.outcome) for c in results.checks)
+    return Round(wall, len(results.checks), outcomes, load, suite_cpu, registry_cpu)
 
 
 def report(rounds: dict[str, list[Round]]) -> str:
@@ -72,16 +107,20 @@ def report(rounds: dict[str, list[Round]]) -> str:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, a fresh distribution registry per round "
         "(process provider, filesystem storage, deletes enabled, plain HTTP).",
         "",
-        "| selection | rounds | wall time (median, min-max) | checks | outcomes | load average at start |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| selection | rounds | wall time (median, min-max) | CPU: suite + registry (median) | checks | outcomes "
+        "| load average at start |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for selection, runs in rounds.items():
         walls = [r.wall for r in runs]
         outcomes = ", ".join(f"{n} {k}" for k, n in sorted(runs[-1].outcomes.items()))
         loads = ", ".join(f"{r.load:.1f}" for r in runs)
+        suite_cpu = statistics.median(r.suite_cpu for r in runs)
+        cpu = f"{suite_cpu:.2f} s + {statistics.median(r.registry_cpu for r in runs):.2f} s"
         lines.append(
             f"| {selection} (`pytest conformance {' '.join(SELECTIONS[selection])}`) | {len(runs)} | "
-            f"{statistics.median(walls):.2f} s ({min(walls):.2f}-{max(walls):.2f}) | {runs[-1].checks} | {outcomes} | {loads} |"
+            f"{statistics.median(walls):.2f} s ({min(walls):.2f}-{max(walls):.2f}) | {cpu} | {runs[-1].checks} | "
+            f"{outcomes} | {loads} |"
         )
     lines += ["", f"Reference: {OFFICIAL}.", ""]
     return "\n".join(lines)
@@ -102,7 +141,10 @@ def main() -> None:
         for i in range(args.rounds):
             result = one_round(selection, args.timeout)
             rounds.setdefault(selection, []).append(result)
-            print(f"{selection} round {i + 1}: {result.wall:.2f} s, {result.checks} checks, load {result.load:.1f}")
+            print(
+                f"{selection} round {i + 1}: {result.wall:.2f} s, {result.checks} checks, CPU {result.suite_cpu:.2f} s "
+                f"+ registry {result.registry_cpu:.2f} s, load {result.load:.1f}"
+            )
     text = report(rounds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
