@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
+
 from regsuite.client import RegistryClient
 from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest
 from regsuite.fuzzing import machine, properties
@@ -176,3 +178,17 @@ def test_a_finding_lands_in_results_with_its_minimal_example(fault_proxy, tmp_pa
     assert record.outcome == Outcome.FAILED, run.output[-3000:]
     assert "Minimal example (profile fast)" in record.message and "curl -sS -X PUT" in record.message
     assert any(e["status"] == 500 for e in record.transcript)
+
+
+def test_a_flaky_failure_is_reported_as_such() -> None:
+    from hypothesis.errors import FlakyFailure
+
+    from regsuite.fuzzing.runner import run
+
+    def flaky() -> None:
+        raise FlakyFailure("did not reproduce", [AssertionError("tag t points at sha256:a")])
+
+    with RegistryClient(Target("http://127.0.0.1:9")) as client:  # nothing is sent
+        with pytest.raises(FuzzFailure) as info:
+            run(FuzzTarget(client, "selftest/flaky", PROFILES["fast"]), "tags", flaky)
+    assert "tags: tag t points at sha256:a" in str(info.value) and "flaky" in str(info.value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hypothesis import settings as Settings
 from hypothesis.database import ExampleDatabase
+from hypothesis.errors import FlakyFailure
 
 from ..client import RegistryClient
 from .profiles import Profile
@@ -46,6 +47,12 @@ def run(target: FuzzTarget, what: str, test: Callable[[], None]) -> None:
         test()
     except AssertionError as failure:
         raise FuzzFailure(failure_text(target, what, failure)) from None
+    except FlakyFailure as flaky:  # failed once, then passed on replay: a registry that answers differently
+        first = next((e for e in flaky.exceptions if isinstance(e, AssertionError)), None)
+        if first is None:
+            raise
+        text = failure_text(target, what, first)
+        raise FuzzFailure(f"{text}\n(flaky: this failure did not happen again when the example was replayed)") from None
 
 
 def failure_text(target: FuzzTarget, what: str, failure: AssertionError) -> str:
