@@ -152,7 +152,7 @@ def render(result: CapacityResult, run_dir: Path) -> str:
                                series("machine (% of all cores)", lambda s: s.machine_cpu),
                                series("registry", lambda s: s.registry_cpu)], "% of a core"),
     ]
-    ok = knee is not None and result.limited_by == "registry"
+    tone = "fail" if knee is None else "pass" if result.limited_by == "registry" else "warn"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>regsuite capacity: {escape(result.scenario)}"
@@ -162,7 +162,7 @@ def render(result: CapacityResult, run_dir: Path) -> str:
         f"{escape(when)} · {len(steps)} steps of {result.plan.step_seconds:g} s · {result.seconds / 60:.1f} min"
         f"{f' · {result.workers} locust workers' if result.workers else ''} · SLO: {escape(slo_text(result.slo))}"
         f"</div>",
-        f"<div class='verdict {'pass' if ok else 'fail'}'><b>Knee:</b> {escape(knee_line(result))}<br>"
+        f"<div class='verdict {tone}'><b>Knee:</b> {escape(knee_line(result))}<br>"
         f"<b>Stopped:</b> {escape(result.stop_detail)}<br><b>Limited by:</b> {escape(result.limited_by)}</div>",
     ]
     if result.limited_by == "generator":
