@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..load.charts import CHART_CSS, Series, line_chart
 from ..load.profiles import Slo
+from ..load.slo import describe
 from ..load.summary import PAGE_CSS
 from .search import PASS, CapacityResult, StepResult
 
@@ -32,13 +33,8 @@ def write_reports(result: CapacityResult, run_dir: Path) -> dict[str, Path]:
 
 
 def slo_text(slo: Slo) -> str:
-    limits = [f"{name} p95 <= {v:g} ms" for name, v in slo.p95_ms.items()]
-    limits += [f"{name} p99 <= {v:g} ms" for name, v in slo.p99_ms.items()]
-    if slo.max_error_rate is not None:
-        limits.append(f"error rate <= {slo.max_error_rate:.2%}")
-    if slo.min_rps is not None:
-        limits.append(f"throughput >= {slo.min_rps:g} req/s")
-    return "; ".join(limits) or "none (the search stops on a throughput plateau only)"
+    text = describe(slo)
+    return text if not slo.is_empty() else f"{text} (the search stops on a throughput plateau only)"
 
 
 def knee_line(result: CapacityResult) -> str:

@@ -20,18 +20,15 @@ from ..capacity.search import CapacityOptions, SearchPlan, StepResult, search
 from ..errors import UsageError
 from ..load.profiles import Profile, Slo
 from ..load.runner import default_locustfile
-from ..probe import validate_url
 from ..target import Target
 from ..targets import ProcessProvider
+from .load import add_generator_arguments, add_target_arguments, external_target
 
 NAME = "capacity"
 HELP = "capacity search: step up users until the SLO breaks or throughput stops rising; report the knee"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default=os.environ.get("REGSUITE_REGISTRY_URL"),
-                   help="registry URL (env REGSUITE_REGISTRY_URL); without it an embedded distribution "
-                        "registry is started on loopback")
     p.add_argument("--scenario", default="mixed-75-25",
                    help=f"{', '.join(SCENARIOS)}, or a profile name of the load profiles file "
                         "(default: mixed-75-25)")
@@ -55,14 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="throughput gain a step needs over the previous one, 0..1 (default 0.05)")
     plan.add_argument("--refine", type=int, default=default.refine,
                       help="bisection steps between the last passing and the breaching user count")
-    auth = p.add_argument_group("credentials and TLS (as in regsuite load)")
-    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"))
-    auth.add_argument("--registry-password", default=None, help="prefer the REGSUITE_PASSWORD environment variable")
-    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"))
-    auth.add_argument("--registry-insecure", action="store_true")
-    gen = p.add_argument_group("generator")
-    gen.add_argument("--processes", type=int, help="locust --processes per step (-1: one per core)")
-    gen.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback per step")
+    add_target_arguments(p)
+    add_generator_arguments(p)
+    gen = p.add_argument_group("registry CPU")
     gen.add_argument("--registry-pid", type=int,
                      help="pid of the registry when it runs on this machine: its CPU is reported per step")
 
@@ -110,12 +102,7 @@ def run(args: argparse.Namespace) -> int:
         with provider as embedded:
             print(f"regsuite capacity: no --host; searching an embedded registry at {embedded.url}")
             return _run(args, profile, plan, embedded, provider.pid)
-    password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
-    if args.registry_ca is not None and not Path(args.registry_ca).exists():
-        raise UsageError(f"--registry-ca {args.registry_ca}: no such file")
-    target = Target(validate_url(args.host), username=args.registry_username, password=password,
-                    ca=args.registry_ca, insecure=args.registry_insecure)
-    return _run(args, profile, plan, target, args.registry_pid)
+    return _run(args, profile, plan, external_target(args), args.registry_pid)
 
 
 def _run(args: argparse.Namespace, profile: Profile, plan: SearchPlan, target: Target, pid: int | None) -> int:

@@ -19,25 +19,13 @@ HELP = "run a load profile (locust) against a registry; exits non-zero when the 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default=os.environ.get("REGSUITE_REGISTRY_URL"),
-                   help="registry URL, scheme://host:port (env REGSUITE_REGISTRY_URL); "
-                        "without it an embedded distribution registry is started on loopback")
     p.add_argument("--profile", default="smoke", help="profile name from the profiles file (default: smoke)")
     p.add_argument("--profiles", type=Path, default=None, help="profiles file (default: loadtest/profiles.yml)")
     p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
                    help="reports go to DIR/load/<run>/ (default: reports)")
     p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<profile>)")
-    auth = p.add_argument_group("credentials and TLS (as in the conformance suite)")
-    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"),
-                      help="user for Basic or token auth")
-    auth.add_argument("--registry-password", default=None,
-                      help="password (prefer the REGSUITE_PASSWORD environment variable)")
-    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"),
-                      help="CA bundle (PEM) to trust")
-    auth.add_argument("--registry-insecure", action="store_true", help="do not verify the registry's TLS certificate")
-    dist = p.add_argument_group("distributed generation")
-    dist.add_argument("--processes", type=int, help="locust --processes: fork N generator processes (-1: one per core)")
-    dist.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback")
+    add_target_arguments(p)
+    add_generator_arguments(p)
     over = p.add_argument_group("overrides of the profile")
     over.add_argument("--users", type=int, help="users (constant, soak, spike base, ramp peak)")
     over.add_argument("--duration", type=float, help="seconds (constant, soak, spike)")
@@ -48,6 +36,36 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="p99 limit for a transaction or row")
     over.add_argument("--max-error-rate", type=float, help="largest failed share of requests, 0..1")
     over.add_argument("--min-rps", type=float, help="smallest acceptable requests per second")
+
+
+def add_target_arguments(p: argparse.ArgumentParser) -> None:
+    """--host and the credential and TLS options (shared with `regsuite capacity`)."""
+    p.add_argument("--host", default=os.environ.get("REGSUITE_REGISTRY_URL"),
+                   help="registry URL, scheme://host:port (env REGSUITE_REGISTRY_URL); "
+                        "without it an embedded distribution registry is started on loopback")
+    auth = p.add_argument_group("credentials and TLS (as in the conformance suite)")
+    auth.add_argument("--registry-username", default=os.environ.get("REGSUITE_USERNAME"),
+                      help="user for Basic or token auth")
+    auth.add_argument("--registry-password", default=None,
+                      help="password (prefer the REGSUITE_PASSWORD environment variable)")
+    auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"),
+                      help="CA bundle (PEM) to trust")
+    auth.add_argument("--registry-insecure", action="store_true", help="do not verify the registry's TLS certificate")
+
+
+def add_generator_arguments(p: argparse.ArgumentParser) -> None:
+    dist = p.add_argument_group("distributed generation")
+    dist.add_argument("--processes", type=int, help="locust --processes: fork N generator processes (-1: one per core)")
+    dist.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback")
+
+
+def external_target(args: argparse.Namespace) -> Target:
+    """The --host registry with the credential and TLS options."""
+    password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
+    if args.registry_ca is not None and not Path(args.registry_ca).exists():
+        raise UsageError(f"--registry-ca {args.registry_ca}: no such file")
+    return Target(validate_url(args.host), username=args.registry_username, password=password,
+                  ca=args.registry_ca, insecure=args.registry_insecure)
 
 
 def profile_from(args: argparse.Namespace) -> Profile:
@@ -87,12 +105,7 @@ def run(args: argparse.Namespace) -> int:
         with ProcessProvider() as embedded:
             print(f"regsuite load: no --host; load-testing an embedded registry at {embedded.url}")
             return _run(args, profile, embedded)
-    password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
-    if args.registry_ca is not None and not Path(args.registry_ca).exists():
-        raise UsageError(f"--registry-ca {args.registry_ca}: no such file")
-    target = Target(validate_url(args.host), username=args.registry_username, password=password,
-                    ca=args.registry_ca, insecure=args.registry_insecure)
-    return _run(args, profile, target)
+    return _run(args, profile, external_target(args))
 
 
 def _run(args: argparse.Namespace, profile: Profile, target: Target) -> int:

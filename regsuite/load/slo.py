@@ -29,3 +29,14 @@ def evaluate(slo: Slo, stats: RunStats) -> list[str]:
     if slo.min_rps is not None and stats.total_rps < slo.min_rps:
         breaches.append(f"throughput {stats.total_rps:.1f} req/s < {slo.min_rps:g} req/s")
     return breaches
+
+
+def describe(slo: Slo) -> str:
+    """The thresholds as one line, e.g. 'image-pull p95 ≤ 500 ms; error rate ≤ 1.00%'."""
+    limits = [f"{name} p95 ≤ {v:g} ms" for name, v in slo.p95_ms.items()]
+    limits += [f"{name} p99 ≤ {v:g} ms" for name, v in slo.p99_ms.items()]
+    if slo.max_error_rate is not None:
+        limits.append(f"error rate ≤ {slo.max_error_rate:.2%}")
+    if slo.min_rps is not None:
+        limits.append(f"throughput ≥ {slo.min_rps:g} req/s")
+    return "; ".join(limits) or "no thresholds set"

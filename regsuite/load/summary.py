@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .charts import CHART_CSS, Series, bar_chart, line_chart
+from .slo import describe
 from .stats import Row
 
 if TYPE_CHECKING:
@@ -133,14 +134,7 @@ def _table(rows: list[Row], seconds: float, *, bytes_col: bool) -> str:
 
 
 def _slo(result: LoadResult) -> str:
-    slo = result.profile.slo
-    limits = [f"{name} p95 ≤ {v:g} ms" for name, v in slo.p95_ms.items()]
-    limits += [f"{name} p99 ≤ {v:g} ms" for name, v in slo.p99_ms.items()]
-    if slo.max_error_rate is not None:
-        limits.append(f"error rate ≤ {slo.max_error_rate:.2%}")
-    if slo.min_rps is not None:
-        limits.append(f"throughput ≥ {slo.min_rps:g} req/s")
-    text = "; ".join(limits) or "no thresholds set"
+    text = describe(result.profile.slo)
     breaches = "".join(f"<li>{escape(b)}</li>" for b in result.breaches) or "<li>none</li>"
     problems = "".join(f"<li>{escape(p)}</li>" for p in result.problems)
     return (f"<h2>SLO</h2><p>{escape(text)}</p><p>Breaches:</p><ul>{breaches}</ul>"
