@@ -242,3 +242,24 @@ def test_compare_command_detects_the_kind(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "REGRESSION" in proc.stdout
     assert (tmp_path / "cmp" / "compare.html").exists() and (tmp_path / "cmp" / "diff.txt").exists()
+
+
+def load_summary(tmp_path: Path, name: str, p95: float, rps: float) -> Path:
+    run_dir = tmp_path / name
+    run_dir.mkdir()
+    tx = {"image-pull": {"rps": rps / 4, "mb_per_s": rps / 4, "p50_ms": p95 / 2, "p95_ms": p95, "p99_ms": p95 * 2}}
+    doc = {"schema": "regsuite.load/1", "profile": "smoke", "target": {"url": f"http://{name}"},
+           "stats": {"total": {"rps": rps, "error_rate": 0.0}, "transactions": tx}}
+    (run_dir / "summary.json").write_text(json.dumps(doc))
+    return run_dir
+
+
+def test_compare_of_load_runs_flags_latency_and_refuses_mixed_kinds(tmp_path: Path) -> None:
+    base, slower = load_summary(tmp_path, "base", 100, 400), load_summary(tmp_path, "slower", 180, 400)
+    comparison = compare_runs([load_run(base), load_run(slower)], ["base", "slower"])
+    flagged = {line.metric.label for line in comparison.lines if "regression" in line.changes}
+    assert flagged == {"image-pull p50", "image-pull p95", "image-pull p99"}
+    noise = load_summary(tmp_path, "noise", 103, 390)
+    assert not compare_runs([load_run(base), load_run(noise)], ["base", "noise"]).regressed
+    with pytest.raises(UsageError, match="cannot compare capacity and load runs"):
+        compare_runs([load_run(base), load_run(capacity_run(tmp_path, "cap", 100))], ["a", "b"])
