@@ -18,7 +18,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -213,14 +213,13 @@ class ContentStore:
 
     def prefetch(self, datasets_needed: set[tuple[str, str]], uploads: set[str], observed: set[str]) -> None:
         """Push (and observe) everything the selected checks need, a few requests at a time."""
-        tasks: list[Callable[[], object]] = [lambda u=u: self.upload(u) for u in sorted(uploads)]
-        for name, method in sorted(datasets_needed):
-            if name in observed and method == "post-put":
-                tasks.append(lambda name=name: self._push_and_observe(name))
-            else:
-                tasks.append(lambda name=name, method=method: self.dataset(name, method))
         with ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix="regsuite-prefetch") as pool:
-            futures = [pool.submit(task) for task in tasks]
+            futures: list[Future[object]] = [pool.submit(self.upload, case_id) for case_id in sorted(uploads)]
+            for name, method in sorted(datasets_needed):
+                if name in observed and method == "post-put":
+                    futures.append(pool.submit(self._push_and_observe, name))
+                else:
+                    futures.append(pool.submit(self.dataset, name, method))
         for future in futures:
             # A network error is not cached: the check needing that content retries and gets its own verdict.
             future.exception()
@@ -262,7 +261,9 @@ def _read_only_subject(client: RegistryClient, run: Run) -> PullSubject:
     known_body = body if digest_of(body, algorithm_of(digest)) == digest else None
     top = ExpectedManifest(digest, media_type, known_body)
     blob_digest = s.ro_blob_digest or (doc.get("config") or {}).get("digest")
-    blobs = [(blob_digest, None)] if blob_digest and is_valid_digest(blob_digest) else []
+    blobs: list[tuple[str, bytes | None]] = []
+    if isinstance(blob_digest, str) and is_valid_digest(blob_digest):
+        blobs.append((blob_digest, None))
     return PullSubject(READ_ONLY, s.ro_repo, s.ro_tag, top, [top], blobs)
 
 
