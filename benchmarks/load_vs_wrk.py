@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from regsuite import mediatypes as mt  # noqa: E402
 from regsuite.content import random_bytes  # noqa: E402
+from regsuite.load.cpu import CpuMonitor  # noqa: E402
 from regsuite.load.profiles import Profile, PullSpec, PushSpec, Shape  # noqa: E402
 from regsuite.load.runner import LoadOptions, LoadResult, run_profile  # noqa: E402
 from regsuite.load.seed import read_pool  # noqa: E402
@@ -75,6 +76,26 @@ def wrk_rps(url: str, connections: int, seconds: float) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return float(m.group(1)), cpu
+
+
+def plain_locust_rps(target: Target, path: str, connections: int, seconds: float, workdir: Path) -> tuple[float, float]:
+    """Requests/s and mean CPU % (of a core) of a bare FastHttpUser GETting `path`: locust's own cost."""
+    out = workdir / "plain"
+    env = dict(os.environ, BENCH_PATH=path, BENCH_ACCEPT=mt.ACCEPT_ALL_MANIFESTS)
+    monitor = CpuMonitor().start()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "plain_locustfile.py"), "--headless",
+         "-u", str(connections), "-r", str(connections * 10), "-t", f"{int(seconds)}s", "--host", target.url,
+         "--json-file", str(out), "--only-summary", "--exit-code-on-error", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    monitor.watch(proc.pid, "plain")
+    proc.wait(timeout=seconds + 60)
+    cpu = monitor.stop().processes[0].mean
+    stats = json.loads(out.with_suffix(".json").read_text())
+    if any(e["num_failures"] for e in stats):
+        raise SystemExit("the plain locust run had failures")
+    per_second = sorted(stats[0]["num_reqs_per_sec"].items())[1:-1]
+    return statistics.mean(n for _, n in per_second), cpu
 
 
 def ours_blob_mbps(result: LoadResult, kind: str) -> float:
@@ -152,8 +173,14 @@ def main() -> None:
             record(f"manifest requests/s, {args.connections} connections (wrk -t1)", ours, theirs,
                    f"locust process at {cpu:.0f} % of a core")
             # Independent of how busy the registry is: requests per second of the generator's own CPU.
-            record("generator efficiency: manifest requests per CPU-second (wrk)", ours / max(cpu / 100, 1e-3),
+            efficiency = ours / max(cpu / 100, 1e-3)
+            record("generator efficiency: manifest requests per CPU-second (wrk)", efficiency,
                    theirs * int(args.seconds) / max(wrk_cpu, 1e-3), "locust: steady-state mean CPU of its process")
+            plain, plain_cpu = plain_locust_rps(target, f"/v2/{image.repo}/manifests/{image.tag}", args.connections,
+                                                args.seconds, reports)
+            record("generator efficiency: manifest requests per CPU-second (bare locust FastHttpUser GET)",
+                   efficiency, plain / max(plain_cpu / 100, 1e-3),
+                   "the cost of transactions, auth handling and step checks over locust's own")
 
             one_user = Shape("constant", users=1, spawn_rate=1, duration=args.seconds)
             pull = Profile("bench-pull", shape=one_user, max_requests=1_000_000, mix={"pull": 1},
