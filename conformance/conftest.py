@@ -25,7 +25,8 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from conformance.uploads import UPLOAD_CASES, UploadCase, Violation
+from conformance.judge import Violation
+from conformance.uploads import UPLOAD_CASES, UploadCase
 from fixtures.target import Run, settings_of
 from regsuite import datasets
 from regsuite.client import RegistryClient

@@ -19,7 +19,7 @@ from conformance.conftest import (
     matrix_id,
     show_exchanges,
 )
-from conformance.uploads import answered, expect, sent
+from conformance.judge import answered, expect, sent
 from fixtures.checks import check, unsupported
 from regsuite import content
 from regsuite import mediatypes as mt

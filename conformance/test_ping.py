@@ -1,6 +1,6 @@
 """Area ping: the API version check (end-1)."""
 
-from conformance.uploads import answered, sent
+from conformance.judge import answered, sent
 from fixtures.checks import check
 from regsuite.client import RegistryClient
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from conformance.conftest import READ_ONLY, BlobSubject, ContentStore, Observation, PullSubject
-from conformance.uploads import answered, expect, sent
+from conformance.judge import answered, expect, sent
 from fixtures.checks import check, unsupported
 from fixtures.target import Run
 from regsuite.client import RegistryClient

@@ -12,16 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from conformance.conftest import ContentStore, show_exchanges
-from conformance.uploads import (
-    answered,
-    cases_of,
-    check_range,
-    expect,
-    patch_chunk,
-    require_header,
-    sent,
-    start,
-)
+from conformance.judge import answered, expect, require_header, sent
+from conformance.uploads import cases_of, check_range, patch_chunk, start
 from fixtures.checks import check, unsupported
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
