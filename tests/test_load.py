@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -87,6 +88,17 @@ def test_injected_latency_moves_the_percentiles(distribution: Target, fault_prox
     assert delay * 1000 * 0.8 <= moved <= delay * 1000 + 250, f"p50 moved {moved} ms for a {delay * 1000} ms delay"
     catalog = after.row("/v2/_catalog")
     assert catalog is not None and catalog.percentile(0.5) < delay * 1000 / 2, "the undelayed row moved too"
+
+
+def test_request_budget_stops_the_run_early(distribution: Target, tmp_path: Path) -> None:
+    profile = replace(listing(seconds=30), max_requests=200)
+    started = time.monotonic()
+    result = run(distribution, profile, tmp_path)
+
+    assert result.exit_code == 0, result.verdict()
+    # The shape looks at the budget once a second, so up to a second of load may pass it.
+    assert result.stats.total_requests >= 200
+    assert result.stats.seconds < 5 and time.monotonic() - started < 25, "the run went on past its budget"
 
 
 def test_slo_breach_exits_non_zero_with_one_line(distribution: Target, tmp_path: Path) -> None:
