@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from ..redact import redact_text
 from ..results import CheckResult, Outcome, RunResults
@@ -44,7 +45,7 @@ def junit_xml(results: RunResults) -> str:
 
 def _suite(area: str, checks: list[CheckResult], results: RunResults) -> ET.Element:
     suite = ET.Element("testsuite", name=f"regsuite.{area}", timestamp=results.started,
-                       hostname=str(results.target.get("url", "")))
+                       hostname=urlsplit(str(results.target.get("url", ""))).netloc)
     properties = ET.SubElement(suite, "properties")
     for name, value in (("target", results.target.get("url")), ("suite.version", results.suite.get("version"))):
         ET.SubElement(properties, "property", name=name, value=str(value or ""))
