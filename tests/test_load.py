@@ -242,7 +242,7 @@ def test_unique_blobs_have_correct_digests_in_any_slicing() -> None:
 def test_slo_gate_names_each_breach() -> None:
     row = Row("image-pull", "1KiB", requests=10, failures=1, histogram=Counter({10: 9, 900: 1}))
     get = Row("GET", "/v2/_catalog", requests=100, failures=5)
-    stats = RunStats([row, get], [], {}, {}, [], seconds=10.0)
+    stats = RunStats([row, get], [], {}, [], seconds=10.0)
     slo = Slo(p95_ms={"image-pull": 500}, p99_ms={"image-push": 1}, max_error_rate=0.01, min_rps=50)
     assert evaluate(slo, stats) == [
         "image-pull p95 900 ms > 500 ms",
@@ -260,7 +260,7 @@ def test_summary_warns_when_the_generator_was_saturated(tmp_path: Path) -> None:
 
     pull = Row("image-pull", "1KiB", requests=4, histogram=Counter({20: 4}), bytes=4096,
                per_second=Counter({100: 4}))
-    stats = RunStats([pull], [Sample(100.0, 2, 4.0, 10.0, 20.0, 30.0, 0.0)], {}, {},
+    stats = RunStats([pull], [Sample(100.0, 2, 4.0, 10.0, 20.0, 30.0, 0.0)], {},
                      [ErrorKind("GET", "/v2/_catalog", "CatchResponseError('x')", 1)], seconds=1.0)
     busy = ProcessCpu(1, "locust", [99.0, 98.0, 97.0, 99.0])
     result = LoadResult(tmp_path, smoke(), stats, CpuReport([busy], [], 2), [], 0, 0.5)

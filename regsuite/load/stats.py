@@ -1,8 +1,8 @@
 """Locust's result files parsed into one model: rows, transactions, time series, errors.
 
 Sources: `<prefix>.json` (per row: counts, bytes, the response-time histogram,
-requests per second), `<prefix>_stats_history.csv` (user count, window
-percentiles and cumulative bytes every second), `<prefix>_failures.csv`
+requests per second), `<prefix>_stats_history.csv` (user count and window
+percentiles every second), `<prefix>_failures.csv`
 (errors by type). Percentiles are computed from locust's histogram, which
 rounds response times to about two significant figures.
 """
@@ -115,7 +115,6 @@ class RunStats:
     rows: list[Row]
     timeline: list[Sample]  # aggregated requests, one per second
     transaction_timeline: dict[str, list[Sample]]  # per transaction type
-    mb_per_s: dict[str, list[tuple[float, float]]]  # transaction type -> (time, MB/s)
     errors: list[ErrorKind]
     seconds: float  # measured duration: first request to last
 
@@ -154,6 +153,22 @@ class RunStats:
         return [(float(t), merged.per_second[t], merged.failures_per_second[t])
                 for t in range(seconds[0], seconds[-1] + 1)]
 
+    def mb_per_second(self) -> dict[str, list[tuple[float, float]]]:
+        """MB/s of each transaction type for every second, from exact per-second counts.
+
+        A row is one size class (and push method), so its bytes per operation are constant;
+        this holds for distributed runs too, where the history file only moves when workers report.
+        """
+        out: dict[str, Counter[int]] = {}
+        for row in self.transactions:
+            if row.requests:
+                per_op = row.bytes / row.requests
+                series = out.setdefault(row.kind, Counter())
+                for second, count in row.per_second.items():
+                    series[second] += int(count * per_op)
+        return {kind: [(float(t), series[t] / MB) for t in range(min(series), max(series) + 1)]
+                for kind, series in out.items() if series}
+
     def by_type(self) -> dict[str, Row]:
         """Transaction rows merged per type ('image-pull', 'image-push')."""
         out: dict[str, Row] = {}
@@ -187,9 +202,8 @@ def parse_run(run_dir: Path, prefix: str = "locust") -> RunStats:
     rows = _rows(run_dir / f"{prefix}.json")
     first = min((r.first for r in rows if r.requests), default=0.0)
     last = max((r.last for r in rows if r.requests), default=0.0)
-    timeline, per_type, mbps = _history(run_dir / f"{prefix}_stats_history.csv")
-    return RunStats(rows, timeline, per_type, mbps, _errors(run_dir / f"{prefix}_failures.csv"),
-                    max(last - first, 0.0))
+    timeline, per_type = _history(run_dir / f"{prefix}_stats_history.csv")
+    return RunStats(rows, timeline, per_type, _errors(run_dir / f"{prefix}_failures.csv"), max(last - first, 0.0))
 
 
 def _rows(path: Path) -> list[Row]:
@@ -230,12 +244,11 @@ def _unwrap(error: str) -> str:
     return m.group(2) if m else error
 
 
-def _history(path: Path) -> tuple[list[Sample], dict[str, list[Sample]], dict[str, list[tuple[float, float]]]]:
+def _history(path: Path) -> tuple[list[Sample], dict[str, list[Sample]]]:
     if not path.exists():
-        return [], {}, {}
+        return [], {}
     timeline: list[Sample] = []
     per_type: dict[str, dict[float, Sample]] = defaultdict(dict)
-    cumulative: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))  # type -> t -> bytes
     with path.open(newline="") as f:
         for rec in csv.DictReader(f):
             t = float(rec["Timestamp"])
@@ -249,15 +262,7 @@ def _history(path: Path) -> tuple[list[Sample], dict[str, list[Sample]], dict[st
                 prev = per_type[kind].get(t)
                 if prev is None or (sample.p95_ms or 0) > (prev.p95_ms or 0):
                     per_type[kind][t] = sample
-                count = _number(rec["Total Request Count"]) or 0.0
-                size = _number(rec["Total Average Content Size"]) or 0.0
-                cumulative[kind][t] += count * size
-    mbps: dict[str, list[tuple[float, float]]] = {}
-    for kind, series in cumulative.items():
-        points = sorted(series.items())
-        pairs = zip(points, points[1:], strict=False)
-        mbps[kind] = [(t1, max(b1 - b0, 0.0) / MB / (t1 - t0)) for (t0, b0), (t1, b1) in pairs if t1 > t0]
-    return timeline, {k: [v[t] for t in sorted(v)] for k, v in per_type.items()}, mbps
+    return timeline, {k: [v[t] for t in sorted(v)] for k, v in per_type.items()}
 
 
 def _errors(path: Path) -> list[ErrorKind]:

@@ -70,7 +70,7 @@ def render(result: LoadResult) -> str:
         Series(kind, _pts(samples, start, "p95_ms")) for kind, samples in sorted(stats.transaction_timeline.items())
     ], "ms"))
     parts.append(line_chart("Push and pull throughput", [
-        Series(kind, [(t - start, v) for t, v in points]) for kind, points in sorted(stats.mb_per_s.items())
+        Series(kind, [(t - start, v) for t, v in points]) for kind, points in sorted(stats.mb_per_second().items())
     ], "MB/s"))
     parts.append(line_chart("Users", [Series("users", _pts(stats.timeline, start, "users"))], "users"))
     parts.append(bar_chart("Errors by type", [(e.label, e.occurrences)
