@@ -66,27 +66,27 @@ def _upload_with_first_chunk(registry: RegistryClient, repo: str, data: bytes) -
     return patch_chunk(registry, location, data, 0)
 
 
-@check("push.chunk-out-of-order")
-def test_chunk_out_of_order(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    data = random_bytes("chunk-out-of-order", 3000)
-    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), data[:1000])
-    response = registry.patch_upload(location, data[2000:], start=2000)
+def _judge_misplaced_chunk(registry: RegistryClient, repo: str, first: int, last: int, what: str) -> None:
+    """After bytes 0-999, a PATCH with Content-Range first-last that does not continue them must get 416."""
+    data = random_bytes(f"misplaced-chunk/{first}", 3000)
+    location = _upload_with_first_chunk(registry, repo, data[:1000])
+    response = registry.patch_upload(location, data[first : last + 1], start=first)
     registry.cancel_upload(location)
     assert response.status_code == 416, (
-        f"{sent(response)} with Content-Range: 2000-2999 after bytes 0-999 answered {answered(response, 'Range')}; "
-        "a chunk that does not start where the last one ended must get 416 Requested Range Not Satisfiable (end-5)"
+        f"{sent(response)} with Content-Range: {first}-{last} after bytes 0-999 "
+        f"answered {answered(response, 'Range')}; {what} must get 416 Requested Range Not Satisfiable (end-5)"
     )
+
+
+@check("push.chunk-out-of-order")
+def test_chunk_out_of_order(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    _judge_misplaced_chunk(registry, content_store.repo("uploads"), 2000, 2999, "a chunk that skips bytes")
 
 
 @check("push.chunk-overlap")
 def test_chunk_overlap(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    data = random_bytes("chunk-overlap", 3000)
-    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), data[:1000])
-    response = registry.patch_upload(location, data[500:1500], start=500)
-    registry.cancel_upload(location)
-    assert response.status_code == 416, (
-        f"{sent(response)} with Content-Range: 500-1499 after bytes 0-999 answered {answered(response, 'Range')}; "
-        "a chunk overlapping bytes already received must get 416 Requested Range Not Satisfiable (end-5)"
+    _judge_misplaced_chunk(
+        registry, content_store.repo("uploads"), 500, 1499, "a chunk overlapping bytes already received"
     )
 
 
