@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UsageError
-from ..load.profiles import Profile, profile_named
+from ..load.profiles import Profile, load_profiles, profile_named
 from ..load.runner import LoadOptions, default_locustfile, run_profile
 from ..probe import validate_url
 from ..target import Target
@@ -21,6 +21,7 @@ HELP = "run a load profile (locust) against a registry; exits non-zero when the 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="smoke", help="profile name from the profiles file (default: smoke)")
     p.add_argument("--profiles", type=Path, default=None, help="profiles file (default: loadtest/profiles.yml)")
+    p.add_argument("--list-profiles", action="store_true", help="list the profiles of the profiles file and exit")
     p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
                    help="reports go to DIR/load/<run>/ (default: reports)")
     p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<profile>)")
@@ -68,9 +69,12 @@ def external_target(args: argparse.Namespace) -> Target:
                   ca=args.registry_ca, insecure=args.registry_insecure)
 
 
+def _profiles_file(args: argparse.Namespace) -> Path:
+    return Path(args.profiles or default_locustfile().parent / "profiles.yml")
+
+
 def profile_from(args: argparse.Namespace) -> Profile:
-    profiles_file = args.profiles or default_locustfile().parent / "profiles.yml"
-    profile = profile_named(profiles_file, args.profile)
+    profile = profile_named(_profiles_file(args), args.profile)
     shape = profile.shape
     if args.users is not None:
         shape = replace(shape, users=args.users)
@@ -100,6 +104,11 @@ def _limits(values: list[str], flag: str) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.list_profiles:
+        for name, p in load_profiles(_profiles_file(args)).items():
+            print(f"{name:14} {p.shape.kind:8} {p.shape.total_seconds():>6g} s  peak {p.shape.peak_users():>3} users  "
+                  f"{p.description}")
+        return 0
     profile = profile_from(args)
     if not args.host:
         with ProcessProvider() as embedded:
