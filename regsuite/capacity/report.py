@@ -59,8 +59,9 @@ def cpu_line(step: StepResult | None) -> str:
         return ""
     registry = f"; registry {step.registry_cpu:.0f} % of a core" if step.registry_cpu is not None else ""
     saturated = " (saturated)" if step.generator_saturated else ""
-    return (f"busiest generator process {step.generator_cpu:.0f} % of a core{saturated}{registry}; "
-            f"machine {step.machine_cpu:.0f} % of all cores")
+    other = f", other processes {step.other_cpu:.0f} %" if step.other_cpu is not None else ""
+    return (f"generator {step.generator_cpu_total:.0f} % of a core, busiest process {step.generator_cpu:.0f} %"
+            f"{saturated}{registry}; machine {step.machine_cpu:.0f} % of all cores{other}")
 
 
 def ticket_text(result: CapacityResult) -> str:
@@ -146,7 +147,8 @@ def render(result: CapacityResult, run_dir: Path) -> str:
               or [series("none", lambda s: 0)], "MB/s"),
         chart("CPU vs users", [series("busiest generator process", lambda s: s.generator_cpu),
                                series("machine (% of all cores)", lambda s: s.machine_cpu),
-                               series("registry", lambda s: s.registry_cpu)], "% of a core"),
+                               series("registry", lambda s: s.registry_cpu),
+                               series("other processes (% of all cores)", lambda s: s.other_cpu)], "%"),
     ]
     tone = "fail" if knee is None else "pass" if result.limited_by == "registry" else "warn"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""

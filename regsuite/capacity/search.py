@@ -90,6 +90,8 @@ class StepResult:
     verdict: str = PASS
     gain: float | None = None  # throughput change against the previous passing step
     wall_seconds: float = 0.0  # the step's whole cost, start-up included
+    generator_cpu_total: float = 0.0  # every generator process together, % of one core
+    other_cpu: float | None = None  # the rest of the machine (neither generator nor registry), % of all cores
 
     def ops_per_s(self, kind: str) -> float:
         tx = self.transactions.get(kind)
@@ -324,6 +326,10 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
                                                 s["mb_per_s"], row.failures)
     final_put = stats.row(FINAL_PUT_ROW)
     busiest = max((p.mean for p in result.cpu.processes), default=0.0)
+    generator_total = sum(p.mean for p in result.cpu.processes)
+    cores = result.cpu.cores
+    other = (None if registry_cpu is None
+             else max(0.0, result.cpu.machine_mean * cores - generator_total - registry_cpu) / cores)
     return StepResult(
         index=index, users=users, seconds=round(seconds, 2), requests=stats.total_requests,
         failures=stats.total_failures, rps=round(stats.total_rps, 2), error_rate=round(stats.error_rate, 5),
@@ -334,7 +340,8 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
         machine_cpu=round(result.cpu.machine_mean, 1),
         registry_cpu=None if registry_cpu is None else round(registry_cpu, 1),
         breaches=list(result.breaches), problems=list(result.problems), run_dir=str(result.run_dir),
-        wall_seconds=round(wall_seconds, 1),
+        wall_seconds=round(wall_seconds, 1), generator_cpu_total=round(generator_total, 1),
+        other_cpu=None if other is None else round(other, 1),
     )
 
 
