@@ -73,6 +73,7 @@ def ticket_text(result: CapacityResult) -> str:
         f"Knee: {knee_line(result)}",
         f"Stopped: {result.stop_detail}",
         f"Limited by: {result.limited_by} ({cpu_line(result.knee or (result.steps[0] if result.steps else None))})",
+        *([f"Caveat: {result.caveat}"] if result.caveat else []),
         f"SLO: {slo_text(result.slo)}",
         f"Search: {len(result.steps)} steps of {result.plan.step_seconds:g} s, "
         f"{_users_range(result)} users, {result.seconds / 60:.1f} min in all{workers}",
@@ -150,7 +151,7 @@ def render(result: CapacityResult, run_dir: Path) -> str:
                                series("registry", lambda s: s.registry_cpu),
                                series("other processes (% of all cores)", lambda s: s.other_cpu)], "%"),
     ]
-    tone = "fail" if knee is None else "pass" if result.limited_by == "registry" else "warn"
+    tone = "fail" if knee is None else "pass" if result.limited_by == "registry" and not result.caveat else "warn"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>regsuite capacity: {escape(result.scenario)}"
@@ -161,7 +162,8 @@ def render(result: CapacityResult, run_dir: Path) -> str:
         f"{f' · {result.workers} locust workers' if result.workers else ''} · SLO: {escape(slo_text(result.slo))}"
         f"</div>",
         f"<div class='verdict {tone}'><b>Knee:</b> {escape(knee_line(result))}<br>"
-        f"<b>Stopped:</b> {escape(result.stop_detail)}<br><b>Limited by:</b> {escape(result.limited_by)}</div>",
+        f"<b>Stopped:</b> {escape(result.stop_detail)}<br><b>Limited by:</b> {escape(result.limited_by)}"
+        + (f"<br><b>Caveat:</b> {escape(result.caveat)}" if result.caveat else "") + "</div>",
     ]
     if result.limited_by == "generator":
         parts.append("<div class='warn'><b>Generator saturated.</b> The knee measures the load generator, not the "

@@ -139,9 +139,23 @@ class CapacityResult:
             return "generator"
         if self.stop_reason in ("max-users", "max-steps", "time"):
             return "search bounds (no knee reached)"
-        if any(s.machine_cpu >= MACHINE_BUSY_PERCENT for s in decisive):
+        if self.stop_reason == PLATEAU and self._machine_busy():
+            # Throughput stopped rising while every core was busy: the cores set the limit.
             return "CPU of this machine (shared by the generator, a local registry and anything else running)"
         return "registry"
+
+    @property
+    def caveat(self) -> str | None:
+        """Why the registry's figure may understate it, when the knee is put on the registry."""
+        if self.limited_by == "registry" and self._machine_busy():
+            busiest = max(s.machine_cpu for s in self.steps)
+            return (f"this machine's CPU was {busiest:.0f} % busy during the search: a registry running here "
+                    "may have been starved of CPU")
+        return None
+
+    def _machine_busy(self) -> bool:
+        decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
+        return any(s.machine_cpu >= MACHINE_BUSY_PERCENT for s in decisive)
 
     def _stop_step(self) -> StepResult | None:
         failing = [s for s in self.steps if s.verdict != PASS]
@@ -162,6 +176,7 @@ class CapacityResult:
             "started": self.started, "seconds": round(self.seconds, 1),
             "workers": self.workers, "processes": self.processes,
             "stop_reason": self.stop_reason, "stop_detail": self.stop_detail, "limited_by": self.limited_by,
+            "caveat": self.caveat,
             "knee": knee_figures(knee) if knee else None,
             "steps": [asdict(s) for s in self.steps],
         }
