@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -118,34 +119,32 @@ def render(result: CapacityResult, run_dir: Path) -> str:
     steps, knee = result.steps, result.knee
     marks = [(float(knee.users), f"knee: {knee.users} users")] if knee else []
 
-    def series(label: str, value: object) -> Series:
-        return Series(label, [(float(s.users), float(value(s))) for s in steps  # type: ignore[operator]
-                              if value(s) is not None])  # type: ignore[operator]
+    def series(label: str, value: Callable[[StepResult], float | None]) -> Series:
+        return Series(label, [(float(s.users), float(v)) for s in steps if (v := value(s)) is not None])
 
-    def chart(title: str, lines: list[Series], unit: str, limits: list[tuple[float, str]] | None = None) -> str:
-        return line_chart(title, [s for s in lines if any(y for _, y in s.points)] or lines[:1], unit,
-                          x_label="users", marks=marks, limits=limits or [], dots=True)
+    def chart(title: str, lines: list[Series], unit: str, limits: list[tuple[float, str]] | None = None,
+              *, keep_zero: bool = False) -> str:
+        """Series that are zero throughout are left out (a measure the scenario does not exercise)."""
+        shown = lines if keep_zero else [s for s in lines if any(y for _, y in s.points)]
+        return line_chart(title, shown, unit, x_label="users", marks=marks, limits=limits or [], dots=True)
 
     kinds = sorted({k for s in steps for k in s.transactions})
-    slo_lines = [(v, f"SLO {name} p95 {v:g} ms") for name, v in result.slo.p95_ms.items()]
+    transaction_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n in kinds})
+    row_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n not in kinds})
     charts = [
-        chart("Throughput vs users", [series("requests/s", lambda s: s.rps)], "req/s"),
+        chart("Throughput vs users", [series("requests/s", lambda s: s.rps)], "req/s", keep_zero=True),
         chart("Image operations per second vs users",
-              [series(f"{k}/s", lambda s, k=k: s.ops_per_s(k)) for k in kinds] or [series("none", lambda s: 0)],
-              "ops/s"),
+              [series(f"{k}/s", _of_kind(StepResult.ops_per_s, k)) for k in kinds], "ops/s"),
         chart("Latency percentiles vs users (all requests)",
               [series("p50", lambda s: s.p50_ms), series("p95", lambda s: s.p95_ms),
-               series("p99", lambda s: s.p99_ms)], "ms"),
+               series("p99", lambda s: s.p99_ms)], "ms", row_limits),
         chart("Transaction p95 vs users (whole image operations)",
-              [series(f"{k} p95", lambda s, k=k: s.transactions[k].p95_ms if k in s.transactions else None)
-               for k in kinds]
-              + ([series("final PUT p95", lambda s: s.final_put_p95_ms)]
-                 if any(s.final_put_p95_ms is not None for s in steps) else []), "ms", slo_lines),
+              [series(f"{k} p95", _of_kind(_transaction_p95, k)) for k in kinds]
+              + [series("final PUT p95", lambda s: s.final_put_p95_ms)], "ms", transaction_limits),
         chart("Error rate vs users", [series("errors", lambda s: 100 * s.error_rate)], "%",
               [(100 * result.slo.max_error_rate, f"SLO {result.slo.max_error_rate:.1%}")]
-              if result.slo.max_error_rate else None),
-        chart("Transfer vs users", [series(f"{k} MB/s", lambda s, k=k: s.mb_per_s(k)) for k in kinds]
-              or [series("none", lambda s: 0)], "MB/s"),
+              if result.slo.max_error_rate else None, keep_zero=True),
+        chart("Transfer vs users", [series(f"{k} MB/s", _of_kind(StepResult.mb_per_s, k)) for k in kinds], "MB/s"),
         chart("CPU vs users", [series("busiest generator process", lambda s: s.generator_cpu),
                                series("machine (% of all cores)", lambda s: s.machine_cpu),
                                series("registry", lambda s: s.registry_cpu),
@@ -175,6 +174,23 @@ def render(result: CapacityResult, run_dir: Path) -> str:
     parts.append("<p>Files: <a href='capacity.json'>capacity.json</a> · <a href='capacity.txt'>capacity.txt</a> · "
                  "each step's load report under <code>load/</code></p></body></html>")
     return "".join(parts)
+
+
+def _limit_lines(p95_ms: dict[str, float]) -> list[tuple[float, str]]:
+    """One dashed line per threshold value; named when only one limit has that value."""
+    by_value: dict[float, list[str]] = {}
+    for name, value in p95_ms.items():
+        by_value.setdefault(value, []).append(name)
+    return [(v, f"SLO {names[0]} p95 {v:g} ms" if len(names) == 1 else f"SLO p95 {v:g} ms")
+            for v, names in by_value.items()]
+
+
+def _of_kind(value: Callable[[StepResult, str], float | None], kind: str) -> Callable[[StepResult], float | None]:
+    return lambda step: value(step, kind)
+
+
+def _transaction_p95(step: StepResult, kind: str) -> float | None:
+    return step.transactions[kind].p95_ms if kind in step.transactions else None
 
 
 def _cards(result: CapacityResult) -> str:
