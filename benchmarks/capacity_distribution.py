@@ -34,14 +34,14 @@ class Case:
 
 def cases(step_seconds: float) -> list[Case]:
     common = {"step_seconds": step_seconds, "max_steps": 8, "max_seconds": 240.0, "refine": 1}
-    wide = SearchPlan(start_users=2, step_users=4, max_users=60, **common)  # type: ignore[arg-type]
+    wide = SearchPlan(start_users=1, step_users=2, max_users=60, **common)  # type: ignore[arg-type]
     return [
         Case("mixed-75-25", wide),
         Case("mixed-75-25", wide, workers=2),
         Case("hot-image", wide),
         Case("push-same-repo", wide),
         Case("push-many-repos", wide),
-        Case("large-upload", SearchPlan(start_users=1, step_users=2, max_users=16, **common)),  # type: ignore[arg-type]
+        Case("large-upload", SearchPlan(start_users=1, step_users=1, max_users=16, **common)),  # type: ignore[arg-type]
     ]
 
 
@@ -61,7 +61,7 @@ def run_case(case: Case, report_dir: Path) -> CapacityResult:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", help="comma-separated scenario names (default: all cases)")
-    parser.add_argument("--step-seconds", type=float, default=8.0)
+    parser.add_argument("--step-seconds", type=float, default=10.0)
     parser.add_argument("--report-dir", type=Path, default=Path("reports/bench-capacity"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/capacity.md"))
     args = parser.parse_args()
