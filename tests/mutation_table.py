@@ -28,9 +28,12 @@ class Row:
     unsupported: tuple[str, ...] = ()
     extra_checks: tuple[str, ...] = field(default=())  # selected without a verdict asserted
 
+    def named(self) -> list[str]:
+        """Every verdict id the row names, parameters included."""
+        return sorted({*self.fail, *self.passes, *self.unsupported, *self.extra_checks})
+
     def selected(self) -> list[str]:
-        ids = {*self.fail, *self.passes, *self.unsupported, *self.extra_checks}
-        return sorted({i.split("[")[0] for i in ids})
+        return sorted({i.split("[")[0] for i in self.named()})
 
 
 def verify(run: ConformanceRun, row: Row) -> None:
@@ -48,10 +51,20 @@ def verify(run: ConformanceRun, row: Row) -> None:
     assert not wrong, f"mutation {row.name!r}:\n" + "\n".join(wrong)
 
 
-def run_row(start_proxy: Callable[..., FaultProxy], upstream: str, row: Row, report_dir: Path) -> ConformanceRun:
+def run_row(
+    start_proxy: Callable[..., FaultProxy],
+    upstream: str,
+    row: Row,
+    report_dir: Path,
+    *args: str,
+    paths: list[str] | None = None,
+    exact: bool = False,
+) -> ConformanceRun:
+    """`args` and `paths` go to run_conformance; `exact` runs only the named parameters of a check, not all."""
     mutations = row.mutations(upstream)
     proxy = start_proxy(*mutations, upstream=upstream)
-    run = run_conformance(proxy.url, report_dir, checks=row.selected(), timeout=120)
+    checks = row.named() if exact else row.selected()
+    run = run_conformance(proxy.url, report_dir, *args, checks=checks, timeout=120, paths=paths)
     verify(run, row)
     unused = [m.name for m in mutations if not m.hits]
     assert not unused, f"mutation {row.name!r}: {unused} never matched a request"
