@@ -268,12 +268,12 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
         if users is None:
             stop, detail = _why_stopped(steps, plan)
             break
-        if len(steps) >= plan.max_steps:
-            stop, detail = "max-steps", f"stopped after {plan.max_steps} steps (--max-steps)"
-            break
-        cost = max((s.wall_seconds for s in steps), default=plan.step_seconds + _STEP_OVERHEAD)
-        if time.monotonic() - wall + cost > plan.max_seconds:
-            stop, detail = "time", f"the next step would pass the {plan.max_seconds:g} s budget (--max-seconds)"
+        bound = _bound_reached(steps, plan, time.monotonic() - wall)
+        if bound:
+            stop, detail = bound
+            if any(s.verdict in (BREACH, PLATEAU) for s in steps):  # a knee was found; its bisection was cut short
+                found, why = _why_stopped(steps, plan)
+                stop, detail = found, f"{why}; {bound[1]}"
             break
         if any(s.verdict in (BREACH, PLATEAU) for s in steps):
             refined += 1
@@ -294,6 +294,15 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
         started=started, seconds=time.monotonic() - wall, workers=options.workers, processes=options.processes,
         run_dir=str(run_dir),
     )
+
+
+def _bound_reached(steps: list[StepResult], plan: SearchPlan, elapsed: float) -> tuple[str, str] | None:
+    if len(steps) >= plan.max_steps:
+        return "max-steps", f"stopped after {plan.max_steps} steps (--max-steps)"
+    cost = max((s.wall_seconds for s in steps), default=plan.step_seconds + _STEP_OVERHEAD)
+    if elapsed + cost > plan.max_seconds:
+        return "time", f"the next step would pass the {plan.max_seconds:g} s budget (--max-seconds)"
+    return None
 
 
 def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
