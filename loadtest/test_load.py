@@ -19,7 +19,8 @@ def test_load_profile(target: Target, load_profile: Profile, request: pytest.Fix
     ))
     lines = config.stash[LINES_KEY]
     lines.append(f"report {result.run_dir / 'summary.html'}")
-    if result.cpu.warning():
-        lines.append(f"warning: {result.cpu.warning()}")
+    for note in (result.cpu.warning(), result.cpu.machine_note()):
+        if note:
+            lines.append(f"warning: {note}")
     lines.append(result.verdict())
     assert result.exit_code == 0, result.verdict()

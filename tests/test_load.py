@@ -270,7 +270,9 @@ def test_summary_warns_when_the_generator_was_saturated(tmp_path: Path) -> None:
     assert page.count("<svg") == 6
     assert result.cpu.warning() and result.cpu.to_dict()["warning"] == result.cpu.warning()
     calm = LoadResult(tmp_path, smoke(), stats, CpuReport([ProcessCpu(1, "locust", [20.0] * 4)], [], 2), [], 0, 0.5)
-    assert "Generator saturated" not in render(calm)
+    assert "Generator saturated" not in render(calm) and "Machine busy" not in render(calm)
+    crowded = CpuReport([ProcessCpu(1, "locust", [20.0] * 4)], [(float(t), 99.0) for t in range(5)], 2)
+    assert "Machine busy" in render(replace(calm, cpu=crowded)) and crowded.warning() is None
 
 
 def test_failure_text_is_shown_without_locusts_wrapper() -> None:

@@ -121,9 +121,9 @@ def _run(args: argparse.Namespace, profile: Profile, target: Target) -> int:
     options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
                           run_name=args.run_name, processes=args.processes, workers=args.workers)
     result = run_profile(options)
-    warning = result.cpu.warning()
-    if warning:
-        print(f"regsuite load: warning: {warning}")
+    for note in (result.cpu.warning(), result.cpu.machine_note()):
+        if note:
+            print(f"regsuite load: warning: {note}")
     print(f"regsuite load: report {result.run_dir / 'summary.html'}")
     print(f"regsuite load: {result.verdict()}")
     return result.exit_code

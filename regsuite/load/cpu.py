@@ -59,6 +59,13 @@ class CpuReport:
         return (f"the load generator was saturated ({names} of a core, mean): the figures measure "
                 f"the generator, not the registry; add --processes or workers")
 
+    def machine_note(self) -> str | None:
+        """Whole machine busy: generator and registry (if local) competed for the cores."""
+        if self.machine_mean < SATURATED_PERCENT or self.saturated:
+            return None
+        return (f"the machine was {self.machine_mean:.0f} % busy on average: the generator and anything else here "
+                f"(a local registry included) competed for {self.cores} cores; treat the figures as a lower bound")
+
     def to_dict(self) -> dict[str, object]:
         return {
             "cores": self.cores,
@@ -70,6 +77,7 @@ class CpuReport:
                 for p in self.processes
             ],
             "warning": self.warning(),
+            "machine_note": self.machine_note(),
         }
 
 

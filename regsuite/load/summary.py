@@ -58,6 +58,9 @@ def render(result: LoadResult) -> str:
     warning = result.cpu.warning()
     if warning:
         parts.append(f"<div class='warn'><b>Generator saturated.</b> {escape(warning)}</div>")
+    busy = result.cpu.machine_note()
+    if busy:
+        parts.append(f"<div class='warn'><b>Machine busy.</b> {escape(busy)}</div>")
     parts.append(_cards(result))
     parts.append("<h2>Over time</h2><div class='charts'>")
     parts.append(line_chart("Throughput (requests per second)", [
