@@ -35,6 +35,7 @@ from regsuite.capacity.search import (
     SearchPlan,
     StepResult,
     TransactionFigures,
+    fit_to_mix,
     judge,
     next_users,
     search,
@@ -263,3 +264,9 @@ def test_compare_of_load_runs_flags_latency_and_refuses_mixed_kinds(tmp_path: Pa
     assert not compare_runs([load_run(base), load_run(noise)], ["base", "noise"]).regressed
     with pytest.raises(UsageError, match="cannot compare capacity and load runs"):
         compare_runs([load_run(base), load_run(capacity_run(tmp_path, "cap", 100))], ["a", "b"])
+
+
+def test_every_user_type_of_the_mix_gets_a_user_from_the_first_step() -> None:
+    mixed = scenario_profile("mixed-75-25")
+    assert fit_to_mix(SearchPlan(start_users=1, max_users=1), mixed) == SearchPlan(start_users=2, max_users=2)
+    assert fit_to_mix(SearchPlan(start_users=1), scenario_profile("hot-image")).start_users == 1

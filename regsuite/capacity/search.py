@@ -215,6 +215,15 @@ class CapacityOptions:
     locustfile: Path = field(default_factory=default_locustfile)
 
 
+def fit_to_mix(plan: SearchPlan, profile: Profile) -> SearchPlan:
+    """Every user type of the mix needs a user of its own: with fewer, locust leaves a type out
+    and the SLO on its transactions sees no requests."""
+    types = sum(1 for weight in profile.mix.values() if weight > 0)
+    if plan.start_users >= types:
+        return plan
+    return replace(plan, start_users=types, max_users=max(plan.max_users, types))
+
+
 def step_profile(profile: Profile, users: int, seconds: float) -> Profile:
     """The scenario at a constant `users`, all of them started within about half a second."""
     shape = Shape("constant", users=users, spawn_rate=float(max(2 * users, 10)), duration=seconds)
@@ -255,8 +264,8 @@ def next_users(steps: list[StepResult], plan: SearchPlan, refined: int) -> int |
 
 
 def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | None = None) -> CapacityResult:
-    plan = options.plan
-    plan.validate()
+    options.plan.validate()
+    plan = fit_to_mix(options.plan, options.profile)
     run_name = options.run_name or f"{time.strftime('%Y%m%d-%H%M%S')}-{options.profile.name}"
     run_dir = options.report_dir / "capacity" / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
