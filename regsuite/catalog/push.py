@@ -57,7 +57,8 @@ CHECKS = [
         MONOLITHIC,
     ),
     _push("push.mount-from", "mount with ?mount=&from=: 201, or 202 and the upload works", "end-11", MOUNT),
-    _push("push.mount-anonymous", "mount without from: 201, or 202 and the upload works", "end-11", MOUNT, Level.MAY),
+    # Mounting without `from` is optional (201), but the answer must be 201 or an upload (202).
+    _push("push.mount-anonymous", "mount without from: 201, or 202 and the upload works", "end-11", MOUNT),
     _push("push.mount-missing", "mount of a blob the source does not have answers 202 (an upload)", "end-11", MOUNT),
     _push(
         "push.manifest-put",
