@@ -150,6 +150,8 @@ class ContentStore:
         entry = self._entries.get(key)
         if entry is None:
             client = self._client()
+            if client is not self.run.client:
+                client.transcript.clear()  # a prefetch thread's own transcript: keep it to this record
             before = len(client.transcript.exchanges)
             value = make(client)
             entry = _Entry(value, list(client.transcript.exchanges[before:]))
