@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
 from . import mediatypes as mt
+from . import protocol
 from .auth import RegistryAuth
 from .content import Blob, Manifest
 from .digest import digest_of
@@ -107,7 +107,9 @@ class RegistryClient:
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; `url` is a path on the target or an absolute URL (a Location)."""
-        request = self.http.build_request(method, url, **{k: v for k, v in kwargs.items() if k not in ("auth", "follow_redirects")})
+        request = self.http.build_request(
+            method, url, **{k: v for k, v in kwargs.items() if k not in ("auth", "follow_redirects")}
+        )
         try:
             return self.http.send(
                 request,
@@ -135,12 +137,22 @@ class RegistryClient:
 
     # -- blobs ----------------------------------------------------------------
 
-    def head_blob(self, name: str, digest: str, *, follow_redirects: bool = False) -> httpx.Response:
-        return self.request("HEAD", f"/v2/{name}/blobs/{digest}", follow_redirects=follow_redirects)
+    def send(
+        self, step: protocol.Step, content: bytes = b"", headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one protocol step; `headers` override the step's own (checks send wrong ones on purpose)."""
+        return self.request(
+            step.method, step.path, content=content, headers={**step.headers, **(headers or {})}, **kwargs
+        )
 
-    def get_blob(self, name: str, digest: str, *, range: str | None = None, follow_redirects: bool = True) -> httpx.Response:
+    def head_blob(self, name: str, digest: str, *, follow_redirects: bool = False) -> httpx.Response:
+        return self.send(protocol.head_blob(name, digest), follow_redirects=follow_redirects)
+
+    def get_blob(
+        self, name: str, digest: str, *, range: str | None = None, follow_redirects: bool = True
+    ) -> httpx.Response:
         headers = {"Range": range} if range else {}
-        return self.request("GET", f"/v2/{name}/blobs/{digest}", headers=headers, follow_redirects=follow_redirects)
+        return self.send(protocol.get_blob(name, digest), headers=headers, follow_redirects=follow_redirects)
 
     def delete_blob(self, name: str, digest: str) -> httpx.Response:
         return self.request("DELETE", f"/v2/{name}/blobs/{digest}")
@@ -167,29 +179,24 @@ class RegistryClient:
                 query.append(("from", from_))
         if digest:
             query.append(("digest", digest))
-        url = f"/v2/{name}/blobs/uploads/" + (f"?{urlencode(query, safe=':/')}" if query else "")
-        hdrs = dict(headers or {})
-        if data is not None:
-            hdrs.setdefault("Content-Type", "application/octet-stream")
-            hdrs.setdefault("Content-Length", str(len(data)))
-        else:
-            hdrs.setdefault("Content-Length", "0")
-        return self.request("POST", url, content=data if data is not None else b"", headers=hdrs)
+        body = data if data is not None else b""
+        return self.send(protocol.start_upload(name, query, len(body)), body, headers)
 
     def patch_upload(
         self, location: str, data: bytes, *, start: int | None = None, headers: dict[str, str] | None = None
     ) -> httpx.Response:
         """PATCH a chunk; with `start`, as a chunked upload with Content-Range, else streamed."""
-        hdrs = {"Content-Type": "application/octet-stream", **(headers or {})}
-        if start is not None:
-            hdrs.setdefault("Content-Range", f"{start}-{start + len(data) - 1}")
-            hdrs.setdefault("Content-Length", str(len(data)))
-        return self.request("PATCH", location, content=data, headers=hdrs)
+        step = (
+            protocol.patch_stream(location, len(data))
+            if start is None
+            else protocol.patch_chunk(location, start, len(data))
+        )
+        return self.send(step, data, headers)
 
-    def put_upload(self, location: str, digest: str, data: bytes = b"", headers: dict[str, str] | None = None) -> httpx.Response:
-        hdrs = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data)), **(headers or {})}
-        sep = "&" if "?" in location else "?"
-        return self.request("PUT", f"{location}{sep}{urlencode({'digest': digest}, safe=':')}", content=data, headers=hdrs)
+    def put_upload(
+        self, location: str, digest: str, data: bytes = b"", headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return self.send(protocol.finish_upload(location, digest, len(data)), data, headers)
 
     def upload_status(self, location: str) -> httpx.Response:
         return self.request("GET", location)
@@ -205,7 +212,9 @@ class RegistryClient:
             raise StepFailed("start upload", response, "202 with Location")
         return response
 
-    def push_blob(self, name: str, blob: Blob | bytes, *, method: str = "post-put", chunk_size: int | None = None) -> httpx.Response:
+    def push_blob(
+        self, name: str, blob: Blob | bytes, *, method: str = "post-put", chunk_size: int | None = None
+    ) -> httpx.Response:
         """Push a blob; returns the final response (201 expected).
 
         methods: post-put (monolithic PUT), post-digest (body in the POST, falling back
@@ -231,15 +240,14 @@ class RegistryClient:
             return self._finish(self.resolve(response), digest, b"")
         if method == "chunked":
             # Every chunk but the last is at least the registry's minimum (OCI-Chunk-Min-Length).
-            size = max(chunk_size or max(len(data) // 3, 1), chunk_min_length(started), 1)
-            offset = 0
-            while offset < len(data):
-                chunk = data[offset : offset + size]
-                response = self.patch_upload(location, chunk, start=offset)
+            ranges = protocol.chunk_ranges(len(data), chunk_size or max(len(data) // 3, 1), chunk_min_length(started))
+            for offset, length in ranges:
+                if not length:
+                    break  # an empty blob has no chunks: the closing PUT is the whole upload
+                response = self.patch_upload(location, data[offset : offset + length], start=offset)
                 if response.status_code != 202:
                     raise StepFailed("chunk PATCH", response, "202")
                 location = self.resolve(response)
-                offset += len(chunk)
             return self._finish(location, digest, b"")
         raise ValueError(f"unknown push method {method!r}")
 
@@ -255,27 +263,33 @@ class RegistryClient:
     # -- manifests ------------------------------------------------------------
 
     def put_manifest(
-        self, name: str, reference: str, manifest: Manifest | bytes, media_type: str | None = None,
+        self,
+        name: str,
+        reference: str,
+        manifest: Manifest | bytes,
+        media_type: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         body = manifest.body if isinstance(manifest, Manifest) else manifest
         ctype = media_type or (manifest.media_type if isinstance(manifest, Manifest) else mt.OCI_MANIFEST)
-        return self.request(
-            "PUT", f"/v2/{name}/manifests/{reference}", content=body,
-            headers={"Content-Type": ctype, **(headers or {})},
-        )
+        return self.send(protocol.put_manifest(name, reference, ctype, len(body)), body, headers)
 
     def get_manifest(self, name: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFESTS) -> httpx.Response:
-        return self.request("GET", f"/v2/{name}/manifests/{reference}", headers={"Accept": accept})
+        return self.send(protocol.get_manifest(name, reference, accept))
 
     def head_manifest(self, name: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFESTS) -> httpx.Response:
-        return self.request("HEAD", f"/v2/{name}/manifests/{reference}", headers={"Accept": accept})
+        return self.send(protocol.head_manifest(name, reference, accept))
 
     def delete_manifest(self, name: str, reference: str) -> httpx.Response:
         return self.request("DELETE", f"/v2/{name}/manifests/{reference}")
 
     def push_image(
-        self, name: str, manifest: Manifest, tag: str | None = None, *, blob_method: str = "post-put",
+        self,
+        name: str,
+        manifest: Manifest,
+        tag: str | None = None,
+        *,
+        blob_method: str = "post-put",
         record: list[httpx.Response] | None = None,
     ) -> httpx.Response:
         """Push every blob and child manifest, then the manifest by tag (or digest).
@@ -299,10 +313,10 @@ class RegistryClient:
     # -- discovery ------------------------------------------------------------
 
     def list_tags(self, name: str, n: int | None = None, last: str | None = None) -> httpx.Response:
-        return self.request("GET", f"/v2/{name}/tags/list", params=_paging(n, last))
+        return self.send(protocol.tags_list(name, n, last))
 
     def catalog(self, n: int | None = None, last: str | None = None) -> httpx.Response:
-        return self.request("GET", "/v2/_catalog", params=_paging(n, last))
+        return self.send(protocol.catalog(n, last))
 
     def referrers(self, name: str, digest: str, artifact_type: str | None = None) -> httpx.Response:
         params = {"artifactType": artifact_type} if artifact_type else {}
@@ -318,12 +332,3 @@ class RegistryClient:
             if not nxt or response.status_code != 200:
                 return
             response = self.request("GET", nxt)
-
-
-def _paging(n: int | None, last: str | None) -> dict[str, str]:
-    params = {}
-    if n is not None:
-        params["n"] = str(n)
-    if last is not None:
-        params["last"] = last
-    return params

@@ -33,7 +33,9 @@ def get_manifest(repo: str, reference: str, accept: str = mt.ACCEPT_ALL_MANIFEST
 
 def put_manifest(repo: str, reference: str, media_type: str, length: int) -> Step:
     return Step(
-        "PUT", f"/v2/{repo}/manifests/{reference}", "/v2/[repo]/manifests/[ref]",
+        "PUT",
+        f"/v2/{repo}/manifests/{reference}",
+        "/v2/[repo]/manifests/[ref]",
         {"Content-Type": media_type, "Content-Length": str(length)},
     )
 
@@ -46,14 +48,21 @@ def get_blob(repo: str, digest: str) -> Step:
     return Step("GET", f"/v2/{repo}/blobs/{digest}", "/v2/[repo]/blobs/[digest]")
 
 
-def start_upload(repo: str) -> Step:
-    return Step("POST", f"/v2/{repo}/blobs/uploads/", "/v2/[repo]/blobs/uploads/", {"Content-Length": "0"})
+def start_upload(repo: str, query: list[tuple[str, str]] | None = None, length: int = 0) -> Step:
+    """POST opening an upload; `query` carries digest=, mount=/from= or digest-algorithm=, `length` a body."""
+    suffix = f"?{urlencode(query, safe=':/')}" if query else ""
+    headers = {"Content-Length": str(length)}
+    if length:
+        headers["Content-Type"] = "application/octet-stream"
+    return Step("POST", f"/v2/{repo}/blobs/uploads/{suffix}", "/v2/[repo]/blobs/uploads/", headers)
 
 
 def patch_chunk(location: str, start: int, length: int) -> Step:
     """A chunk of a chunked upload: the range it covers, as the spec's Content-Range (no unit)."""
     return Step(
-        "PATCH", location, "/v2/[repo]/blobs/uploads/[id] (chunk)",
+        "PATCH",
+        location,
+        "/v2/[repo]/blobs/uploads/[id] (chunk)",
         {
             "Content-Type": "application/octet-stream",
             "Content-Range": f"{start}-{start + length - 1}",
@@ -65,7 +74,9 @@ def patch_chunk(location: str, start: int, length: int) -> Step:
 def patch_stream(location: str, length: int) -> Step:
     """A streamed upload: the whole blob in one PATCH without Content-Range."""
     return Step(
-        "PATCH", location, "/v2/[repo]/blobs/uploads/[id] (stream)",
+        "PATCH",
+        location,
+        "/v2/[repo]/blobs/uploads/[id] (stream)",
         {"Content-Type": "application/octet-stream", "Content-Length": str(length)},
     )
 
@@ -74,20 +85,28 @@ def finish_upload(location: str, digest: str, length: int = 0) -> Step:
     """The closing PUT; with `length` > 0 it carries the whole blob (a monolithic upload)."""
     sep = "&" if "?" in location else "?"
     return Step(
-        "PUT", f"{location}{sep}{urlencode({'digest': digest}, safe=':')}",
+        "PUT",
+        f"{location}{sep}{urlencode({'digest': digest}, safe=':')}",
         "/v2/[repo]/blobs/uploads/[id] (finish)" if length == 0 else "/v2/[repo]/blobs/uploads/[id] (monolithic)",
         {"Content-Type": "application/octet-stream", "Content-Length": str(length)},
     )
 
 
-def tags_list(repo: str, n: int | None = None) -> Step:
-    query = f"?n={n}" if n is not None else ""
-    return Step("GET", f"/v2/{repo}/tags/list{query}", "/v2/[repo]/tags/list")
+def tags_list(repo: str, n: int | None = None, last: str | None = None) -> Step:
+    return Step("GET", f"/v2/{repo}/tags/list{_paging(n, last)}", "/v2/[repo]/tags/list")
 
 
-def catalog(n: int | None = None) -> Step:
-    query = f"?n={n}" if n is not None else ""
-    return Step("GET", f"/v2/_catalog{query}", "/v2/_catalog")
+def catalog(n: int | None = None, last: str | None = None) -> Step:
+    return Step("GET", f"/v2/_catalog{_paging(n, last)}", "/v2/_catalog")
+
+
+def _paging(n: int | None, last: str | None) -> str:
+    params: list[tuple[str, str]] = []
+    if n is not None:
+        params.append(("n", str(n)))
+    if last is not None:
+        params.append(("last", last))
+    return f"?{urlencode(params)}" if params else ""
 
 
 def resolve_location(request_url: str, location: str) -> str:
