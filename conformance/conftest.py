@@ -388,16 +388,3 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "blob_subject" in metafunc.fixturenames:
         ids = [READ_ONLY] if read_only else [c for c in UPLOAD_CASES if c != "range"]
         metafunc.parametrize("blob_subject", ids, indirect=True, ids=ids)
-
-
-def _short_failure(excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
-    return excinfo.exconly()
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Checks skip pytest's source-annotated traceback: the check plugin replaces it with the
-    verdict message and transcript anyway, and building it parses source files per failure (slow)."""
-    for item in items:
-        if isinstance(item, pytest.Function) and item.get_closest_marker("check") is not None:
-            item.repr_failure = _short_failure  # type: ignore[method-assign]

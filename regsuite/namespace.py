@@ -12,6 +12,7 @@ import re
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -92,26 +93,28 @@ class WriteGuard:
         raise WriteRefused(f"refused {request.method} {request.url.path}: {why}")
 
 
-def cleanup(client: httpx.Client | object, log: WriteLog) -> list[str]:
-    """Delete what the run wrote: manifests first (newest first), then blobs.
+def cleanup(client: httpx.Client | object, log: WriteLog, *, parallel: int = 8) -> list[str]:
+    """Delete what the run wrote: all manifests first, then all blobs, each group concurrently.
 
-    `client` is a RegistryClient. Returns the problems met (a registry without
-    deletes answers 405, which is not a problem). Only entries inside the
-    namespace are ever in the log, because the guard let nothing else through.
+    `client` is a RegistryClient (thread-safe, like the httpx client under it).
+    Returns the problems met (a registry without deletes answers 405, which is
+    not a problem). Only entries inside the namespace are ever in the log,
+    because the guard let nothing else through.
     """
     problems: list[str] = []
-    for repo, digest in reversed(log.manifests):
-        _delete(client, "manifests", repo, digest, problems)
-    for repo, digest in reversed(log.blobs):
-        _delete(client, "blobs", repo, digest, problems)
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for kind, entries in (("manifests", list(reversed(log.manifests))), ("blobs", list(reversed(log.blobs)))):
+            for problem in pool.map(lambda e, k=kind: _delete(client, k, *e), entries):
+                if problem:
+                    problems.append(problem)
     return problems
 
 
-def _delete(client: object, kind: str, repo: str, digest: str, problems: list[str]) -> None:
+def _delete(client: object, kind: str, repo: str, digest: str) -> str | None:
     try:
         response = client.request("DELETE", f"/v2/{repo}/{kind}/{digest}")  # type: ignore[attr-defined]
     except httpx.HTTPError as exc:
-        problems.append(f"DELETE {repo} {kind} {digest}: {exc}")
-        return
+        return f"DELETE {repo} {kind} {digest}: {exc}"
     if response.status_code not in (202, 404, 405):
-        problems.append(f"DELETE {repo} {kind} {digest}: {response.status_code}")
+        return f"DELETE {repo} {kind} {digest}: {response.status_code}"
+    return None
