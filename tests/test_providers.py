@@ -1,8 +1,9 @@
 """Target providers: each starts a real registry, stops it, and leaves nothing behind.
 
 "Nothing behind" is checked from outside: no registry process (psutil), no
-container (the Docker engine), no temporary directory, a closed port, also
-when the code using the provider fails, is interrupted (Ctrl-C) or is killed.
+container (the Docker engine), no temporary directory, also when the code
+using the provider fails, is interrupted (Ctrl-C) or is killed. (A closed
+port proves nothing here: parallel tests may get the freed port at once.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -67,13 +67,6 @@ GONE_TIMEOUT = 10.0  # seconds a stopped registry may take to disappear
 # -- what is left behind -------------------------------------------------------
 
 
-def _port_open(url: str) -> bool:
-    parts = urlsplit(url)
-    with socket.socket() as s:
-        s.settimeout(1.0)
-        return s.connect_ex((parts.hostname or "127.0.0.1", parts.port or 80)) == 0
-
-
 def _container_exists(container_id: str) -> bool:
     import docker
 
@@ -103,12 +96,11 @@ def _eventually(condition: Callable[[], bool], timeout: float = GONE_TIMEOUT) ->
     return condition()
 
 
-def assert_nothing_left(kind: str, ident: str | int, url: str, workdir: str | None) -> None:
+def assert_nothing_left(kind: str, ident: str | int, workdir: str | None) -> None:
     if kind == "process":
         assert _eventually(lambda: not _process_exists(int(ident))), f"registry process {ident} still runs"
     else:
         assert _eventually(lambda: not _container_exists(str(ident))), f"container {ident} still exists"
-    assert not _port_open(url), f"{url} still accepts connections"
     if workdir:
         assert not Path(workdir).exists(), f"temporary directory {workdir} was left behind"
 
@@ -141,7 +133,7 @@ def test_starts_and_stops_cleanly(kind: str) -> None:
         assert target.capabilities.delete_enabled is True and target.capabilities.auth == "none"
         assert kind in target.description
     assert provider.target is None
-    assert_nothing_left(kind, ident, target.url, workdir)
+    assert_nothing_left(kind, ident, workdir)
     provider.stop()  # a second stop is harmless
 
 
@@ -150,10 +142,10 @@ def test_starts_and_stops_cleanly(kind: str) -> None:
 def test_stops_when_the_body_raises(kind: str, error: type[BaseException]) -> None:
     provider = PROVIDERS[kind]()
     with pytest.raises(error):
-        with provider as target:
+        with provider:
             ident, workdir = ident_of(provider), str(provider.workdir)
             raise error("the code using the registry failed")
-    assert_nothing_left(kind, ident, target.url, workdir)
+    assert_nothing_left(kind, ident, workdir)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -170,7 +162,7 @@ def test_interrupted_start_leaves_nothing(kind: str, monkeypatch: pytest.MonkeyP
     with pytest.raises(KeyboardInterrupt):
         provider.start()
     assert seen, "the provider never waited for readiness"
-    assert_nothing_left(kind, seen["ident"], str(seen["url"]), str(seen["workdir"]))  # type: ignore[arg-type]
+    assert_nothing_left(kind, seen["ident"], str(seen["workdir"]))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -253,7 +245,7 @@ def test_a_failing_test_leaves_nothing(kind: str, tmp_path: Path) -> None:
     assert proc.returncode == 1, output[-3000:]
     assert "this test fails on purpose" in output
     seen = json.loads(out.read_text())
-    assert_nothing_left(kind, seen["ident"], seen["url"], seen["workdir"])
+    assert_nothing_left(kind, seen["ident"], seen["workdir"])
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -269,7 +261,7 @@ def test_ctrl_c_leaves_nothing(kind: str, tmp_path: Path) -> None:
             proc.wait(timeout=10)
     assert proc.returncode == ExitCode.INTERRUPTED, output[-3000:]
     seen = json.loads(out.read_text())
-    assert_nothing_left(kind, seen["ident"], seen["url"], seen["workdir"])
+    assert_nothing_left(kind, seen["ident"], seen["workdir"])
 
 
 def _killed_run(tmp_path: Path, kind: str) -> dict[str, Any]:
@@ -288,7 +280,6 @@ def test_killed_runner_takes_its_registry_process_along(tmp_path: Path) -> None:
     """SIGKILL gives no chance to clean up: the kernel's parent-death signal stops the registry."""
     seen = _killed_run(tmp_path, "process")
     assert _eventually(lambda: not _process_exists(seen["ident"])), "the registry outlived its killed runner"
-    assert not _port_open(seen["url"])
 
 
 @needs_container
