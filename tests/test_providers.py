@@ -325,6 +325,28 @@ def test_a_registry_that_cannot_start_shows_its_log(kind: str, tmp_path: Path) -
     assert provider.workdir is None and provider.target is None
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("taker", ["a-registry", "a-silent-socket"])
+def test_a_port_taken_before_the_registry_binds_it(kind: str, taker: str, distribution: Target,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The free port went to another process first; even if that one answers /v2/, the provider
+    must not take it for its own registry: it starts again on a new port."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        taken = int(distribution.url.rsplit(":", 1)[1]) if taker == "a-registry" else silent.getsockname()[1]
+        module = sys.modules[PROVIDERS[kind].__module__]
+        chosen = iter([taken])
+        real_free_port = module.free_port
+        monkeypatch.setattr(module, "free_port", lambda host="127.0.0.1": next(chosen, None) or real_free_port(host))
+        provider = PROVIDERS[kind](start_timeout=10)
+        with provider as target:
+            port = int(target.url.rsplit(":", 1)[1])
+            assert port != taken
+            assert provider._owns_port(port) is True
+            assert httpx.get(f"{target.url}/v2/", timeout=5).status_code == 200
+
+
 def test_process_provider_without_binary_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REGSUITE_REGISTRY_BINARY", "/nonexistent/docker-registry")
     assert registry_binary() is None

@@ -13,6 +13,7 @@ from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
 from .base import EmbeddedProvider
 from .config import RegistryConfig, free_port, write_config
+from .readiness import listens_on
 
 DEFAULT_IMAGE = "registry:2"
 ENGINE_TIMEOUT = 30  # seconds for any one call to the Docker engine
@@ -167,6 +168,16 @@ class ContainerProvider(EmbeddedProvider):
             return wrapped.status in ("created", "running")
         except Exception:  # noqa: BLE001
             return False
+
+    def _owns_port(self, port: int) -> bool | None:
+        """Host networking: the container's main process listens in our namespace, under its host pid."""
+        try:
+            wrapped = self.container.get_wrapped_container()
+            wrapped.reload()
+            pid = int(wrapped.attrs["State"]["Pid"])
+        except Exception:  # noqa: BLE001 - the engine cannot tell us
+            return None
+        return listens_on(pid, port) if pid > 0 else False
 
     def log(self) -> str:
         if self.container is not None:

@@ -14,6 +14,7 @@ from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
 from .base import EmbeddedProvider
 from .config import RegistryConfig, free_port, write_config
+from .readiness import listens_on
 
 BINARY_NAMES = ("docker-registry", "registry")
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
@@ -93,6 +94,9 @@ class ProcessProvider(EmbeddedProvider):
 
     def _alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def _owns_port(self, port: int) -> bool | None:
+        return listens_on(self.process.pid, port) if self.process is not None else False
 
     def log(self) -> str:
         if self.log_path and self.log_path.exists():

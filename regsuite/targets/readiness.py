@@ -1,4 +1,4 @@
-"""Waiting for a registry to answer on /v2/."""
+"""Waiting for a registry to answer on /v2/, and telling whether the answer came from ours."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import psutil
 
 
 def _tls_server_answered(exc: BaseException) -> bool:
@@ -48,3 +49,13 @@ def wait_ready(url: str, *, timeout: float = 15.0, alive: Callable[[], bool] = l
             time.sleep(delay)
             delay = min(delay * 1.5, 0.25)
     return False
+
+
+def listens_on(pid: int, port: int) -> bool | None:
+    """Whether process `pid` has a listening socket on `port`; None when we may not look."""
+    try:
+        process = psutil.Process(pid)
+        connections = getattr(process, "net_connections", None) or process.connections  # psutil < 6
+        return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections("inet"))
+    except psutil.Error:
+        return None
