@@ -288,7 +288,7 @@ def test_container_of_a_killed_runner_is_swept(tmp_path: Path) -> None:
     with ContainerProvider() as live:
         orphan = _killed_run(tmp_path, "container")["ident"]
         remove_orphans()  # a parallel start elsewhere may have swept it already: either way it must be gone
-        assert not _container_exists(orphan), "the orphaned container survived the sweep"
+        assert _eventually(lambda: not _container_exists(orphan)), "the orphaned container survived the sweep"
         assert httpx.get(f"{live.url}/v2/", timeout=5).status_code == 200, "a live run's container was swept"
 
 
