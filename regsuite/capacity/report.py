@@ -126,7 +126,13 @@ def render(result: CapacityResult, run_dir: Path) -> str:
               *, keep_zero: bool = False) -> str:
         """Series that are zero throughout are left out (a measure the scenario does not exercise)."""
         shown = lines if keep_zero else [s for s in lines if any(y for _, y in s.points)]
-        return line_chart(title, shown, unit, x_label="users", marks=marks, limits=limits or [], dots=True)
+        # A threshold far above the data would flatten every line: name it in the title instead.
+        top = max((y for s in shown for _, y in s.points), default=0.0)
+        drawn = [(y, label) for y, label in limits or [] if not top or y <= 3 * top]
+        off_scale = [label for y, label in limits or [] if (y, label) not in drawn]
+        if off_scale:
+            title = f"{title} · {'; '.join(off_scale)} far above"
+        return line_chart(title, shown, unit, x_label="users", marks=marks, limits=drawn, dots=True, x_whole=True)
 
     kinds = sorted({k for s in steps for k in s.transactions})
     transaction_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n in kinds})
@@ -138,17 +144,16 @@ def render(result: CapacityResult, run_dir: Path) -> str:
         chart("Latency percentiles vs users (all requests)",
               [series("p50", lambda s: s.p50_ms), series("p95", lambda s: s.p95_ms),
                series("p99", lambda s: s.p99_ms)], "ms", row_limits),
-        chart("Transaction p95 vs users (whole image operations)",
+        chart("Whole-operation p95 vs users",
               [series(f"{k} p95", _of_kind(_transaction_p95, k)) for k in kinds]
               + [series("final PUT p95", lambda s: s.final_put_p95_ms)], "ms", transaction_limits),
         chart("Error rate vs users", [series("errors", lambda s: 100 * s.error_rate)], "%",
               [(100 * result.slo.max_error_rate, f"SLO {result.slo.max_error_rate:.1%}")]
               if result.slo.max_error_rate else None, keep_zero=True),
         chart("Transfer vs users", [series(f"{k} MB/s", _of_kind(StepResult.mb_per_s, k)) for k in kinds], "MB/s"),
-        chart("CPU vs users", [series("busiest generator process", lambda s: s.generator_cpu),
-                               series("machine (% of all cores)", lambda s: s.machine_cpu),
-                               series("registry", lambda s: s.registry_cpu),
-                               series("other processes (% of all cores)", lambda s: s.other_cpu)], "%"),
+        chart("CPU vs users (generator, registry: % of a core; machine, others: % of all cores)",
+              [series("generator", lambda s: s.generator_cpu_total), series("registry", lambda s: s.registry_cpu),
+               series("machine", lambda s: s.machine_cpu), series("others", lambda s: s.other_cpu)], "%"),
     ]
     tone = "fail" if knee is None else "pass" if result.limited_by == "registry" and not result.caveat else "warn"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""

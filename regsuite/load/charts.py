@@ -41,9 +41,10 @@ def _fmt(value: float) -> str:
 
 def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s", *, x_label: str | None = None,
                marks: Sequence[tuple[float, str]] = (), limits: Sequence[tuple[float, str]] = (),
-               dots: bool = False) -> str:
+               dots: bool = False, x_whole: bool = False) -> str:
     """Lines over x (time by default). `marks` draw labelled vertical lines at x values (a knee),
-    `limits` dashed horizontal lines at y values (an SLO threshold); `dots` marks every point."""
+    `limits` dashed horizontal lines at y values (an SLO threshold); `dots` marks every point;
+    `x_whole` keeps x ticks on whole numbers (users)."""
     series = [Series(s.label, s.points, s.color or PALETTE[i % len(PALETTE)]) for i, s in enumerate(series)]
     drawn = [s for s in series if s.points]
     if not drawn:
@@ -51,6 +52,8 @@ def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s",
     xs = [x for s in drawn for x, _ in s.points]
     ys = [y for s in drawn for _, y in s.points] + [y for y, _ in limits]
     x_ticks = nice_ticks(max(xs) or 1, 6)
+    if x_whole and len(x_ticks) > 1 and x_ticks[1] < 1:
+        x_ticks = [float(i) for i in range(int(math.ceil(max(xs))) + 1)]
     y_ticks = nice_ticks(max(ys) * 1.05 or 1, 4)
     x_max, y_max = x_ticks[-1], y_ticks[-1]
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
