@@ -172,19 +172,18 @@ def compare_runs(runs: list[RunDoc], labels: list[str], tolerance: float = 0.1) 
             continue  # a measure none of the runs exercised (pushes in a pull-only scenario)
         lines.append(Line(metric, values, [_change(metric, values[0], v, tolerance) for v in values[1:]]))
     if runs[0].kind == "capacity":
-        _excuse_latency_at_more_users(lines)
+        _latency_only_at_equal_knees(lines)
     return Comparison(runs, labels, lines, tolerance)
 
 
-def _excuse_latency_at_more_users(lines: list[Line]) -> None:
-    """Latency at a higher knee is measured under more load: not a regression of that run."""
+def _latency_only_at_equal_knees(lines: list[Line]) -> None:
+    """Latency at a knee of another user count was measured under other load: neither better nor worse."""
     users = next((line.values for line in lines if line.metric.key == "users"), None)
-    if not users or users[0] is None:
+    if not users:
         return
     for line in lines:
         if line.metric.key in ("p95", "final_put"):
-            line.changes = ["" if change == "regression" and (u or 0) > users[0] else change
-                            for change, u in zip(line.changes, users[1:], strict=True)]
+            line.changes = [change if u == users[0] else "" for change, u in zip(line.changes, users[1:], strict=True)]
 
 
 def _change(metric: Metric, base: float | None, value: float | None, tolerance: float) -> str:
@@ -221,8 +220,10 @@ def _capacity_charts(comparison: Comparison) -> str:
                 for label, result in zip(comparison.labels, results, strict=True)]
 
     return ("<h2>Over load</h2><div class='charts'>"
-            + line_chart("Throughput vs users", per_run(lambda s: s.rps), "req/s", x_label="users", dots=True)
-            + line_chart("p95 vs users (all requests)", per_run(lambda s: s.p95_ms), "ms", x_label="users", dots=True)
+            + line_chart("Throughput vs users", per_run(lambda s: s.rps), "req/s", x_label="users", dots=True,
+                         x_whole=True)
+            + line_chart("p95 vs users (all requests)", per_run(lambda s: s.p95_ms), "ms", x_label="users", dots=True,
+                         x_whole=True)
             + "</div>")
 
 
