@@ -43,6 +43,8 @@ from regsuite.targets import (
     registry_binary,
 )
 from regsuite.targets.container import DEFAULT_IMAGE, LABEL_KIND, LABEL_OWNER, remove_orphans
+from regsuite.targets.orphans import sweep_workdirs
+from regsuite.targets.process import WORKDIR_PREFIX as PROCESS_WORKDIR_PREFIX
 from regsuite.tls import TLSMaterial
 
 ENGINE = docker_engine_available()
@@ -185,7 +187,7 @@ def test_external_provider_hands_back_the_target_and_stops_nothing(distribution:
 
 RUN_FILE = textwrap.dedent(
     """
-    import json, os, time
+    import json, os, threading, time
     from pathlib import Path
 
     import httpx
@@ -209,6 +211,17 @@ RUN_FILE = textwrap.dedent(
         assert False, "this test fails on purpose"
 
     def test_waits(target):
+        OUT.with_suffix(".ready").touch()
+        time.sleep(60)
+
+    def test_waits_with_a_registry_started_in_a_thread():
+        # No parent-death signal from a thread: only the next start's sweep can end this registry.
+        provider = ProcessProvider()
+        starter = threading.Thread(target=provider.start)
+        starter.start()
+        starter.join(30)
+        OUT.write_text(json.dumps({"url": provider.target.url, "ident": provider.pid,
+                                   "workdir": str(provider.workdir)}))
         OUT.with_suffix(".ready").touch()
         time.sleep(60)
     """
@@ -264,9 +277,9 @@ def test_ctrl_c_leaves_nothing(kind: str, tmp_path: Path) -> None:
     assert_nothing_left(kind, seen["ident"], seen["workdir"])
 
 
-def _killed_run(tmp_path: Path, kind: str) -> dict[str, Any]:
+def _killed_run(tmp_path: Path, kind: str, test: str = "test_waits") -> dict[str, Any]:
     """What an inner test run had started when it was SIGKILLed mid-test."""
-    proc, out = _run_file(tmp_path, kind, "test_waits")
+    proc, out = _run_file(tmp_path, kind, test)
     try:
         _wait_for(out.with_suffix(".ready"), proc)
     finally:
@@ -280,15 +293,27 @@ def test_killed_runner_takes_its_registry_process_along(tmp_path: Path) -> None:
     """SIGKILL gives no chance to clean up: the kernel's parent-death signal stops the registry."""
     seen = _killed_run(tmp_path, "process")
     assert _eventually(lambda: not _process_exists(seen["ident"])), "the registry outlived its killed runner"
+    with ProcessProvider():  # the next start (here, or a parallel one) sweeps the orphan's directory
+        assert not Path(seen["workdir"]).exists(), "the killed run's directory survived the next start"
+
+
+@needs_binary
+def test_registry_of_a_killed_runner_thread_is_swept(tmp_path: Path) -> None:
+    """Started from a thread there is no parent-death signal: the next start ends the orphaned registry."""
+    seen = _killed_run(tmp_path, "process", "test_waits_with_a_registry_started_in_a_thread")
+    sweep_workdirs(PROCESS_WORKDIR_PREFIX)
+    assert _eventually(lambda: not _process_exists(seen["ident"])), "the sweep left the orphaned registry running"
+    assert not Path(seen["workdir"]).exists()
 
 
 @needs_container
 def test_container_of_a_killed_runner_is_swept(tmp_path: Path) -> None:
     """SIGKILL leaves the container; the next start (remove_orphans) removes it, and only it."""
     with ContainerProvider() as live:
-        orphan = _killed_run(tmp_path, "container")["ident"]
+        orphan = _killed_run(tmp_path, "container")
         remove_orphans()  # a parallel start elsewhere may have swept it already: either way it must be gone
-        assert _eventually(lambda: not _container_exists(orphan)), "the orphaned container survived the sweep"
+        assert _eventually(lambda: not _container_exists(orphan["ident"])), "the orphaned container survived"
+        assert not Path(orphan["workdir"]).exists(), "the orphaned container's directory survived"
         assert httpx.get(f"{live.url}/v2/", timeout=5).status_code == 200, "a live run's container was swept"
 
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
 from .base import EmbeddedProvider
 from .config import RegistryConfig, free_port, write_config
+from .orphans import make_workdir, orphaned, owner_tag, sweep_workdirs
 from .readiness import listens_on
 
 DEFAULT_IMAGE = "registry:2"
@@ -26,6 +24,7 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 # (SIGKILL, a crashed runner) are found and removed by the next start.
 LABEL_KIND = "org.regsuite.provider"
 LABEL_OWNER = "org.regsuite.owner"  # "<hostname>:<pid>" of the process that started it
+WORKDIR_PREFIX = "regsuite-container-"
 
 
 def _docker_client(timeout: float) -> Any:
@@ -58,32 +57,16 @@ def image_available(image: str) -> bool:
         return False
 
 
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_orphans() -> list[str]:
-    """Remove regsuite registry containers whose starting process on this host is gone; their ids."""
+    """Remove regsuite registry containers (and their directories) whose starting process is gone; their ids."""
     removed: list[str] = []
     try:
         client = _docker_client(ENGINE_TIMEOUT)
     except Exception:  # noqa: BLE001 - no engine, nothing to sweep
         return removed
     try:
-        host = socket.gethostname()
         for container in client.containers.list(all=True, filters={"label": LABEL_KIND}):
-            owner_host, _, pid = (container.labels.get(LABEL_OWNER) or "").rpartition(":")
-            if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+            if orphaned(container.labels.get(LABEL_OWNER)):
                 try:
                     container.remove(force=True, v=True)
                     removed.append(container.id)
@@ -93,6 +76,7 @@ def remove_orphans() -> list[str]:
         pass
     finally:
         client.close()
+    sweep_workdirs(WORKDIR_PREFIX)
     return removed
 
 
@@ -133,7 +117,7 @@ class ContainerProvider(EmbeddedProvider):
         if not testcontainers_config.ryuk_disabled and not image_available(testcontainers_config.ryuk_image):
             testcontainers_config.ryuk_disabled = True  # the reaper cannot run; we clean up ourselves
         remove_orphans()
-        self.workdir = Path(tempfile.mkdtemp(prefix="regsuite-container-"))
+        self.workdir = make_workdir(WORKDIR_PREFIX)
         storage = self.config.storage_dir or (self.workdir / "storage")
         storage.mkdir(parents=True, exist_ok=True)
         port = self.config.port or free_port(self.config.host)
@@ -146,7 +130,7 @@ class ContainerProvider(EmbeddedProvider):
         kwargs: dict[str, Any] = {
             "network_mode": "host",
             "network": None,  # stops testcontainers from guessing a network to join
-            "labels": {LABEL_KIND: self.kind, LABEL_OWNER: _owner()},
+            "labels": {LABEL_KIND: self.kind, LABEL_OWNER: owner_tag()},
         }
         if os.getuid() != 0:
             kwargs["user"] = f"{os.getuid()}:{os.getgid()}"

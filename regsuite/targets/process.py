@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -14,9 +13,11 @@ from ..errors import NoEmbeddedRegistry, TargetStartError
 from ..target import Target
 from .base import EmbeddedProvider
 from .config import RegistryConfig, free_port, write_config
+from .orphans import PID_FILE, make_workdir, sweep_workdirs
 from .readiness import listens_on
 
 BINARY_NAMES = ("docker-registry", "registry")
+WORKDIR_PREFIX = "regsuite-registry-"
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 
 
@@ -73,7 +74,8 @@ class ProcessProvider(EmbeddedProvider):
                 "no registry binary found: install the CNCF distribution registry "
                 "(apt-get install docker-registry) or pass --registry-url"
             )
-        self.workdir = Path(tempfile.mkdtemp(prefix="regsuite-registry-"))
+        sweep_workdirs(WORKDIR_PREFIX)
+        self.workdir = make_workdir(WORKDIR_PREFIX)
         storage = self.config.storage_dir or (self.workdir / "storage")
         port = self.config.port or free_port(self.config.host)
         config_path = self.workdir / "config.yml"
@@ -90,6 +92,7 @@ class ProcessProvider(EmbeddedProvider):
                 )
             except OSError as exc:
                 raise TargetStartError(f"cannot run the registry binary {self.binary}: {exc.strerror or exc}") from None
+        (self.workdir / PID_FILE).write_text(str(self.process.pid))
         return self._ready_target(port, f"distribution ({self.binary}) as a process")
 
     def _alive(self) -> bool:
