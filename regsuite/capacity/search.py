@@ -11,6 +11,7 @@ the passing step with the most users.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -334,7 +335,8 @@ def _run_step(options: CapacityOptions, run_dir: Path, index: int, users: int) -
     load = LoadOptions(
         target=options.target, profile=step_profile(options.profile, users, plan.step_seconds),
         report_dir=run_dir, run_name=f"step{index:02d}-{users}u", workers=options.workers,
-        processes=options.processes, locustfile=options.locustfile, namespace="regsuite-capacity",
+        processes=options.processes, locustfile=options.locustfile,
+        namespace=f"regsuite-capacity/{_repository_part(run_dir.name)}",
     )
     sampler = _CpuTimes(options.registry_pid).start()
     began = time.monotonic()
@@ -376,6 +378,11 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
         wall_seconds=round(wall_seconds, 1), generator_cpu_total=round(generator_total, 1),
         other_cpu=None if other is None else round(other, 1),
     )
+
+
+def _repository_part(name: str) -> str:
+    """A run name as one path component of a repository name (lower case, separators kept)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "run"
 
 
 class _CpuTimes:
