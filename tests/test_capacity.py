@@ -28,6 +28,7 @@ from regsuite.capacity.report import ticket_text, write_reports
 from regsuite.capacity.scenarios import SCENARIOS, scenario_profile
 from regsuite.capacity.search import (
     BREACH,
+    GENERATOR,
     PASS,
     PLATEAU,
     CapacityOptions,
@@ -35,6 +36,7 @@ from regsuite.capacity.search import (
     SearchPlan,
     StepResult,
     TransactionFigures,
+    bound_reached,
     fit_to_mix,
     judge,
     next_users,
@@ -190,6 +192,26 @@ def test_saturated_generator_is_named_as_the_limit() -> None:
     steps[1].generator_saturated = True
     result = CapacityResult("s", "", {}, Slo(), SearchPlan(), steps, PLATEAU, "", 0, 0)
     assert result.limited_by == "generator"
+
+
+def test_a_saturated_generator_stops_the_search() -> None:
+    steps = judged([step(2, 100), step(4, 190)])
+    steps[1].generator_saturated = True
+    assert next_users(steps, SearchPlan(start_users=2, step_users=2), refined=0) is None
+    result = CapacityResult("s", "", {}, Slo(), SearchPlan(), steps, GENERATOR, "", 0, 0)
+    assert result.knee is steps[1] and result.limited_by == "generator"
+
+
+def test_step_and_time_bounds() -> None:
+    plan = SearchPlan(step_seconds=10, max_steps=3, max_seconds=100)
+    assert bound_reached([], plan, elapsed=0) is None
+    assert bound_reached([step(i, 10 * i) for i in (1, 2, 3)], plan, elapsed=0) == (
+        "max-steps", "stopped after 3 steps (--max-steps)")
+    slow = step(1, 10)
+    slow.wall_seconds = 40
+    assert bound_reached([slow], plan, elapsed=70) == (
+        "time", "the next step would pass the 100 s budget (--max-seconds)")
+    assert bound_reached([slow], plan, elapsed=50) is None
 
 
 def test_slo_rules_parse_and_reject() -> None:

@@ -29,6 +29,7 @@ from ..target import Target
 from .scenarios import FINAL_PUT_ROW
 
 PASS, BREACH, PLATEAU, FAILED = "pass", "slo", "plateau", "failed"
+GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
 MACHINE_BUSY_PERCENT = 90.0  # whole machine, all cores: the generator's numbers are then suspect too
 _STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
 
@@ -117,7 +118,7 @@ class CapacityResult:
     slo: Slo
     plan: SearchPlan
     steps: list[StepResult]
-    stop_reason: str  # slo, plateau, max-users, max-steps, time, failed
+    stop_reason: str  # slo, plateau, generator, max-users, max-steps, time, failed
     stop_detail: str
     started: float
     seconds: float
@@ -136,7 +137,7 @@ class CapacityResult:
         if self.stop_reason == FAILED:
             return "a failed step"
         decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
-        if any(s.generator_saturated for s in decisive):
+        if self.stop_reason == GENERATOR or any(s.generator_saturated for s in decisive):
             return "generator"
         if self.stop_reason in ("max-users", "max-steps", "time"):
             return "search bounds (no knee reached)"
@@ -250,6 +251,8 @@ def next_users(steps: list[StepResult], plan: SearchPlan, refined: int) -> int |
     best = max((s.users for s in passing), default=0)
     if any(s.verdict == FAILED for s in steps):
         return None
+    if any(s.generator_saturated for s in steps) and not failing:
+        return None  # more users would measure the generator, not the registry
     if failing:
         low = min(s.users for s in failing)
         breach = any(s.verdict == BREACH and s.users == low for s in failing)
@@ -278,7 +281,7 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
         if users is None:
             stop, detail = _why_stopped(steps, plan)
             break
-        bound = _bound_reached(steps, plan, time.monotonic() - wall)
+        bound = bound_reached(steps, plan, time.monotonic() - wall)
         if bound:
             stop, detail = bound
             if any(s.verdict in (BREACH, PLATEAU) for s in steps):  # a knee was found; its bisection was cut short
@@ -306,7 +309,7 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
     )
 
 
-def _bound_reached(steps: list[StepResult], plan: SearchPlan, elapsed: float) -> tuple[str, str] | None:
+def bound_reached(steps: list[StepResult], plan: SearchPlan, elapsed: float) -> tuple[str, str] | None:
     if len(steps) >= plan.max_steps:
         return "max-steps", f"stopped after {plan.max_steps} steps (--max-steps)"
     cost = max((s.wall_seconds for s in steps), default=plan.step_seconds + _STEP_OVERHEAD)
@@ -327,6 +330,10 @@ def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
     if first is not None:
         return PLATEAU, (f"throughput stopped rising at {first.users} users "
                          f"({(first.gain or 0):+.1%} requests/s, less than {plan.min_gain:.0%})")
+    saturated = [s for s in steps if s.generator_saturated]
+    if saturated:
+        return GENERATOR, (f"the load generator saturated at {saturated[0].users} users "
+                           f"({saturated[0].generator_cpu:.0f} % of a core): add --workers or generator machines")
     return "max-users", f"reached --max-users {plan.max_users} within the SLO"
 
 
