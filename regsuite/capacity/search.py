@@ -22,6 +22,7 @@ from typing import Any
 import psutil
 
 from ..errors import ExitCode, UsageError
+from ..load.cpu import SATURATED_PERCENT  # also the load reports' mark of a busy machine
 from ..load.profiles import Profile, Shape, Slo
 from ..load.runner import LoadOptions, LoadResult, default_locustfile, run_profile
 from ..load.stats import Row, RunStats
@@ -30,7 +31,6 @@ from .scenarios import FINAL_PUT_ROW
 
 PASS, BREACH, PLATEAU, FAILED = "pass", "slo", "plateau", "failed"
 GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
-MACHINE_BUSY_PERCENT = 90.0  # whole machine, all cores: the generator's numbers are then suspect too
 _STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
 
 
@@ -157,7 +157,7 @@ class CapacityResult:
 
     def _machine_busy(self) -> bool:
         decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
-        return any(s.machine_cpu >= MACHINE_BUSY_PERCENT for s in decisive)
+        return any(s.machine_cpu >= SATURATED_PERCENT for s in decisive)
 
     def _stop_step(self) -> StepResult | None:
         failing = [s for s in self.steps if s.verdict != PASS]
