@@ -137,6 +137,15 @@ ROWS = [
         fail=("discovery.catalog-sorted",),
     ),
     Row(
+        "catalog sorted by the proxy",  # 2.8 lists in walk order; sorted, the same names pass
+        lambda _: [
+            Mutation(
+                "sort", method="GET", path=r"/_catalog", json=lambda b: {"repositories": sorted(b["repositories"])}
+            )
+        ],
+        passes=("discovery.catalog-sorted",),
+    ),
+    Row(
         "catalog n answers one too many",
         lambda _: [
             Mutation(
@@ -201,6 +210,7 @@ DISTRIBUTION_FAILS = {
     "errors.no-5xx[manifest-put-digest-malformed]",  # 500
     "errors.unsupported-code[delete-tag]",  # tag deletion refused as DIGEST_INVALID
     "naming.invalid-name[too-long]",  # a 256-character name answers 500 UNKNOWN
+    "discovery.catalog-sorted",  # the catalog comes in directory-walk order ("p/q" before "p-q")
 }
 DISTRIBUTION_UNSUPPORTED = {*REFERRERS, "management.delete-tag", "management.delete-tag-keeps-others"}
 
