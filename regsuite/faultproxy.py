@@ -24,8 +24,20 @@ from typing import Any
 
 import httpx
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-              "transfer-encoding", "upgrade", "content-length", "host"}
+from .serving import serve_in_background, stop_server
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "host",
+}
 
 
 @dataclass
@@ -91,8 +103,15 @@ class Mutation:
 class FaultProxy:
     """Context manager: `with FaultProxy(url, [Mutation(...)]) as proxy: proxy.url`."""
 
-    def __init__(self, upstream: str, mutations: list[Mutation] | None = None, *, host: str = "127.0.0.1",
-                 verify: Any = True, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        mutations: list[Mutation] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        verify: Any = True,
+        timeout: float = 30.0,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.mutations = list(mutations or [])
         self.host = host
@@ -100,10 +119,13 @@ class FaultProxy:
         self.in_flight = 0
         self.peak_in_flight = 0
         self._lock = threading.Lock()
-        self._client = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False,
-                                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=200))
+        self._client = httpx.Client(
+            verify=verify,
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+        )
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.url = ""
 
     # -- lifecycle ------------------------------------------------------------
@@ -123,19 +145,13 @@ class FaultProxy:
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
 
-        server = ThreadingHTTPServer((self.host, 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self.url = f"http://{self.host}:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
+        self._server = serve_in_background(self.host, Handler)
+        self.url = f"http://{self.host}:{self._server.server_address[1]}"
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_server(self._server)
+        self._server = None
         self._client.close()
 
     def __enter__(self) -> FaultProxy:
@@ -219,7 +235,9 @@ class FaultProxy:
             upstream = self._client.request(request.method, url, headers=headers, content=request.body)
         except httpx.HTTPError as exc:
             return ProxyResponse(502, [("Content-Type", "text/plain")], f"fault proxy: upstream failed: {exc}".encode())
-        out_headers = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in HOP_BY_HOP - {"content-length"}]
+        out_headers = [
+            (k, v) for k, v in upstream.headers.multi_items() if k.lower() not in HOP_BY_HOP - {"content-length"}
+        ]
         out_headers = [(k, self._rewrite(v) if k.lower() in ("location", "link") else v) for k, v in out_headers]
         if request.method != "HEAD":
             out_headers = [(k, v) for k, v in out_headers if k.lower() != "content-length"]

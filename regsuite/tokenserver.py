@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import serialization
 
 from .challenge import ChallengeParseError, Scope, parse_scope
 from .redact import register_secret
+from .serving import serve_in_background, stop_server
 
 Algorithm = Literal["RS256", "ES256"]
 ANONYMOUS = ""  # the `sub` of an anonymous token, and the ACL account for anonymous access
@@ -204,18 +205,13 @@ class TokenServer:
                 length = int(self.headers.get("content-length") or 0)
                 owner._reply(self, *owner._post(self, self.rfile.read(length) if length else b""))
 
-        server = ThreadingHTTPServer((self.host, 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self.realm = f"http://localhost:{server.server_address[1]}/token"
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        self._server = serve_in_background(self.host, Handler)
+        self.realm = f"http://localhost:{self._server.server_address[1]}/token"
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        stop_server(self._server)
+        self._server = None
 
     def __enter__(self) -> TokenServer:
         return self.start()
