@@ -40,7 +40,7 @@ from regsuite.targets import ProcessProvider, RegistryConfig  # noqa: E402
 
 API_AREAS = "ping or pull or push or discovery or management or referrers or naming or errors"
 SELECTIONS = {"api": ["-m", API_AREAS], "all": []}
-OFFICIAL = "official OCI suite (Go), same registry setting: about 4-5 s for 848 verdicts (shared/reference/anchors.md)"
+OFFICIAL = "official OCI suite (Go), same registry setting: about 4-5 s for 848 verdicts (measured with the official suite against distribution 2.8.2 on a 2-core machine)"
 
 
 @dataclass

@@ -70,7 +70,7 @@ def assert_found(found: str | None, seconds: float, *needles: str) -> None:
         assert needle in found, f"{needle!r} missing from the failure:\n{found[:3000]}"
 
 
-# -- the planted faults of the brief --------------------------------------------------------
+# -- planted faults the fuzzers must find --------------------------------------------------------
 
 
 def test_finds_a_registry_that_accepts_an_invalid_name(fault_proxy) -> None:

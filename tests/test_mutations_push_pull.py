@@ -343,7 +343,7 @@ def test_every_check_has_a_row() -> None:
     assert mine - covered == set(), f"checks without a self-test row: {sorted(mine - covered)}"
 
 
-# distribution 2.8.2's known deviations (shared/reference/registry-api.md): everything else passes.
+# distribution 2.8.2's known deviations (docs/push-pull.md): everything else passes.
 DISTRIBUTION_FAILS = {
     "push.chunk-out-of-order",
     "push.chunk-overlap",  # PATCH ignores Content-Range
