@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "<redacted>"
+BINARY = "<binary data>"  # what a body that is not text shows as
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 SECRET_FIELDS = {"token", "access_token", "refresh_token", "password", "client_secret", "id_token"}
 _MIN_SECRET_LEN = 4  # shorter strings would scrub ordinary text
@@ -102,7 +103,14 @@ def redact_body(body: bytes, content_type: str = "") -> str:
     """A printable, redacted excerpt of a request or response body."""
     if not body:
         return ""
-    text = body.decode("utf-8", errors="replace")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(body) - 4:  # not just a character cut at the excerpt's end: binary content
+            return BINARY
+        text = body[: exc.start].decode("utf-8")
+    if sum(not ch.isprintable() and ch not in "\r\n\t" for ch in text[:512]) > 8:
+        return BINARY
     if "x-www-form-urlencoded" in content_type:
         pairs = [(k, REDACTED if k.lower() in SECRET_FIELDS else v) for k, v in parse_qsl(text, keep_blank_values=True)]
         text = urlencode(pairs)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from .redact import redact_body, redact_headers, redact_url
+from .redact import BINARY, redact_body, redact_headers, redact_url
 
 BODY_EXCERPT = 1024
 
@@ -68,6 +68,8 @@ class Exchange:
 
 
 def _excerpt(text: str, total: int) -> str:
+    if text == BINARY:
+        return f"<binary data, {total} bytes>"
     if len(text) > BODY_EXCERPT:
         return text[:BODY_EXCERPT] + f"... ({total} bytes)"
     return text
