@@ -6,22 +6,10 @@ redact once more in case a secret became known only later in the run.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..redact import redact_text
 from ..transcript import Exchange
-
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
-BINARY_SHARE = 0.1  # a body with more unprintable characters than this is binary (a gzip layer...)
-
-
-def printable_body(body: str) -> str:
-    """The body, or a note in its place when it is binary: bytes a reader cannot use."""
-    bad = len(_UNPRINTABLE.findall(body))
-    if body and bad > BINARY_SHARE * len(body):
-        return f"<binary body, {len(body)} characters of the excerpt not shown>"
-    return _UNPRINTABLE.sub("\ufffd", body)
 
 
 def exchange_of(record: dict[str, Any]) -> Exchange:
@@ -30,12 +18,12 @@ def exchange_of(record: dict[str, Any]) -> Exchange:
         method=str(record.get("method", "")),
         url=str(record.get("url", "")),
         request_headers=[(str(k), str(v)) for k, v in record.get("request_headers", [])],
-        request_body=printable_body(str(record.get("request_body") or "")),
+        request_body=str(record.get("request_body") or ""),
         status=record.get("status"),
         response_headers=[(str(k), str(v)) for k, v in record.get("response_headers", [])],
         error=record.get("error"),
         elapsed_ms=record.get("elapsed_ms"),
-        _response_body=printable_body(str(record.get("response_body") or "")),
+        _response_body=str(record.get("response_body") or ""),
     )
 
 
