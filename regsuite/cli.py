@@ -14,6 +14,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from . import commands
 from .errors import ExitCode, RegsuiteError
@@ -24,10 +25,17 @@ def subcommands() -> list[ModuleType]:
     return sorted((m for m in found if hasattr(m, "run")), key=lambda m: m.NAME)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with regsuite's usage exit code (4), not argparse's 2 (which means "interrupted" here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.USAGE_ERROR), f"{self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="regsuite",
-                                     description="Conformance and load testing for container registries.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser = _Parser(prog="regsuite", description="Conformance and load testing for container registries.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     for module in subcommands():
         child = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(child)
@@ -37,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # usage errors exit 2 through argparse
+    args = parser.parse_args(argv)  # usage errors exit 4 (see _Parser)
     try:
         return int(args.handler(args))
     except RegsuiteError as exc:
