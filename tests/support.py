@@ -45,7 +45,17 @@ def run_conformance(
     paths: list[str] | None = None,
 ) -> ConformanceRun:
     """Run `pytest conformance` (or only `paths`, which collects faster) in a subprocess against `url`."""
-    cmd = [sys.executable, "-m", "pytest", *(paths or ["conformance"]), "-q", "-p", "no:randomly", "--report-dir", str(report_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *(paths or ["conformance"]),
+        "-q",
+        "-p",
+        "no:randomly",
+        "--report-dir",
+        str(report_dir),
+    ]
     if url:
         cmd += ["--registry-url", url]
     for check_id in checks or []:

@@ -24,10 +24,18 @@ from regsuite.tls import CertFiles, TLSMaterial
 
 TLS_CHECKS = ["tls."]
 # Go's TLS 1.2 defaults hold no cipher TLS 1.0 can use; a deployment that allows TLS 1.0 names old ones too.
-LEGACY_CIPHERS = {"http": {"tls": {"ciphersuites": [
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
-]}}}
+LEGACY_CIPHERS = {
+    "http": {
+        "tls": {
+            "ciphersuites": [
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+            ]
+        }
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +44,9 @@ def material(tmp_path_factory: pytest.TempPathFactory) -> TLSMaterial:
 
 
 def _run(url: str, tmp: Path, material: TLSMaterial, *args: str) -> ConformanceRun:
-    run = run_conformance(url, tmp / "report", "--registry-insecure", "--tls-ca", str(material.ca_path), *args,
-                          checks=TLS_CHECKS)
+    run = run_conformance(
+        url, tmp / "report", "--registry-insecure", "--tls-ca", str(material.ca_path), *args, checks=TLS_CHECKS
+    )
     assert run.results is not None, f"no results; output:\n{run.output[-3000:]}"
     return run
 
@@ -52,8 +61,9 @@ def test_the_embedded_mtls_registry_passes_every_tls_check(tmp_path: Path) -> No
     assert _failed(run) == [] and len(run.with_outcome(Outcome.PASSED)) == 8, run.output[-3000:]
 
 
-def test_a_good_certificate_passes_and_client_certificates_skip_without_one(material: TLSMaterial,
-                                                                            tmp_path: Path) -> None:
+def test_a_good_certificate_passes_and_client_certificates_skip_without_one(
+    material: TLSMaterial, tmp_path: Path
+) -> None:
     with ProcessProvider(RegistryConfig(tls=material.tls_files())) as target:
         run = _run(target.url, tmp_path, material)
     assert _failed(run) == [], run.output[-3000:]
@@ -93,8 +103,15 @@ def test_tls_1_0_allowed_fails(material: TLSMaterial, tmp_path: Path) -> None:
 def test_client_certificates_not_required_fails(material: TLSMaterial, tmp_path: Path) -> None:
     client = material.client()
     with ProcessProvider(RegistryConfig(tls=material.tls_files())) as target:
-        run = _run(target.url, tmp_path, material, "--registry-client-cert", str(client.certificate),
-                   "--registry-client-key", str(client.key))
+        run = _run(
+            target.url,
+            tmp_path,
+            material,
+            "--registry-client-cert",
+            str(client.certificate),
+            "--registry-client-key",
+            str(client.key),
+        )
     assert _failed(run) == ["tls.client-certificate"], run.output[-3000:]
 
 
@@ -153,9 +170,11 @@ def _sniffing_port(tls_url: str, plain_url: str) -> Iterator[int]:
 def test_plain_http_served_on_the_tls_port_fails(material: TLSMaterial, tmp_path: Path) -> None:
     storage = tmp_path / "storage"
     cert = material.good()
-    with ProcessProvider(RegistryConfig(tls=TLSFiles(cert.certificate, cert.key), storage_dir=storage)) as tls_target, \
-            ProcessProvider(RegistryConfig(storage_dir=storage)) as plain_target, \
-            _sniffing_port(tls_target.url, plain_target.url) as port:
+    with (
+        ProcessProvider(RegistryConfig(tls=TLSFiles(cert.certificate, cert.key), storage_dir=storage)) as tls_target,
+        ProcessProvider(RegistryConfig(storage_dir=storage)) as plain_target,
+        _sniffing_port(tls_target.url, plain_target.url) as port,
+    ):
         run = _run(f"https://127.0.0.1:{port}", tmp_path, material)
     assert _failed(run) == ["tls.plain-http-refused"], run.output[-3000:]
 
