@@ -73,7 +73,7 @@ def test_a_good_certificate_passes_and_client_certificates_skip_without_one(
 BAD_CERTIFICATES: dict[str, tuple[Callable[[TLSMaterial], CertFiles], list[str]]] = {
     "expired": (TLSMaterial.expired, ["tls.expiry-margin", "tls.handshake", "tls.validity"]),
     "not-yet-valid": (TLSMaterial.not_yet_valid, ["tls.handshake", "tls.validity"]),
-    # a registry reached on an address its certificate does not name: the certificate names localhost, the registry is reached as 127.0.0.1
+    # reached on an address the certificate does not name (it names localhost; we use 127.0.0.1)
     "wrong-name": (lambda m: m.server("localhost"), ["tls.handshake", "tls.hostname"]),
     "unknown-ca": (TLSMaterial.unknown_ca, ["tls.chain", "tls.handshake"]),
     "expiring-soon": (lambda m: m.expiring(10), ["tls.expiry-margin"]),
