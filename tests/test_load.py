@@ -7,6 +7,7 @@ who sent them.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -104,7 +105,8 @@ def test_request_budget_stops_the_run_early(distribution: Target, tmp_path: Path
 def test_slo_breach_exits_non_zero_with_one_line(distribution: Target, tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "regsuite.cli", "load", "--host", distribution.url, "--profile", "smoke",
-         "--duration", "2", "--slo-p95", "image-pull=0.001", "--report-dir", str(tmp_path), "--run-name", "slo"],
+         "--duration", "2", "--slo-p95", "image-pull=0.001",
+         "--report-dir", os.path.relpath(tmp_path, ROOT), "--run-name", "slo"],  # relative, as people type it
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr

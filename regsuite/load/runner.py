@@ -93,7 +93,8 @@ def run_profile(options: LoadOptions) -> LoadResult:
     register_secret(options.target.password)
     probe(options.target)
     run_name = options.run_name or f"{time.strftime('%Y%m%d-%H%M%S')}-{profile.name}"
-    run_dir = options.report_dir / "load" / run_name
+    # absolute: locust runs with the run directory as its working directory
+    run_dir = (options.report_dir / "load" / run_name).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     namespace = f"{options.namespace}/{run_name.lower()}"
 
