@@ -7,6 +7,7 @@ who sent them.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from regsuite import protocol
+from regsuite.client import RegistryClient
 from regsuite.digest import digest_of
 from regsuite.errors import UsageError
 from regsuite.faultproxy import Mutation, ProxyRequest
@@ -71,6 +73,13 @@ def test_smoke_profile_runs_every_user_type_without_errors(distribution: Target,
         assert (result.run_dir / name).stat().st_size > 0, name
     assert result.run_dir == tmp_path / "load" / "t"
     assert result.cpu.processes, "the generator's CPU was not sampled"
+    # what the run pushed is gone: the pool and the pushed images, manifests and blobs
+    assert result.cleanup.startswith("deleted ") and " 0 manifests" not in result.cleanup, result.cleanup
+    with RegistryClient(distribution) as client:
+        pool = json.loads((result.run_dir / "pool.json").read_text())
+        assert pool, "the smoke profile seeds a pull pool"
+        for image in pool:
+            assert client.head_manifest(image["repo"], image["tag"]).status_code == 404, image
 
 
 def test_injected_latency_moves_the_percentiles(distribution: Target, fault_proxy, tmp_path: Path) -> None:

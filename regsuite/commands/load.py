@@ -25,6 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
                    help="reports go to DIR/load/<run>/ (default: reports)")
     p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<profile>)")
+    p.add_argument("--keep-content", action="store_true",
+                   help="leave what the run pushed (by default it is deleted where the registry allows deletes)")
     add_target_arguments(p)
     add_generator_arguments(p)
     over = p.add_argument_group("overrides of the profile")
@@ -119,11 +121,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, profile: Profile, target: Target) -> int:
     options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
-                          run_name=args.run_name, processes=args.processes, workers=args.workers)
+                          run_name=args.run_name, processes=args.processes, workers=args.workers,
+                          keep_content=args.keep_content)
     result = run_profile(options)
     for note in (result.cpu.warning(), result.cpu.machine_note()):
         if note:
             print(f"regsuite load: warning: {note}")
     print(f"regsuite load: report {result.run_dir / 'summary.html'}")
+    if result.cleanup:
+        print(f"regsuite load: cleanup: {result.cleanup}")
     print(f"regsuite load: {result.verdict()}")
     return result.exit_code

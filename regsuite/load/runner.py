@@ -23,6 +23,7 @@ from ..redact import redact_text, register_secret
 from ..target import Target
 from ..targets.config import free_port
 from . import env as load_env
+from .cleanup import delete_namespace
 from .cpu import CpuMonitor, CpuReport
 from .profiles import Profile
 from .seed import seed_pull_pool, write_pool
@@ -50,6 +51,7 @@ class LoadOptions:
     workers: int = 0  # > 0: a master and this many worker processes on loopback
     locustfile: Path = field(default_factory=default_locustfile)
     namespace: str = "regsuite-load"
+    keep_content: bool = False  # leave what the run pushed (otherwise deleted where the registry allows)
     python: str = sys.executable
 
 
@@ -63,6 +65,7 @@ class LoadResult:
     locust_returncode: int
     seed_seconds: float
     problems: list[str] = field(default_factory=list)  # the run itself went wrong (not an SLO)
+    cleanup: str = ""  # what happened to the content the run pushed
 
     @property
     def exit_code(self) -> int:
@@ -117,6 +120,8 @@ def run_profile(options: LoadOptions) -> LoadResult:
         problems.append(f"locust reported no requests (exit {returncode}); see {run_dir / 'locust.log'}")
     breaches = evaluate(profile.slo, stats)
     result = LoadResult(run_dir, profile, stats, cpu, breaches, returncode, seed_seconds, problems)
+    if not options.keep_content:
+        result.cleanup = delete_namespace(options.target, namespace).line(namespace)
     _write_result(result, options)
     write_summary(result, run_dir / "summary.html")
     return result
@@ -210,6 +215,7 @@ def _write_result(result: LoadResult, options: LoadOptions) -> None:
         "exit_code": result.exit_code,
         "slo_breaches": result.breaches,
         "problems": result.problems,
+        "cleanup": result.cleanup,
         "seed_seconds": round(result.seed_seconds, 2),
         "cpu": result.cpu.to_dict(),
         "stats": result.stats.to_dict(),

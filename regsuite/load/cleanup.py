@@ -1,0 +1,90 @@
+"""Deleting what a load run pushed: every repository under the run's namespace.
+
+The locust users push from other processes, so nothing here knows the
+digests in advance: the catalog is walked from the namespace, each tag's
+manifest is read for its blobs, then manifests and blobs are deleted. The
+client's WriteGuard confines every DELETE to the namespace; the walk is
+bounded in repositories and time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from ..client import RegistryClient
+from ..namespace import Namespace, WriteGuard
+from ..target import Target
+
+MAX_REPOSITORIES = 2000
+MAX_SECONDS = 120.0
+
+
+@dataclass
+class Cleanup:
+    repositories: int = 0
+    manifests: int = 0
+    blobs: int = 0
+    deletes_disabled: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    def line(self, namespace: str) -> str:
+        if self.deletes_disabled:
+            return f"the registry does not allow deletes: the run's content stays under {namespace}/"
+        done = f"deleted {self.manifests} manifests and {self.blobs} blobs in {self.repositories} repositories"
+        return done + (f"; {len(self.problems)} problems, first: {self.problems[0]}" if self.problems else "")
+
+
+def delete_namespace(target: Target, namespace: str) -> Cleanup:
+    prefix, _, run_id = namespace.partition("/")
+    guard = WriteGuard(Namespace(prefix, run_id))
+    report = Cleanup()
+    deadline = time.monotonic() + MAX_SECONDS
+    with RegistryClient(target, guard=guard, timeout=httpx.Timeout(15.0, connect=5.0)) as client:
+        for repo in _repositories(client, namespace):
+            if report.repositories >= MAX_REPOSITORIES or time.monotonic() > deadline:
+                report.problems.append("stopped at the cleanup bound; some content is left")
+                break
+            report.repositories += 1
+            if not _delete_repository(client, repo, report):
+                break
+    return report
+
+
+def _repositories(client: RegistryClient, namespace: str) -> list[str]:
+    inside = namespace + "/"
+    found: list[str] = []
+    for page in client.pages(client.catalog(n=100, last=namespace), "repositories", limit=100):
+        found += [r for r in page.items if r.startswith(inside)]
+        if page.items and not page.items[-1].startswith(inside) and page.items[-1] > inside:
+            break
+    return found
+
+
+def _delete_repository(client: RegistryClient, repo: str, report: Cleanup) -> bool:
+    """False when the registry refuses deletes (nothing more to try)."""
+    response = client.list_tags(repo)
+    tags = (response.json() or {}).get("tags") or [] if response.status_code == 200 else []
+    blobs: set[str] = set()
+    manifests: dict[str, None] = {}
+    for tag in tags:
+        got = client.get_manifest(repo, tag)
+        digest = got.headers.get("docker-content-digest")
+        if got.status_code != 200 or not digest:
+            continue
+        manifests[digest] = None
+        body = got.json()
+        blobs.update(d["digest"] for d in [body.get("config") or {}, *(body.get("layers") or [])] if d.get("digest"))
+    for kind, digests in (("manifests", list(manifests)), ("blobs", sorted(blobs))):
+        for digest in digests:
+            status = client.request("DELETE", f"/v2/{repo}/{kind}/{digest}").status_code
+            if status == 405:
+                report.deletes_disabled = True
+                return False
+            if status == 202:
+                setattr(report, kind, getattr(report, kind) + 1)
+            elif status != 404:
+                report.problems.append(f"DELETE {repo} {kind} {digest}: {status}")
+    return True
