@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 import threading
 import time
 from collections.abc import Generator
@@ -11,9 +10,8 @@ from collections.abc import Generator
 import httpx
 
 from .challenge import ChallengeParseError, parse_response_challenges
+from .protocol import route
 from .redact import register_secret
-
-_REPO_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?:blobs|manifests|tags|referrers)/")
 
 
 def basic_header(username: str, password: str) -> str:
@@ -25,8 +23,8 @@ def scope_for(request: httpx.Request) -> str | None:
     path = request.url.path
     if path.startswith("/v2/_catalog"):
         return "registry:catalog:*"
-    m = _REPO_PATH.match(path)
-    if not m:
+    found = route(path)
+    if found is None:
         return None
     if request.method in ("GET", "HEAD"):
         actions = "pull"
@@ -34,7 +32,7 @@ def scope_for(request: httpx.Request) -> str | None:
         actions = "delete"
     else:
         actions = "pull,push"
-    return f"repository:{m.group('name')}:{actions}"
+    return f"repository:{found.repository}:{actions}"
 
 
 class TokenError(Exception):

@@ -8,7 +8,6 @@ run can delete exactly what it created.
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
@@ -17,7 +16,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-_REPO_PATH = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>blobs|manifests|tags|referrers)(?:/(?P<rest>.*))?$")
+from .protocol import route
+
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -58,13 +58,13 @@ class WriteLog:
         request = response.request
         if response.status_code != 201 or request.method not in ("PUT", "POST"):
             return
-        m = _REPO_PATH.match(request.url.path)
+        found = route(request.url.path)
         digest = response.headers.get("docker-content-digest") or request.url.params.get("digest")
-        if not m or not digest:
+        if found is None or not digest:
             return
-        entry = (m.group("name"), digest)
+        entry = (found.repository, digest)
         with self._lock:
-            target = self.manifests if m.group("kind") == "manifests" else self.blobs
+            target = self.manifests if found.kind == "manifests" else self.blobs
             if entry not in target:
                 target.append(entry)
 
@@ -84,8 +84,8 @@ class WriteGuard:
         path = request.url.path
         if not path.startswith("/v2/"):
             return  # token endpoints and the like are not the registry's storage
-        m = _REPO_PATH.match(path)
-        if m is None or not self.namespace.owns(m.group("name")):
+        found = route(path)
+        if found is None or not self.namespace.owns(found.repository):
             self._refuse(request, f"writes go only under {self.namespace.root}/")
 
     def _refuse(self, request: httpx.Request, why: str) -> None:

@@ -9,10 +9,25 @@ distinct URLs land in a handful of rows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlencode, urljoin
 
 from . import mediatypes as mt
+
+_ROUTE = re.compile(r"^/v2/(?P<repository>.+?)/(?P<kind>blobs|manifests|tags|referrers)(?:/.*)?$")
+
+
+class Route(NamedTuple):
+    repository: str
+    kind: str  # blobs (uploads included), manifests, tags or referrers
+
+
+def route(path: str) -> Route | None:
+    """The repository and kind of a registry path (/v2/<name>/<kind>/...), None for /v2/ and _catalog."""
+    m = _ROUTE.match(path)
+    return Route(m.group("repository"), m.group("kind")) if m else None
 
 
 @dataclass(frozen=True)

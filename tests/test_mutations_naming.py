@@ -7,21 +7,20 @@ the untouched cases still pass.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from regsuite.faultproxy import Mutation, ProxyRequest
+from regsuite.protocol import route
 from regsuite.target import Target
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body
 
 JSON = {"Content-Type": "application/json"}
-_REPO = re.compile(r"^/v2/(?P<name>.+?)/(?:blobs|manifests|tags)/")
 
 
 def _too_long(request: ProxyRequest) -> bool:
-    m = _REPO.match(request.path)
-    return bool(m) and len(m.group("name")) > 255
+    found = route(request.path.split("?", 1)[0])
+    return found is not None and len(found.repository) > 255
 
 
 ROWS = [
