@@ -1,17 +1,7 @@
-"""The repository root: loads regsuite's pytest plugin (every module of `fixtures/`).
+"""The repository root.
 
-Each module there is one concern (settings, target, checks, results, proxy,
-tls, auth, ...); adding a module adds it to the plugin.
+regsuite's pytest plugin (fixtures/, installed as `regsuite.fixtures`) loads
+through its `pytest11` entry point, so it is active whatever the rootdir and
+is not registered here a second time. `./dev setup` installs the checkout in
+editable mode; without an install, run `pip install -e .` first.
 """
-
-import pkgutil
-from pathlib import Path
-
-import pytest
-
-# The plugin modules import each other; rewrite them all before the first import.
-pytest.register_assert_rewrite("fixtures")
-
-pytest_plugins = sorted(
-    f"fixtures.{m.name}" for m in pkgutil.iter_modules([str(Path(__file__).parent / "fixtures")])
-)

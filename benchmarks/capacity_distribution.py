@@ -2,7 +2,7 @@
 
     python benchmarks/capacity_distribution.py [--scenarios a,b] [--step-seconds 8] [--out FILE]
 
-Each scenario gets a fresh embedded registry (regsuite.targets.ProcessProvider)
+Each scenario gets a fresh embedded registry (regsuite.providers.ProcessProvider)
 and one capacity search (regsuite.capacity.search) with the registry's CPU
 sampled; the push scenarios same-repo and many-repos are also compared. The
 results (knees, what limited them, the table of steps) go to a markdown file,
@@ -22,7 +22,7 @@ from regsuite.capacity.compare import compare_runs, load_run
 from regsuite.capacity.report import cpu_line, knee_line, ticket_text, write_reports
 from regsuite.capacity.scenarios import scenario_profile
 from regsuite.capacity.search import CapacityOptions, CapacityResult, SearchPlan, search
-from regsuite.targets import ProcessProvider
+from regsuite.providers import ProcessProvider
 
 
 @dataclass(frozen=True)

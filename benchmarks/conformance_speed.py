@@ -35,8 +35,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from regsuite.providers import ProcessProvider, RegistryConfig  # noqa: E402
 from regsuite.results import RunResults  # noqa: E402
-from regsuite.targets import ProcessProvider, RegistryConfig  # noqa: E402
 
 API_AREAS = "ping or pull or push or discovery or management or referrers or naming or errors"
 SELECTIONS = {"api": ["-m", API_AREAS], "all": []}

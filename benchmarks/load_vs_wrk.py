@@ -39,8 +39,8 @@ from regsuite.load.cpu import CpuMonitor  # noqa: E402
 from regsuite.load.profiles import Profile, PullSpec, PushSpec, Shape  # noqa: E402
 from regsuite.load.runner import LoadOptions, LoadResult, run_profile  # noqa: E402
 from regsuite.load.seed import read_pool  # noqa: E402
+from regsuite.providers import ProcessProvider  # noqa: E402
 from regsuite.target import Target  # noqa: E402
-from regsuite.targets import ProcessProvider  # noqa: E402
 
 MB = 1_000_000
 

@@ -11,13 +11,13 @@ import jwt
 import pytest
 import trustme
 
-from fixtures.auth import AuthFlow, json_object
-from fixtures.checks import check, unsupported
 from regsuite import mediatypes as mt
 from regsuite.auth import basic_header
 from regsuite.challenge import ChallengeParseError, merge_scopes, parse_scope
 from regsuite.client import StepFailed
 from regsuite.content import Blob, image, random_bytes
+from regsuite.fixtures.auth import AuthFlow, json_object
+from regsuite.fixtures.checks import check, unsupported
 from regsuite.tokenserver import Algorithm, Signer, reissue
 
 NO_POST_FORM = (404, 405)  # clients fall back to the GET form on these

@@ -13,8 +13,6 @@ import json
 import re
 from pathlib import Path
 
-from fixtures.checks import check, unsupported
-from fixtures.target import Run
 from regsuite import content
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
@@ -26,6 +24,8 @@ from regsuite.clients.runner import ClientResult
 from regsuite.clients.skopeo import Skopeo
 from regsuite.content import Manifest
 from regsuite.digest import digest_of
+from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.run import Run
 
 ARTIFACT_TYPE = "application/vnd.regsuite.clients.test.v1"
 PAYLOAD_TYPE = "application/vnd.regsuite.payload.v1"

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from fixtures.checks import check
-from fixtures.target import Run
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import describe
-from regsuite.listing import after, duplicates, first_disorder, just_before, order_of
+from regsuite.fixtures.checks import check
+from regsuite.fixtures.run import Run
+from regsuite.order import after, duplicates, first_disorder, just_before, order_of
 
 # Pushed in this order on purpose: storage order is not lexical order.
 # Lowercase only, so byte order and case-insensitive order agree.

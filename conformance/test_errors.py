@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from fixtures.checks import check
-from fixtures.target import Run
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, describe, error_codes
+from regsuite.fixtures.checks import check
+from regsuite.fixtures.run import Run
 
 MALFORMED = "sha256:abc"  # the right algorithm, an encoded part that is not 64 hex characters
 NEVER_STARTED = "5e95017e-0000-4000-8000-000000000000"  # an upload id no registry handed out

@@ -1,6 +1,6 @@
 """Area fuzz: property-based fuzzing with hypothesis (run with --fuzz-profile or -m fuzz)."""
 
-from fixtures.checks import check
+from regsuite.fixtures.checks import check
 from regsuite.fuzzing import machine, properties
 from regsuite.fuzzing.runner import FuzzTarget
 

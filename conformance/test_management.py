@@ -10,11 +10,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fixtures.checks import check, unsupported
-from fixtures.target import Run
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import describe, error_codes
+from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.run import Run
 
 REFUSED = (400, 405)  # "deletion is disabled", per the spec
 

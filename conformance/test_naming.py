@@ -11,11 +11,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fixtures.checks import check
-from fixtures.target import Run
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import describe, error_codes
+from regsuite.fixtures.checks import check
+from regsuite.fixtures.run import Run
 from regsuite.reference_rules import MAX_PATH
 
 NAME_CODES = {"NAME_INVALID", "NAME_UNKNOWN"}

@@ -1,8 +1,8 @@
 """Area ping: the API version check (end-1)."""
 
-from conformance.judge import answered, sent
-from fixtures.checks import check
 from regsuite.client import RegistryClient
+from regsuite.fixtures.checks import check
+from regsuite.judge import answered, sent
 
 
 @check("ping.v2-200")

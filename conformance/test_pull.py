@@ -1,7 +1,8 @@
-"""Area pull: blobs by GET and HEAD, Range requests, unknown content, and HEAD/GET agreement.
+"""Area pull: blobs and manifests by GET and HEAD, Range requests, unknown content, and HEAD/GET agreement.
 
-Blobs are those pushed by the push checks (same case ids) or, in read-only
-mode, the preloaded blob. Nothing here writes.
+Blobs are those pushed by the push checks (same case ids), manifests those of
+every data set (regsuite/datasets.py); in read-only mode, the preloaded
+content. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from conformance.conftest import READ_ONLY, BlobSubject, ContentStore, Observation, PullSubject
-from conformance.judge import answered, expect, sent
-from fixtures.checks import check, unsupported
-from fixtures.target import Run
 from regsuite.client import RegistryClient
 from regsuite.content import random_bytes
 from regsuite.digest import algorithm_of, digest_of
+from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.content import READ_ONLY, BlobSubject, ContentStore, ExpectedManifest, Observation, PullSubject
+from regsuite.fixtures.run import Run
+from regsuite.judge import answered, expect, sent
 
 
 def _blob_digest(data: bytes, like: str) -> str:
@@ -210,3 +211,76 @@ def test_blob_range_unsatisfiable(registry: RegistryClient, range_blob: BlobSubj
         f"GET {path} with Range: {header} (blob of {len(data)} bytes) answered {status}; "
         "the spec wants 416 Range Not Satisfiable (RFC 9110 §15.5.17)"
     )
+
+
+# -- manifests (end-3), every data set -----------------------------------------------------------
+
+
+def _same_type(header: str | None, media_type: str | None) -> bool:
+    return (header or "").split(";")[0].strip() == media_type
+
+
+def _manifests(observed: list[Observation]) -> list[Observation]:
+    return [o for o in observed if o.kind == "manifests"]
+
+
+def _judge_body(response: httpx.Response, expected: ExpectedManifest) -> None:
+    if expected.body is not None:
+        assert response.content == expected.body, (
+            f"{sent(response)} answered {len(response.content)} bytes that differ from the {len(expected.body)} "
+            f"bytes pushed (digest {expected.reference}); a registry must serve manifests byte for byte (end-3)"
+        )
+    got = digest_of(response.content, algorithm_of(expected.reference))
+    assert got == expected.reference, (
+        f"{sent(response)} served a manifest whose digest is {got}; "
+        f"the spec wants the content of {expected.reference} (end-3)"
+    )
+
+
+def _expected(subject: PullSubject, digest: str) -> ExpectedManifest:
+    return next(m for m in subject.manifests if m.reference == digest)
+
+
+@check("pull.manifest-by-tag")
+def test_manifest_by_tag(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    if not pull_subject.tag:
+        pytest.skip(f"data set {pull_subject.label!r} is pushed by digest only")
+    get = next(o.get for o in observed if o.reference == pull_subject.tag)
+    expect(get, (200,), "200 OK with the manifest", "end-3")
+    _judge_body(get, pull_subject.top)
+
+
+@check("pull.manifest-by-digest")
+def test_manifest_by_digest(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        if o.reference == o.digest:
+            expect(o.get, (200,), "200 OK with the manifest", "end-3")
+            _judge_body(o.get, _expected(pull_subject, o.digest))
+
+
+@check("pull.manifest-head")
+def test_manifest_head(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        expect(o.head, (200,), "200 OK: the manifest exists", "end-3")
+        manifest = _expected(pull_subject, o.digest)
+        length = o.head.headers.get("Content-Length")
+        if manifest.body is not None:
+            assert length == str(len(manifest.body)), (
+                f"{sent(o.head)} answered Content-Length: {length}; the manifest is {len(manifest.body)} bytes (end-3)"
+            )
+        digest = o.head.headers.get("Docker-Content-Digest")
+        assert digest in (None, o.digest), (
+            f"{sent(o.head)} answered Docker-Content-Digest: {digest}; the manifest's digest is {o.digest} (end-3)"
+        )
+
+
+@check("pull.manifest-content-type")
+def test_manifest_content_type(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        media_type = _expected(pull_subject, o.digest).media_type
+        for response in (o.get, o.head):
+            expect(response, (200,), "200 OK", "end-3")
+            assert _same_type(response.headers.get("Content-Type"), media_type), (
+                f"{sent(response)} answered {answered(response, 'Content-Type')}; the manifest's mediaType is "
+                f"{media_type} and the Content-Type must equal it"
+            )

@@ -1,23 +1,29 @@
-"""Area push: blob uploads in every way the spec allows, and the answers it forbids.
+"""Area push: blob uploads in every way the spec allows, manifest PUTs of every data set, and the answers
+the spec forbids.
 
-The upload protocols live in `conformance/uploads.py`; each (check, parameter)
+The upload protocols live in `regsuite/uploads.py`; each (check, parameter)
 pair is one row of its UPLOAD_CASES table. Blobs pushed here are pulled back
-by `pull.blob-get` / `pull.blob-head` (same case ids).
+by `pull.blob-get` / `pull.blob-head` (same case ids). Manifest checks are
+parametrised by the data set table (regsuite/datasets.py) and by blob push
+method (PUSH_MATRIX in regsuite/fixtures/content.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 
-from conformance.conftest import ContentStore, show_exchanges
-from conformance.judge import answered, expect, require_header, sent
-from conformance.uploads import cases_of, check_range, patch_chunk, start
-from fixtures.checks import check, unsupported
+from regsuite import content
+from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
-from regsuite.digest import digest_of
+from regsuite.digest import algorithm_of, digest_of
+from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.content import PUSH_MATRIX, ContentStore, matrix_id, show_exchanges
+from regsuite.judge import answered, expect, require_header, sent
+from regsuite.uploads import cases_of, check_range, patch_chunk, start
 
 
 def _cases(check_id: str) -> pytest.MarkDecorator:
@@ -162,3 +168,122 @@ def test_blob_bad_digest(writable: None, registry: RegistryClient, content_store
         f"after a rejected upload, HEAD /v2/{repo}/blobs/{wrong} answered {stored.status_code}: "
         "content must never be stored under a digest it does not have"
     )
+
+
+# -- manifests (end-7), parametrised by data set and blob push method (PUSH_MATRIX) ---------------
+
+push_matrix = pytest.mark.parametrize(
+    ("dataset", "method"), PUSH_MATRIX, ids=[matrix_id(name, method) for name, method in PUSH_MATRIX]
+)
+
+
+def _excerpt(response: httpx.Response) -> str:
+    text = response.text.strip() if response.request.method != "HEAD" else ""
+    return f": {text[:200]}" if text else ""
+
+
+@check("push.manifest-put")
+@push_matrix
+def test_manifest_put(
+    writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str
+) -> None:
+    push = content_store.dataset(dataset, method)
+    show_exchanges(registry.transcript, content_store.exchanges("dataset", dataset, method))
+    if push.failure is not None:
+        response = push.failure.response
+        pytest.fail(
+            f"pushing data set {dataset!r} ({push.dataset.title}): {sent(response)} answered "
+            f"{response.status_code}{_excerpt(response)}; the spec wants 201 Created (step: {push.failure.step}; "
+            f"{'end-7' if push.failure.step == 'manifest PUT' else 'end-4a..end-6'})"
+        )
+    expected = {m.body: m.digest for m in push.dataset.manifests()}
+    for response in push.responses:
+        if "/manifests/" not in response.request.url.path:
+            continue
+        digest = expected.get(response.request.content)
+        require = f"{sent(response)} answered 201"
+        assert response.headers.get("Location"), (
+            f"{require} without a Location header; the spec wants the manifest's URL (end-7)"
+        )
+        got = response.headers.get("Docker-Content-Digest")
+        assert got is None or got == digest, (
+            f"{require} with Docker-Content-Digest: {got}; the manifest's digest is {digest} (end-7)"
+        )
+
+
+@check("push.manifest-location")
+@push_matrix
+def test_manifest_location(
+    writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str
+) -> None:
+    push = content_store.dataset(dataset, method)
+    if not push.pushed:
+        pytest.skip(f"data set {dataset!r} was not pushed; see push.manifest-put[{matrix_id(dataset, method)}]")
+    registry.transcript.clear()
+    algorithm = push.dataset.manifest.algorithm
+    by_body = {m.body: m.digest for m in push.dataset.manifests()}
+    for response in push.responses:
+        url = response.request.url
+        digest = url.params.get("digest") if "/blobs/" in url.path else by_body.get(response.request.content)
+        location = registry.resolve(response)
+        got = registry.request("GET", location, headers={"Accept": mt.ACCEPT_ALL_MANIFESTS}, follow_redirects=True)
+        assert got.status_code == 200, (
+            f"{sent(response)} answered Location: {response.headers.get('Location')}, but GET on it answered "
+            f"{got.status_code}; every Location a PUT returns must serve the content just pushed"
+        )
+        body_digest = digest_of(got.content, algorithm_of(digest or f"{algorithm}:"))
+        assert body_digest == digest, (
+            f"GET {location} (the Location of {sent(response)}) served content whose digest is {body_digest}; "
+            f"it must serve the content pushed there, {digest}"
+        )
+
+
+@check("push.manifest-bad-digest")
+def test_manifest_bad_digest(registry: RegistryClient, stored_image: tuple[str, content.Manifest]) -> None:
+    repo, image = stored_image
+    body = image.body + b"  "  # still valid JSON, another digest
+    response = registry.put_manifest(repo, image.digest, body, image.media_type)
+    assert response.status_code == 400, (
+        f"{sent(response)} with a body whose digest is {digest_of(body)} answered {response.status_code}"
+        f"{_excerpt(response)}; a manifest PUT by a digest the body does not have must get 400 (DIGEST_INVALID) (end-7)"
+    )
+
+
+@check("push.manifest-malformed-digest")
+def test_manifest_malformed_digest(registry: RegistryClient, stored_image: tuple[str, content.Manifest]) -> None:
+    repo, image = stored_image
+    response = registry.put_manifest(repo, "sha256:0123abc", image)
+    assert response.status_code == 400, (
+        f"{sent(response)} (a reference that is neither a tag nor a well-formed digest) answered "
+        f"{response.status_code}{_excerpt(response)}; a client mistake must get 400, never 5xx (end-7)"
+    )
+
+
+@check("push.manifest-tag-param")
+def test_manifest_tag_param(registry: RegistryClient, stored_image: tuple[str, content.Manifest]) -> None:
+    repo, image = stored_image
+    tags = ["tag-param-a", "tag-param-b"]
+    response = registry.request(
+        "PUT",
+        f"/v2/{repo}/manifests/{image.digest}",
+        params=[("tag", t) for t in tags],
+        content=image.body,
+        headers={"Content-Type": image.media_type},
+    )
+    expect(response, (201,), "201 Created", "end-7b", "OCI-Tag")
+    answered_tags = response.headers.get_list("OCI-Tag")
+    if not answered_tags:
+        if registry.head_manifest(repo, tags[0]).status_code == 404:
+            unsupported(f"{sent(response)} answered 201 without OCI-Tag and created no tag: ?tag= is not supported")
+        pytest.fail(
+            f"{sent(response)} created tag {tags[0]} but answered no OCI-Tag header; "
+            "the spec wants one per tag (end-7b)"
+        )
+    assert sorted(answered_tags) == tags, (
+        f"{sent(response)} answered OCI-Tag: {answered_tags}; the spec wants exactly {tags} (end-7b)"
+    )
+    for tag in tags:
+        head = registry.head_manifest(repo, tag)
+        assert head.status_code == 200, (
+            f"HEAD /v2/{repo}/manifests/{tag} answered {head.status_code} after OCI-Tag: {tag} (end-7b)"
+        )

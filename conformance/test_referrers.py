@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from fixtures.checks import check, unsupported
-from fixtures.target import Run
 from regsuite import content
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import describe
-from regsuite.listing import duplicates
+from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.run import Run
+from regsuite.order import duplicates
 
 SBOM = "application/vnd.regsuite.sbom.v1"
 SIGNATURE = "application/vnd.regsuite.signature.v1"

@@ -12,12 +12,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from fixtures.checks import NOTE_PROPERTY, check, unsupported
-from fixtures.replicas import Replicas
-from fixtures.target import Run
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, Manifest
+from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
+from regsuite.fixtures.replicas import Replicas
+from regsuite.fixtures.run import Run
 
 RecordProperty = Callable[[str, object], None]  # the record_property fixture
 CHUNK = 1024

@@ -9,10 +9,10 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from fixtures.checks import NOTE_PROPERTY, check
-from fixtures.target import Run
-from fixtures.tls import TLSDeployment
 from regsuite.client import RegistryClient
+from regsuite.fixtures.checks import NOTE_PROPERTY, check
+from regsuite.fixtures.run import Run
+from regsuite.fixtures.tls import TLSDeployment
 from regsuite.tlsprobe import (
     ClientCannotOffer,
     chain_handshake,

@@ -7,8 +7,8 @@ pool and passes the profile); started by hand it needs the REGSUITE_LOAD_*
 variables of regsuite.load.env.
 """
 
-from loadtest import shapes as _shapes
-from loadtest import users as _users
+from regsuite.loadtest import shapes as _shapes
+from regsuite.loadtest import users as _users
 
 globals().update(_users.selected_users())
 ProfileShape = _shapes.shape_for(_users.PROFILE)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.target import settings_of
-from loadtest.conftest import LINES_KEY
+from regsuite.fixtures.run import settings_of
 from regsuite.load.profiles import Profile
 from regsuite.load.runner import LoadOptions, run_profile
 from regsuite.target import Target
 
 
-def test_load_profile(target: Target, load_profile: Profile, request: pytest.FixtureRequest) -> None:
+def test_load_profile(
+    target: Target, load_profile: Profile, load_report_lines: list[str], request: pytest.FixtureRequest
+) -> None:
     config = request.config
     result = run_profile(LoadOptions(
         target=target, profile=load_profile, report_dir=settings_of(config).report_dir,
         processes=config.getoption("--load-processes"), workers=config.getoption("--load-workers"),
     ))
-    lines = config.stash[LINES_KEY]
+    lines = load_report_lines
     lines.append(f"report {result.run_dir / 'summary.html'}")
     for note in (result.cpu.warning(), result.cpu.machine_note()):
         if note:

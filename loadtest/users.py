@@ -24,7 +24,6 @@ import httpx
 from locust import between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
-from loadtest.settings import from_environment
 from regsuite import mediatypes as mt
 from regsuite import protocol
 from regsuite.auth import RegistryAuth
@@ -32,6 +31,7 @@ from regsuite.content import Blob, canonical_json, image_config
 from regsuite.load.blobs import UniqueBlob, UniqueBlobs
 from regsuite.load.profiles import size_label
 from regsuite.load.seed import PoolBlob
+from regsuite.loadtest.settings import from_environment
 
 SETTINGS = from_environment()
 PROFILE = SETTINGS.profile

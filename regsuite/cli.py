@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from types import ModuleType
 from typing import NoReturn
 
@@ -33,19 +35,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(int(ExitCode.USAGE_ERROR), f"{self.prog}: {message}\n")
 
 
+def version() -> str:
+    try:
+        return metadata.version("regsuite")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="regsuite", description="Conformance and load testing for container registries.")
+    parser.add_argument("--version", action="version", version=f"regsuite {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     for module in subcommands():
-        child = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        # allow_abbrev off: an abbreviated option must not be taken for one of ours when it is pytest's
+        child = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP, allow_abbrev=False)
         module.add_arguments(child)
-        child.set_defaults(handler=module.run)
+        child.set_defaults(handler=module.run, passes_through=getattr(module, "PASSES_THROUGH", False))
     return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse; a subcommand that passes arguments through (conformance -> pytest) gets the unknown ones."""
+    args, unknown = parser.parse_known_args(argv)  # usage errors exit 4 (see _Parser)
+    if unknown and not args.passes_through:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.passthrough = unknown
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # usage errors exit 4 (see _Parser)
+    args = parse(parser, argv)
     try:
         return int(args.handler(args))
     except RegsuiteError as exc:
@@ -54,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("regsuite: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # the reader went away (`regsuite conformance --list-checks | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
 
 
 if __name__ == "__main__":

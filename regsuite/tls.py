@@ -13,7 +13,7 @@ from pathlib import Path
 
 import trustme
 
-from .targets.config import TLSFiles
+from .providers.config import TLSFiles
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 

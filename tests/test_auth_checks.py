@@ -20,14 +20,14 @@ import pytest
 import trustme
 from support import ConformanceRun, run_conformance
 
-from fixtures.auth import standard_acl
 from regsuite.auth import basic_header, scope_for
 from regsuite.challenge import merge_scopes, parse_challenges, parse_scope
 from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
+from regsuite.fixtures.auth import standard_acl
 from regsuite.htpasswd import write_htpasswd
+from regsuite.providers import HtpasswdAuth, ProcessProvider, RegistryConfig, TokenAuth
 from regsuite.redact import known_secrets
 from regsuite.results import Outcome
-from regsuite.targets import HtpasswdAuth, ProcessProvider, RegistryConfig, TokenAuth
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import ACL, Misbehaviour, Rule, Signer, TokenServer, access_claim, claims, unverified_claims
 

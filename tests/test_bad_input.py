@@ -18,9 +18,9 @@ import pytest
 
 from regsuite.errors import ExitCode
 from regsuite.faultproxy import FaultProxy, Mutation
+from regsuite.providers import HtpasswdAuth, RegistryConfig
+from regsuite.providers.config import free_port
 from regsuite.target import Target
-from regsuite.targets import HtpasswdAuth, RegistryConfig
-from regsuite.targets.config import free_port
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import TokenServer
 from tests.support import ConformanceRun, run_conformance

@@ -14,14 +14,14 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from fixtures.auth import SERVICE
 from regsuite import content
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient, StepFailed, chunk_min_length, next_link
 from regsuite.content import Blob, random_bytes
 from regsuite.faultproxy import FaultProxy, Mutation
+from regsuite.fixtures.auth import SERVICE
+from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.target import Target
-from regsuite.targets import HtpasswdAuth, RegistryConfig
 from regsuite.tokenserver import TokenServer
 from regsuite.transcript import Exchange
 from tests.token_registry import start_token_registry

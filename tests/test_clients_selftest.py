@@ -19,9 +19,9 @@ from regsuite.clients.docker import docker_unavailable
 from regsuite.clients.oras import oras_unavailable
 from regsuite.clients.skopeo import skopeo_unavailable
 from regsuite.faultproxy import FaultProxy, Mutation
+from regsuite.providers import HtpasswdAuth, RegistryConfig, TokenAuth
 from regsuite.results import Outcome
 from regsuite.target import Target
-from regsuite.targets import HtpasswdAuth, RegistryConfig, TokenAuth
 from regsuite.tls import TLSMaterial
 
 CLIENT_OF = {
@@ -182,7 +182,7 @@ def _no_secret_left(run: ConformanceRun, password: str, target: Target) -> None:
 def test_basic_auth_over_tls_goes_through_each_client_login_and_ca(
     registry_factory, usable: set[str], tmp_path: Path
 ) -> None:
-    from fixtures.auth import new_password
+    from regsuite.fixtures.auth import new_password
     from regsuite.htpasswd import write_htpasswd
 
     tls, password = TLSMaterial(tmp_path / "tls"), new_password()
@@ -197,7 +197,7 @@ def test_token_auth_over_tls_and_oras_py_scope_handling(registry_factory, usable
     """Token auth works for docker and skopeo; oras-py 0.2 re-sends its pull token on distribution's 401."""
     import trustme
 
-    from fixtures.auth import ISSUER, SERVICE, new_password, standard_acl
+    from regsuite.fixtures.auth import ISSUER, SERVICE, new_password, standard_acl
     from regsuite.tokenserver import Signer, TokenServer
 
     tls, password = TLSMaterial(tmp_path / "tls"), new_password()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from regsuite.targets import ContainerProvider, RegistryConfig, docker_engine_available, registry_binary
+from regsuite.providers import ContainerProvider, RegistryConfig, docker_engine_available, registry_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 START = ROOT / "scripts" / "start-dockerd.sh"

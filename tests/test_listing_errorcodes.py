@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from regsuite.errorcodes import MalformedErrorBody, describe, error_codes
-from regsuite.listing import after, duplicates, first_disorder, just_before, order_of
+from regsuite.order import after, duplicates, first_disorder, just_before, order_of
 
 
 def test_both_orders_the_spec_allows() -> None:

@@ -172,7 +172,7 @@ def test_forked_processes_share_one_report(distribution: Target, tmp_path: Path)
 
 
 def test_basic_auth_runs_clean(registry_factory, htpasswd_file, tmp_path: Path) -> None:
-    from regsuite.targets import HtpasswdAuth, RegistryConfig
+    from regsuite.providers import HtpasswdAuth, RegistryConfig
 
     password = "load-secret-" + tmp_path.name[-6:]
     target = registry_factory(RegistryConfig(auth=HtpasswdAuth(htpasswd_file({"loader": password}))))

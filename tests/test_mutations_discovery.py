@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from regsuite.catalog import CATALOG
+from regsuite.checklist import CHECKLIST
 from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.results import Outcome
 from regsuite.target import Target
@@ -200,7 +200,7 @@ def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -
 # -- distribution 2.8.2 as it is ------------------------------------------------
 
 MY_AREAS = ("discovery", "management", "referrers", "naming", "errors")
-REFERRERS = tuple(cid for cid, info in CATALOG.items() if info.area == "referrers")
+REFERRERS = tuple(cid for cid, info in CHECKLIST.items() if info.area == "referrers")
 DISTRIBUTION_FAILS = {
     "discovery.tags-sorted",
     "discovery.tags-n",
@@ -244,5 +244,5 @@ def test_every_check_has_a_row() -> None:
     modules = (test_mutations_errors, test_mutations_management, test_mutations_naming, test_mutations_referrers)
     rows = [*ROWS, *(row for m in modules for row in (*m.ROWS, *getattr(m, "OTHER_ROWS", ())))]
     failing = {cid.split("[")[0] for row in rows for cid in row.fail}
-    mine = {cid for cid, info in CATALOG.items() if info.area in MY_AREAS}
+    mine = {cid for cid, info in CHECKLIST.items() if info.area in MY_AREAS}
     assert mine - failing == set(), f"checks no mutation makes fail: {sorted(mine - failing)}"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from regsuite.faultproxy import Mutation
+from regsuite.providers import RegistryConfig
 from regsuite.results import Outcome
 from regsuite.target import Target
-from regsuite.targets import RegistryConfig
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body, tag_deletion
 from tests.support import run_conformance

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regsuite.catalog import CATALOG
+from regsuite.checklist import CHECKLIST
 from regsuite.faultproxy import Mutation
 from regsuite.target import Target
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import ReferrersEmulation
 
-REFERRERS = tuple(sorted(cid for cid, info in CATALOG.items() if info.area == "referrers"))
+REFERRERS = tuple(sorted(cid for cid, info in CHECKLIST.items() if info.area == "referrers"))
 GET = r"/referrers/"
 
 

@@ -28,8 +28,7 @@ from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
 from regsuite.errors import ExitCode, NoEmbeddedRegistry, TargetStartError
 from regsuite.htpasswd import write_htpasswd
-from regsuite.target import Target
-from regsuite.targets import (
+from regsuite.providers import (
     ContainerProvider,
     EmbeddedProvider,
     ExternalProvider,
@@ -42,9 +41,10 @@ from regsuite.targets import (
     image_available,
     registry_binary,
 )
-from regsuite.targets.container import DEFAULT_IMAGE, LABEL_KIND, LABEL_OWNER, remove_orphans
-from regsuite.targets.orphans import sweep_workdirs
-from regsuite.targets.process import WORKDIR_PREFIX as PROCESS_WORKDIR_PREFIX
+from regsuite.providers.container import DEFAULT_IMAGE, LABEL_KIND, LABEL_OWNER, remove_orphans
+from regsuite.providers.orphans import sweep_workdirs
+from regsuite.providers.process import WORKDIR_PREFIX as PROCESS_WORKDIR_PREFIX
+from regsuite.target import Target
 from regsuite.tls import TLSMaterial
 
 ENGINE = docker_engine_available()
@@ -193,7 +193,7 @@ RUN_FILE = textwrap.dedent(
     import httpx
     import pytest
 
-    from regsuite.targets import ContainerProvider, ProcessProvider
+    from regsuite.providers import ContainerProvider, ProcessProvider
 
     OUT = Path(os.environ["PROVIDER_OUT"])
 

@@ -82,7 +82,7 @@ def test_read_only_judges_the_preloaded_content(distribution: Target, fault_prox
         *_read_only_args(image),
         checks=["pull.manifest-by-tag", "pull.manifest-by-digest"],
         timeout=120,
-        paths=["conformance/test_manifests.py"],
+        paths=["conformance/test_pull.py"],
     )
     assert digest_of(image.body) == image.digest
     for check_id in ("pull.manifest-by-tag[read-only]", "pull.manifest-by-digest[read-only]"):

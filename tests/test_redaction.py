@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.target import Target
-from regsuite.targets import HtpasswdAuth, RegistryConfig
 from regsuite.tokenserver import TokenServer
 from tests.support import ConformanceRun, run_conformance
 from tests.token_registry import start_token_registry

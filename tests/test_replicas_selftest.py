@@ -17,9 +17,9 @@ from typing import Any
 from support import ConformanceRun, run_conformance
 
 from regsuite.faultproxy import FaultProxy, Mutation
+from regsuite.providers import RegistryConfig
 from regsuite.results import Outcome
 from regsuite.target import Target
-from regsuite.targets import RegistryConfig
 
 REPLICA_CHECKS = [
     "replicas.blob-read-after-write",

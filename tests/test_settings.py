@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from fixtures.settings import OCI_WORKFLOWS, OPTIONS, Settings, resolve
 from regsuite.errors import UsageError
+from regsuite.fixtures.settings import OCI_WORKFLOWS, OPTIONS, Settings, resolve
 from regsuite.target import Target
 from tests.support import run_conformance
 

@@ -17,9 +17,9 @@ import pytest
 from support import ConformanceRun, run_conformance
 
 from regsuite.errors import ExitCode
+from regsuite.providers import ProcessProvider, RegistryConfig, TLSFiles
+from regsuite.providers.container import DEFAULT_IMAGE, docker_engine_available, image_available
 from regsuite.results import Outcome
-from regsuite.targets import ProcessProvider, RegistryConfig, TLSFiles
-from regsuite.targets.container import DEFAULT_IMAGE, docker_engine_available, image_available
 from regsuite.tls import CertFiles, TLSMaterial
 
 TLS_CHECKS = ["tls."]

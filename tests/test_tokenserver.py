@@ -11,12 +11,12 @@ import jwt
 import pytest
 import trustme
 
-from fixtures.auth import standard_acl
 from regsuite.auth import basic_header
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
+from regsuite.fixtures.auth import standard_acl
+from regsuite.providers import ProcessProvider, RegistryConfig, TokenAuth
 from regsuite.target import Target
-from regsuite.targets import ProcessProvider, RegistryConfig, TokenAuth
 from regsuite.tokenserver import Misbehaviour, Signer, TokenServer, unverified_claims
 
 PUSH = ("alice", "alice-secret-pw")

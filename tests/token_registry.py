@@ -9,9 +9,9 @@ from typing import Any
 
 import trustme
 
-from fixtures.auth import ISSUER, SERVICE, standard_acl
+from regsuite.fixtures.auth import ISSUER, SERVICE, standard_acl
+from regsuite.providers import RegistryConfig, TokenAuth
 from regsuite.target import Target
-from regsuite.targets import RegistryConfig, TokenAuth
 from regsuite.tokenserver import Signer, TokenServer
 
 

@@ -19,9 +19,9 @@ from ..capacity.scenarios import SCENARIOS, scenario_profile
 from ..capacity.search import CapacityOptions, SearchPlan, StepResult, search
 from ..errors import UsageError
 from ..load.profiles import Profile, Slo
-from ..load.runner import default_locustfile
+from ..load.runner import default_profiles
+from ..providers import ProcessProvider
 from ..target import Target
-from ..targets import ProcessProvider
 from .load import add_generator_arguments, add_target_arguments, external_target
 
 NAME = "capacity"
@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", default="mixed-75-25",
                    help=f"{', '.join(SCENARIOS)}, or a profile name of the load profiles file "
                         "(default: mixed-75-25)")
-    p.add_argument("--profiles", type=Path, default=None, help="load profiles file (default: loadtest/profiles.yml)")
+    p.add_argument("--profiles", type=Path, default=None, help="load profiles file (default: the shipped profiles)")
     p.add_argument("--slo", action="append", default=[], metavar="RULE",
                    help="p95:NAME=MS, p99:NAME=MS (NAME a transaction such as image-pull, or a row), "
                         "errors=RATE (0.01 or 1%%), min-rps=N; replaces the scenario's SLO when given")
@@ -84,7 +84,7 @@ def parse_slo(rules: list[str], fallback: Slo) -> Slo:
 
 
 def profile_from(args: argparse.Namespace) -> Profile:
-    profiles_file = args.profiles or default_locustfile().parent / "profiles.yml"
+    profiles_file = args.profiles or default_profiles()
     profile = scenario_profile(args.scenario, profiles_file)
     slo = parse_slo(args.slo, profile.slo)
     if slo.is_empty():

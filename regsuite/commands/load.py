@@ -9,10 +9,10 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..load.profiles import Profile, load_profiles, profile_named
-from ..load.runner import LoadOptions, default_locustfile, run_profile
+from ..load.runner import LoadOptions, default_profiles, run_profile
 from ..probe import validate_url
+from ..providers import ProcessProvider
 from ..target import Target
-from ..targets import ProcessProvider
 
 NAME = "load"
 HELP = "run a load profile (locust) against a registry; exits non-zero when the SLO is breached"
@@ -20,7 +20,7 @@ HELP = "run a load profile (locust) against a registry; exits non-zero when the 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default="smoke", help="profile name from the profiles file (default: smoke)")
-    p.add_argument("--profiles", type=Path, default=None, help="profiles file (default: loadtest/profiles.yml)")
+    p.add_argument("--profiles", type=Path, default=None, help="profiles file (default: the shipped profiles)")
     p.add_argument("--list-profiles", action="store_true", help="list the profiles of the profiles file and exit")
     p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
                    help="reports go to DIR/load/<run>/ (default: reports)")
@@ -72,7 +72,7 @@ def external_target(args: argparse.Namespace) -> Target:
 
 
 def _profiles_file(args: argparse.Namespace) -> Path:
-    return Path(args.profiles or default_locustfile().parent / "profiles.yml")
+    return Path(args.profiles or default_profiles())
 
 
 def profile_from(args: argparse.Namespace) -> Profile:

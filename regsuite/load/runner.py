@@ -9,6 +9,7 @@ workers on loopback.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,9 +20,9 @@ from pathlib import Path
 
 from ..errors import ExitCode, UsageError
 from ..probe import probe
+from ..providers.config import free_port
 from ..redact import redact_text, register_secret
 from ..target import Target
-from ..targets.config import free_port
 from . import env as load_env
 from .cleanup import delete_namespace
 from .cpu import CpuMonitor, CpuReport
@@ -31,14 +32,23 @@ from .slo import evaluate
 from .stats import RunStats, parse_run
 from .summary import write_summary
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _STOP_GRACE = 60.0  # seconds past the shape's end (imports, stopping users) before the run is cut off
 
 
+def _loadtest_dir() -> Path:
+    """The installed locust side (regsuite.loadtest), found without importing it: that would import locust."""
+    spec = importlib.util.find_spec("regsuite.loadtest")
+    assert spec is not None and spec.submodule_search_locations, "regsuite.loadtest is part of the package"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def default_locustfile() -> Path:
-    """loadtest/locustfile.py of the checkout (REGSUITE_LOADTEST_DIR overrides)."""
-    base = Path(os.environ.get("REGSUITE_LOADTEST_DIR") or REPO_ROOT / "loadtest")
-    return base / "locustfile.py"
+    return _loadtest_dir() / "locustfile.py"
+
+
+def default_profiles() -> Path:
+    """The profiles shipped with regsuite (`--profiles FILE` for one's own)."""
+    return _loadtest_dir() / "profiles.yml"
 
 
 @dataclass
@@ -87,8 +97,7 @@ class LoadResult:
 def run_profile(options: LoadOptions) -> LoadResult:
     profile = options.profile
     if not options.locustfile.exists():
-        raise UsageError(f"locustfile {options.locustfile} not found; run from a regsuite checkout "
-                         "or set REGSUITE_LOADTEST_DIR to its loadtest/ directory")
+        raise UsageError(f"locustfile {options.locustfile} not found")
     if options.processes is not None and options.workers:
         raise UsageError("use either --processes or --workers, not both")
     if options.workers < 0 or options.processes == 0 or (options.processes or 0) < -1:
@@ -138,7 +147,6 @@ def _child_env(options: LoadOptions, run_dir: Path, namespace: str) -> dict[str,
         load_env.PASSWORD: target.password or "",
         load_env.CA: str(target.ca) if target.ca else "",
         load_env.INSECURE: "1" if target.insecure else "",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(options.locustfile.parent.parent), env.get("PYTHONPATH")) if p),
     })
     return env
 

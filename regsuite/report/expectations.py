@@ -18,6 +18,7 @@ bare id, which then covers every parameter set of that check.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,27 @@ class Expectations:
 
 def base_id(check_id: str) -> str:
     return check_id.split("[", 1)[0]
+
+
+SHIPPED_PACKAGE = "regsuite.expectations"
+
+
+def shipped_expectations() -> list[str]:
+    """Names of the expectations files installed with regsuite (`--expectations NAME`)."""
+    return sorted(p.name.removesuffix(".yaml") for p in resources.files(SHIPPED_PACKAGE).iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def expectations_path(value: str) -> Path:
+    """A file given by path, or the name of one shipped with regsuite (`distribution-2.8.2`)."""
+    path = Path(value).expanduser()
+    if path.exists() or "/" in value or value.endswith((".yaml", ".yml", ".json")):
+        return path
+    shipped = resources.files(SHIPPED_PACKAGE) / f"{value}.yaml"
+    if shipped.is_file():
+        return Path(str(shipped))
+    raise UsageError(f"--expectations {value}: no such file, and no shipped expectations of that name "
+                     f"(shipped: {', '.join(shipped_expectations())})")
 
 
 def load_expectations(path: Path) -> Expectations:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from conformance.judge import Violation, expect, require_header, sent
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
+from regsuite.judge import Violation, expect, require_header, sent
 
 DEFAULT_CHUNK = 1024
 

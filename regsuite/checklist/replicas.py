@@ -10,38 +10,43 @@ SHARED_SECRET = "https://distribution.github.io/distribution/about/configuration
 
 
 def _check(id: str, title: str, spec: str, url: str = SPEC_BASE, level: Level = Level.MUST) -> CheckInfo:
-    return CheckInfo(f"replicas.{id}", title, "replicas", level, spec, url, "beyond")
+    return CheckInfo(id, title, "replicas", level, spec, url, "beyond")
 
 
 CHECKS = [
     _check(
-        "blob-read-after-write",
+        "replicas.blob-read-after-write",
         "A blob pushed through one replica is readable through every other (bounded wait)",
         "end-2 after end-6",
         f"{SPEC_BASE}#pulling-blobs",
     ),
     _check(
-        "manifest-read-after-write",
+        "replicas.manifest-read-after-write",
         "A manifest pushed through one replica is readable by tag and digest through every other (bounded wait)",
         "end-3 after end-7",
         f"{SPEC_BASE}#pulling-manifests",
     ),
     _check(
-        "upload-portable",
+        "replicas.upload-portable",
         "An upload started on one replica can be continued and finished on another",
         "end-4a, end-5, end-6 across replicas",
         SHARED_SECRET,
     ),
-    _check("tags-agree", "Every replica lists the same tags for a repository", "end-8a", f"{SPEC_BASE}#listing-tags"),
     _check(
-        "catalog-agree",
+        "replicas.tags-agree",
+        "Every replica lists the same tags for a repository",
+        "end-8a",
+        f"{SPEC_BASE}#listing-tags",
+    ),
+    _check(
+        "replicas.catalog-agree",
         "Every replica lists the same repositories in the catalog",
         "catalog",
         "https://distribution.github.io/distribution/spec/api/#listing-repositories",
         Level.SHOULD,
     ),
     _check(
-        "delete-propagates",
+        "replicas.delete-propagates",
         "A manifest and a blob deleted through one replica are gone on every other (bounded wait)",
         "end-9, end-10",
         f"{SPEC_BASE}#deleting-manifests",

@@ -1,4 +1,4 @@
-"""The check catalog: every conformance check's id, spec reference, level and area.
+"""The checklist: every conformance check's id, spec reference, level and area.
 
 One module per area (`push.py`, `pull.py`, ...) holds that area's
 `CHECKS` list; this package gathers them. A test names its check by id
@@ -19,8 +19,19 @@ DOCKER_V2 = "https://distribution.github.io/distribution/spec/api/"
 AUTH_SPEC = "https://distribution.github.io/distribution/spec/auth/token/"
 
 AREAS = (
-    "ping", "pull", "push", "discovery", "management", "referrers", "naming", "errors",
-    "auth", "tls", "fuzz", "clients", "replicas",
+    "ping",
+    "pull",
+    "push",
+    "discovery",
+    "management",
+    "referrers",
+    "naming",
+    "errors",
+    "auth",
+    "tls",
+    "fuzz",
+    "clients",
+    "replicas",
 )
 
 
@@ -43,6 +54,8 @@ class CheckInfo:
     def __post_init__(self) -> None:
         if self.area not in AREAS:
             raise ValueError(f"check {self.id}: unknown area {self.area!r}")
+        if not self.id.startswith(f"{self.area}."):
+            raise ValueError(f"check {self.id}: ids are written in full, starting with the area ({self.area}.)")
 
 
 class CatalogError(LookupError):
@@ -60,11 +73,11 @@ def _load() -> dict[str, CheckInfo]:
     return checks
 
 
-CATALOG: dict[str, CheckInfo] = _load()
+CHECKLIST: dict[str, CheckInfo] = _load()
 
 
 def get(check_id: str) -> CheckInfo:
     try:
-        return CATALOG[check_id]
+        return CHECKLIST[check_id]
     except KeyError:
-        raise CatalogError(f"unknown check id {check_id!r}: add it to regsuite/catalog/") from None
+        raise CatalogError(f"unknown check id {check_id!r}: add it to regsuite/checklist/") from None

@@ -12,57 +12,57 @@ ORAS_PY = "https://oras-project.github.io/oras-py/"
 
 
 def _check(id: str, title: str, spec: str, url: str, level: Level = Level.MUST) -> CheckInfo:
-    return CheckInfo(f"clients.{id}", title, "clients", level, spec, url, "beyond")
+    return CheckInfo(id, title, "clients", level, spec, url, "beyond")
 
 
 CHECKS = [
     _check(
-        "docker-push",
+        "clients.docker-push",
         "docker push of a locally built multi-layer image succeeds and the registry serves what docker sent",
         "docker push",
         DOCKER,
     ),
     _check(
-        "docker-pull",
+        "clients.docker-pull",
         "docker pull of an image pushed through the API gives the same image (id and layers)",
         "docker pull",
         DOCKER,
     ),
     _check(
-        "docker-roundtrip",
+        "clients.docker-roundtrip",
         "A multi-layer image pushed with docker, removed locally and pulled back by tag and by "
         "digest is the same image",
         "docker push + pull",
         DOCKER,
     ),
     _check(
-        "skopeo-copy-to-registry",
+        "clients.skopeo-copy-to-registry",
         "skopeo copy from an OCI layout to the registry stores the manifest byte for byte",
         "skopeo copy oci: docker://",
         SKOPEO,
     ),
     _check(
-        "skopeo-copy-from-registry",
+        "clients.skopeo-copy-from-registry",
         "skopeo copy from the registry to an OCI layout gives the pushed manifest and blobs",
         "skopeo copy docker:// oci:",
         SKOPEO,
     ),
     _check(
-        "skopeo-inspect",
+        "clients.skopeo-inspect",
         "skopeo inspect shows the pushed manifest (raw bytes, digest, layers)",
         "skopeo inspect",
         SKOPEO,
     ),
-    _check("skopeo-delete", "skopeo delete of a tag removes its manifest", "skopeo delete", SKOPEO, Level.MAY),
+    _check("clients.skopeo-delete", "skopeo delete of a tag removes its manifest", "skopeo delete", SKOPEO, Level.MAY),
     _check(
-        "oras-push",
+        "clients.oras-push",
         "oras-py pushes an artifact with an artifactType; the registry serves its manifest and file",
         "oras push",
         ORAS_PY,
         Level.SHOULD,
     ),
     _check(
-        "oras-pull",
+        "clients.oras-pull",
         "oras-py pulls an artifact with an artifactType pushed through the API and gets its file",
         "oras pull",
         ORAS_PY,

@@ -1,0 +1,33 @@
+"""Area management: deleting manifests, tags and blobs (end-9, end-10)."""
+
+from . import SPEC_BASE, CheckInfo, Level
+
+MANAGEMENT = f"{SPEC_BASE}#content-management"
+
+
+def _check(id: str, title: str, spec: str, level: Level = Level.MUST) -> CheckInfo:
+    return CheckInfo(id, title, "management", level, spec, MANAGEMENT)
+
+
+CHECKS = [
+    _check("management.delete-manifest", "DELETE of a manifest by digest answers 202", "end-9"),
+    _check(
+        "management.deleted-manifest-gone",
+        "A deleted manifest answers 404 to GET and HEAD, by digest and by its tag",
+        "end-9",
+    ),
+    _check(
+        "management.delete-tag",
+        "DELETE of a tag answers 202 and the tag is gone (registries MAY refuse: 400/405)",
+        "end-9",
+        Level.MAY,
+    ),
+    _check(
+        "management.delete-tag-keeps-others",
+        "Deleting one tag leaves the manifest and its other tags in place",
+        "end-9",
+    ),
+    _check("management.delete-blob", "DELETE of a blob answers 202", "end-10"),
+    _check("management.deleted-blob-gone", "A deleted blob answers 404 to GET and HEAD", "end-10"),
+    _check("management.delete-unknown", "DELETE of an unknown manifest or blob answers 404", "end-9"),
+]

@@ -1,0 +1,42 @@
+"""Area referrers: the referrers API (end-12a, end-12b) and OCI-Subject."""
+
+from . import SPEC_BASE, CheckInfo, Level
+
+LISTING = f"{SPEC_BASE}#listing-referrers"
+PUSHING = f"{SPEC_BASE}#pushing-manifests-with-subject"
+
+
+def _check(id: str, title: str, spec: str, level: Level = Level.MUST, url: str = LISTING) -> CheckInfo:
+    return CheckInfo(id, title, "referrers", level, spec, url)
+
+
+CHECKS = [
+    _check(
+        "referrers.list", "GET referrers/<subject> answers 200 listing every manifest whose subject it is", "end-12a"
+    ),
+    _check("referrers.index-format", "The referrers answer is an OCI image index with its Content-Type", "end-12a"),
+    _check(
+        "referrers.descriptors",
+        "Each referrer descriptor carries mediaType, digest, size, artifactType and annotations",
+        "end-12a",
+    ),
+    _check("referrers.index-referrer", "An image index with a subject is listed as a referrer", "end-12a"),
+    _check("referrers.filter", "?artifactType= returns only referrers of that type", "end-12b", Level.SHOULD),
+    _check(
+        "referrers.filters-applied",
+        "OCI-Filters-Applied: artifactType is sent exactly when the filter was applied",
+        "end-12b",
+    ),
+    _check(
+        "referrers.oci-subject",
+        "A manifest PUT with a subject answers OCI-Subject: <subject digest>",
+        "end-7",
+        url=PUSHING,
+    ),
+    _check("referrers.unknown-subject", "Referrers of a digest nothing refers to: 200 and an empty index", "end-12a"),
+    _check(
+        "referrers.pagination",
+        'Following Link rel="next" through referrers gives every referrer exactly once',
+        "end-12a",
+    ),
+]
