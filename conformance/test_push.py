@@ -23,7 +23,7 @@ from regsuite.content import Blob, random_bytes
 from regsuite.digest import algorithm_of, digest_of
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import PUSH_MATRIX, ContentStore, matrix_id, show_exchanges
-from regsuite.judge import answered, expect, require_header, sent
+from regsuite.judge import answered, excerpt, expect, require_header, sent
 from regsuite.uploads import cases_of, check_range, open_with_chunk
 
 
@@ -181,8 +181,8 @@ push_matrix = pytest.mark.parametrize(
 
 
 def _excerpt(response: httpx.Response) -> str:
-    text = response.text.strip() if response.request.method != "HEAD" else ""
-    return f": {text[:200]}" if text else ""
+    text = excerpt(response)
+    return f": {text}" if text else ""
 
 
 @check("push.manifest-put")
