@@ -39,6 +39,11 @@ def esc(value: object) -> Markup:
     return Markup(escape(redact_text(str(value)), quote=True))
 
 
+def slug(text: str) -> str:
+    """`text` as an id attribute or a link target: redacted, then only letters, digits and -._ kept."""
+    return "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in redact_text(text))
+
+
 @dataclass(frozen=True)
 class Header:
     """The banner at the top of a page: what it is, the verdict, the facts of the run."""

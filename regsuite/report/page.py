@@ -5,7 +5,7 @@ The page itself (stylesheet, escaping, banner, footer) is regsuite.htmlpage's.
 
 from __future__ import annotations
 
-from ..htmlpage import BAD, GOOD, Markup, esc
+from ..htmlpage import BAD, GOOD, Markup, esc, slug
 from ..results import CheckResult
 
 # display status -> (label, colour); "expected" is a failure the expectations file lists
@@ -30,4 +30,4 @@ def pill(status: str) -> Markup:
 
 
 def anchor(check_id: str) -> str:
-    return "check-" + "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in check_id)
+    return "check-" + slug(check_id)
