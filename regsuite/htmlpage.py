@@ -143,7 +143,7 @@ def table(head: Sequence[object], rows: Iterable[TableRow | Sequence[object]], *
         align = ' class="num"' if index >= text_columns else ""
         return f"<{tag}{align}>{esc(value)}</{tag}>"
 
-    out = [f'<table class="{" ".join(("figures", css)).strip()}">',
+    out = [f'<table class="{f"figures {css}".rstrip()}">',
            "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(head)) + "</tr>"]
     for row in rows:
         cells, row_css = (row.cells, row.css) if isinstance(row, TableRow) else (row, "")
