@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -12,15 +13,18 @@ import pytest
 import trustme
 
 from regsuite import mediatypes as mt
+from regsuite.access import Kind, Route
 from regsuite.auth import basic_header
 from regsuite.challenge import ChallengeParseError, merge_scopes, parse_scope
 from regsuite.client import StepFailed
 from regsuite.content import Blob, image, random_bytes
+from regsuite.fixtures.access import PULL_USER, PUSH_USER, AccessFlow, Judged, conclude
 from regsuite.fixtures.auth import AuthFlow, json_object
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.tokenserver import Algorithm, Signer, reissue
 
 NO_POST_FORM = (404, 405)  # clients fall back to the GET form on these
+RecordProperty = Callable[[str, object], None]  # the record_property fixture
 
 
 def _scope_set(value: str) -> dict[tuple[str, str], frozenset[str]]:
@@ -85,7 +89,7 @@ def test_challenge_scope(auth_flow: AuthFlow, repo: str) -> None:
 
 @check("auth.unauthorized-body")
 def test_unauthorized_body(auth_flow: AuthFlow, repo: str) -> None:
-    auth_flow.scheme()
+    auth_flow.needs_auth()
     response = auth_flow.raw.request("GET", f"/v2/{repo}/tags/list")
     assert response.status_code == 401, f"GET tags/list without credentials answered {response.status_code}, want 401"
     errors = json_object(response).get("errors") or []
@@ -210,16 +214,6 @@ def test_insufficient_scope(auth_flow: AuthFlow, repo: str) -> None:
     )
 
 
-@check("auth.repository-isolation")
-def test_repository_isolation(auth_flow: AuthFlow, repo: str) -> None:
-    challenge = auth_flow.bearer()
-    other = f"{repo}-other"
-    token = auth_flow.token(challenge, [f"repository:{repo}:pull,push"], auth_flow.need_push())
-    _refused(auth_flow.as_bearer("GET", f"/v2/{other}/tags/list", token), f"a token for {repo} reading {other}")
-    _refused(auth_flow.as_bearer("POST", f"/v2/{other}/blobs/uploads/", token, headers={"Content-Length": "0"}),
-             f"a token for {repo} pushing to {other}")
-
-
 @check("auth.catalog-scope")
 def test_catalog_scope(auth_flow: AuthFlow, repo: str) -> None:
     challenge = auth_flow.bearer()
@@ -326,3 +320,89 @@ def test_basic_over_tls(basic_flow: AuthFlow) -> None:
         "serve it over TLS (distribution's htpasswd auth must be used with TLS)"
     )
 
+
+
+# -- the access matrix: every route x who asks (regsuite.access) ---------------------------
+
+
+@check("auth.anonymous-access")
+def test_anonymous_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
+    policy = access.policy()
+    scene, who = access.scene(access_route), "without credentials"
+    try:
+        judged = [access.judge_refusal(scene, scene.send(access.raw), who, statuses=(401,), challenge=True),
+                  access.judge_effect(scene, who)]
+    finally:
+        scene.cleanup()
+    conclude(judged, policy, record_property)
+
+
+@check("auth.wrong-credentials")
+def test_wrong_credentials(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
+    policy = access.policy()
+    results, scene = [], access.scene(access_route)  # one scene: a refused request leaves it as it was
+    try:
+        for what, authorization in access.wrong_authorizations():
+            results.append(access.judge_refusal(scene, scene.send(access.raw, authorization), f"with {what}",
+                                                statuses=(401,), challenge=False))
+        results.append(access.judge_effect(scene, "with wrong credentials"))
+    finally:
+        scene.cleanup()
+    if access.bearer_challenge() is not None:  # a token registry: the token endpoint must refuse them too
+        scope = access.route_scope(access_route)
+        for what, user in access.wrong_users():
+            answer = access.ask_token(scope, user)
+            asked = f"the token endpoint, asked for {scope or 'no scope'} with {what}, answered {answer.status_code}"
+            results.append(Judged(f"{asked}; the token spec wants 401") if answer.status_code != 401
+                           else Judged(note=asked))
+    conclude(results, policy, record_property)
+
+
+@check("auth.pull-only-access")
+def test_pull_only_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
+    policy = access.policy()
+    puller = access.need_pull()
+    scene = access.scene(access_route)
+    try:
+        response = scene.send(puller)
+        if access_route.kind is Kind.WRITE:  # Basic: 401 or 403; token: a token without push, then refused
+            judged = [access.judge_refusal(scene, response, PULL_USER, statuses=(401, 403), challenge=False),
+                      access.judge_effect(scene, PULL_USER)]
+        else:
+            judged = [access.judge_allowed(scene, response, PULL_USER)]
+    finally:
+        scene.cleanup()
+    conclude(judged, policy, record_property)
+
+
+@check("auth.push-user-access")
+def test_push_user_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
+    policy = access.policy()
+    if access.deployment.push is None:
+        pytest.skip("needs push credentials: give --registry-username and REGSUITE_PASSWORD")
+    access.stage.prepare()  # the push user's own cells fail when it cannot push (others skip pointing here)
+    scene = access.scene(access_route)
+    try:
+        response = scene.send(access.pusher)
+        judged = access.judge_allowed(scene, response, PUSH_USER)
+    finally:
+        scene.cleanup()
+    if access_route.kind is Kind.CATALOG and response.status_code in (401, 403):
+        pytest.skip(f"the push user may not list the catalog here ({response.status_code}): the deployment keeps "
+                    "it for others")
+    conclude([judged], policy, record_property)
+
+
+@check("auth.repository-isolation")
+def test_repository_isolation(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
+    policy = access.policy()
+    token = access.other_token()
+    scene = access.scene(access_route)
+    try:
+        who = f"with the push user's token for {access.stage.other}"
+        judged = [access.judge_refusal(scene, scene.send(access.raw, f"Bearer {token}"), who, statuses=(401, 403),
+                                       challenge=False),
+                  access.judge_effect(scene, who)]
+    finally:
+        scene.cleanup()
+    conclude(judged, policy, record_property)

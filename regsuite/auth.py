@@ -9,7 +9,7 @@ from collections.abc import Generator
 
 import httpx
 
-from .challenge import ChallengeParseError, parse_response_challenges
+from .challenge import ChallengeParseError, merge_scopes, parse_response_challenges, parse_scope
 from .protocol import route
 from .redact import register_secret
 
@@ -32,7 +32,20 @@ def scope_for(request: httpx.Request) -> str | None:
         actions = "delete"
     else:
         actions = "pull,push"
-    return f"repository:{found.repository}:{actions}"
+    scope = f"repository:{found.repository}:{actions}"
+    source = request.url.params.get("from") if request.url.params.get("mount") else None
+    return f"{scope} repository:{source}:pull" if source else scope  # a mount also reads its source
+
+
+def _covers(scope: str | None, need: str | None) -> bool:
+    """Whether a token asked for `scope` is asked for everything `need` names (compared as sets)."""
+    if scope is None or need is None:
+        return False
+    try:
+        asked, needed = merge_scopes(parse_scope(scope)), merge_scopes(parse_scope(need))
+    except ChallengeParseError:
+        return False
+    return all(actions <= asked.get(resource, frozenset()) for resource, actions in needed.items())
 
 
 class TokenError(Exception):
@@ -93,8 +106,8 @@ class RegistryAuth(httpx.Auth):
                 yield request
                 return
             if challenge.scheme == "bearer" and challenge.realm:
-                if challenge.error == "insufficient_scope" and token is not None:
-                    return  # a fresh token would not grant more
+                if challenge.error == "insufficient_scope" and token is not None and challenge.scope in (None, need):
+                    return  # a fresh token for the same scope would not grant more
                 scope = challenge.scope or need
                 realm = str(request.url.join(challenge.realm))  # a relative realm names a path on the registry
                 token_request = self.token_request(realm, challenge.service, scope)
@@ -134,7 +147,8 @@ class RegistryAuth(httpx.Auth):
         register_secret(body.get("refresh_token"))
         expires_in = body.get("expires_in") or 60
         expiry = time.monotonic() + max(float(expires_in) - 5, 1)
+        keys = {scope} | ({need} if _covers(scope, need) else set())  # need: the key the next same request looks up
         with self._lock:
-            for key in {scope, need} - {None}:
+            for key in keys - {None}:
                 self._tokens[key] = (token, expiry)  # type: ignore[index]
         return token

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from collections import Counter
@@ -111,10 +112,12 @@ class FaultProxy:
         host: str = "127.0.0.1",
         verify: Any = True,
         timeout: float = 30.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.mutations = list(mutations or [])
         self.host = host
+        self.tls = tls  # serve HTTPS with this server context (a TLS registry stays TLS behind the proxy)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request received
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -145,8 +148,9 @@ class FaultProxy:
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
 
-        self._server = serve_in_background(self.host, Handler)
-        self.url = f"http://{self.host}:{self._server.server_address[1]}"
+        self._server = serve_in_background(self.host, Handler, self.tls)
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://{self.host}:{self._server.server_address[1]}"
         return self
 
     def stop(self) -> None:

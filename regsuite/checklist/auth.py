@@ -3,6 +3,7 @@
 from . import AUTH_SPEC, SPEC_BASE, CheckInfo, Level
 
 RFC7235 = "https://www.rfc-editor.org/rfc/rfc7235#section-4.1"
+RFC7235_401 = "https://www.rfc-editor.org/rfc/rfc7235#section-3.1"
 OAUTH_SPEC = "https://distribution.github.io/distribution/spec/auth/oauth/"
 JWT_SPEC = "https://distribution.github.io/distribution/spec/auth/jwt/"
 SCOPE_SPEC = "https://distribution.github.io/distribution/spec/auth/scope/"
@@ -102,7 +103,7 @@ CHECKS = [
     ),
     _auth(
         "auth.repository-isolation",
-        "a token for one repository does not open another",
+        "a token for another repository is refused on every route of this one, and changes nothing",
         Level.MUST,
         "scope: resource scope",
         SCOPE_SPEC,
@@ -143,5 +144,39 @@ CHECKS = [
         "htpasswd: use with TLS",
         HTPASSWD_DOC,
         "beyond",
+    ),
+    # the access matrix (regsuite/access.py): one verdict per route, a column each
+    _auth(
+        "auth.anonymous-access",
+        "without credentials a route answers as the policy says: where protected, 401 with a challenge for the "
+        "registry's scheme (a Bearer scope naming what the route needs) and UNAUTHORIZED; nothing let through, "
+        "nothing given away, nothing stored",
+        Level.MUST,
+        "RFC 7235 3.1 / token: how to authenticate",
+        RFC7235_401,
+        "1.1",
+    ),
+    _auth(
+        "auth.wrong-credentials",
+        "a wrong password, an unknown user, an empty password, a malformed Authorization header and a garbage "
+        "Bearer token each get 401 on every route (token registries: the token endpoint refuses them too)",
+        Level.MUST,
+        "RFC 7235 3.1",
+        RFC7235_401,
+        "1.1",
+    ),
+    _auth(
+        "auth.pull-only-access",
+        "a pull-only user reads, but every write route refuses it (401 or 403) and nothing is stored",
+        Level.MUST,
+        "scope: actions",
+        SCOPE_SPEC,
+    ),
+    _auth(
+        "auth.push-user-access",
+        "the push user's credentials open every route, and its writes take effect",
+        Level.MUST,
+        "token: using the token",
+        AUTH_SPEC,
     ),
 ]
