@@ -328,7 +328,7 @@ def test_basic_over_tls(basic_flow: AuthFlow) -> None:
 @check("auth.anonymous-access")
 def test_anonymous_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
     policy = access.policy()
-    scene, who = access.scene(access_route), "without credentials"
+    scene, who = access.scene(access_route, unpushed_reads=True), "without credentials"
     try:
         judged = [access.judge_refusal(scene, scene.send(access.raw), who, statuses=(401,), challenge=True),
                   access.judge_effect(scene, who)]

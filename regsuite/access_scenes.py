@@ -100,9 +100,13 @@ class Stage:
 
     # -- scenes -------------------------------------------------------------------------
 
-    def scene(self, route_id: str) -> Scene:
-        """The request for one cell of `route_id`, on fresh scratch content when it writes."""
-        self.prepare()
+    def scene(self, route_id: str, *, pushed: bool = True) -> Scene:
+        """The request for one cell of `route_id`, on fresh scratch content when it writes.
+
+        `pushed=False`: without preparing the content first (a read still shows how the route refuses).
+        """
+        if pushed:
+            self.prepare()
         return getattr(self, "_" + route_id.replace("-", "_"))()  # type: ignore[no-any-return]
 
     def _read(self, route_id: str, path: str, headers: dict[str, str] | None = None) -> Scene:

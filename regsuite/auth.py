@@ -55,7 +55,8 @@ class TokenError(Exception):
 class RegistryAuth(httpx.Auth):
     """Sends credentials the way a registry asks for them.
 
-    Basic: after the first Basic challenge, credentials go with every request.
+    Basic: after the first Basic challenge, credentials go with every request
+    (and after a 401 without any challenge, when Basic credentials then work).
     Bearer: a token per scope string, fetched from the challenge's realm with
     the challenge's scope and cached until it expires.
     """
@@ -68,6 +69,7 @@ class RegistryAuth(httpx.Auth):
         register_secret(password)
         self._lock = threading.Lock()
         self._basic = False
+        self._blind_basic_failed = False
         self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (token, expiry)
         self.token_fetches = 0
         self.last_token_response: httpx.Response | None = None
@@ -98,6 +100,15 @@ class RegistryAuth(httpx.Auth):
         try:
             challenges = parse_response_challenges(response.headers.get_list("www-authenticate"))
         except ChallengeParseError:
+            challenges = []
+        if not challenges and self.username is not None and token is None and not self._basic:
+            if self._blind_basic_failed:
+                return
+            # A 401 without a (parseable) challenge: nothing says which scheme; try Basic, as curl -u does.
+            request.headers["Authorization"] = basic_header(self.username, self.password or "")
+            retried = yield request
+            self._basic = retried.status_code != 401
+            self._blind_basic_failed = not self._basic  # once is enough to know
             return
         for challenge in challenges:
             if challenge.scheme == "basic" and self.username is not None and not self._basic:

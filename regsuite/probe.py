@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .challenge import ChallengeParseError, parse_response_challenges
 from .client import RegistryClient
 from .errors import TargetAuthError, TargetError, TargetNotRegistry, TargetTLSError, TargetUnreachable, UsageError
 from .target import Target
@@ -83,8 +84,20 @@ def _short(text: str) -> str:
     return " ".join(text.split())[:160]
 
 
+def _challenges(response: httpx.Response) -> bool:
+    """Whether a 401 carries a challenge a client can answer."""
+    try:
+        return bool(parse_response_challenges(response.headers.get_list("www-authenticate")))
+    except ChallengeParseError:
+        return False
+
+
 def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
-    """GET /v2/ with the target's credentials; raise TargetError when unusable."""
+    """GET /v2/ with the target's credentials; raise TargetError when unusable.
+
+    A 401 without a challenge is returned, not raised: the missing challenge is the
+    registry's failure to report (auth.challenge-syntax), not a reason to stop.
+    """
     client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
     try:
         try:
@@ -94,6 +107,10 @@ def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
         except ssl.SSLError as exc:
             raise classify(exc, target, timeout) from None
         if response.status_code == 401:
+            if not _challenges(response):
+                # Not an unusable target but a failed verdict (auth.challenge-syntax): the run goes on as far as
+                # the credentials allow (the client tries Basic when no challenge says otherwise).
+                return response
             if target.username is None:
                 raise TargetAuthError(
                     f"{target.url} requires authentication: give --registry-username and a password "

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .access import matrix_of
 from .redact import redact_mapping, redact_text
 
 SCHEMA = "regsuite.results/1"
@@ -107,6 +108,7 @@ class RunResults:
             "duration": round(self.duration, 3),
             "summary": self.summary(),
             "expectations": self.expectations,
+            "access_matrix": matrix_of(self.checks),  # derived from the checks; {} without matrix verdicts
             "checks": [c.to_dict() for c in self.checks],
         }
 

@@ -9,19 +9,26 @@ tokens it used.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 import trustme
+import yaml
 from support import ConformanceRun, run_conformance
 
+from regsuite import checklist
+from regsuite.access import COLUMN_CHECKS, ROUTE, ROUTES, Kind, Route, routes_for
 from regsuite.auth import basic_header, scope_for
-from regsuite.challenge import merge_scopes, parse_challenges, parse_scope
+from regsuite.challenge import Scope, merge_scopes, parse_challenges, parse_scope
+from regsuite.errors import ExitCode
 from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from regsuite.fixtures.auth import standard_acl
 from regsuite.htpasswd import write_htpasswd
@@ -35,6 +42,19 @@ SERVICE, ISSUER = "selftest-registry", "selftest-issuer"
 PUSH = ("pusher", "push-Secret-6a1f")
 PULL = ("puller", "pull-Secret-93c2")
 AUTH_CHECKS = ["auth."]
+SHIPPED_EXPECTATIONS = Path(__file__).resolve().parent.parent / "expectations" / "distribution-2.8.2.yaml"
+TOKEN_CHECKS = {"auth.challenge-realm", "auth.challenge-scope", "auth.token-get", "auth.token-expires-in",
+                "auth.token-post", "auth.token-refresh", "auth.token-intersection", "auth.token-bad-credentials",
+                "auth.token-accepted", "auth.insufficient-scope", "auth.catalog-scope", "auth.rejects-forged",
+                "auth.rejects-expired", "auth.rejects-wrong-audience", "auth.rejects-wrong-issuer"}
+NOT_MATRIX = [c for c in checklist.CHECKLIST if c.startswith("auth.") and c not in COLUMN_CHECKS]
+WRITES = [r for r in ROUTES if r.kind is Kind.WRITE]
+NOT_ON_HTPASSWD = {("htpasswd", "auth.pull-only-access"), ("htpasswd", "auth.repository-isolation")}
+
+
+def _cell(check_id: str, route: Route, deployment: str = "") -> str:
+    """A matrix verdict's id: `auth.anonymous-access[blob-get]`, `[htpasswd-blob-get]` on the embedded ones."""
+    return f"{check_id}[{deployment}-{route.id}]" if deployment else f"{check_id}[{route.id}]"
 
 
 @dataclass
@@ -81,8 +101,9 @@ def assert_no_secrets(run: ConformanceRun, extra: tuple[str, ...] = ()) -> None:
 
 
 def _run(url: str, tmp: Path, stack: TokenStack | None = None, *args: str, checks: list[str] | None = None,
-         anonymous: str = "no") -> ConformanceRun:
-    cli = ["--registry-username", PUSH[0], "--registry-pull-username", PULL[0], "--registry-anonymous-pull", anonymous]
+         anonymous: str = "no", pull: bool = True) -> ConformanceRun:
+    cli = ["--registry-username", PUSH[0], "--registry-anonymous-pull", anonymous]
+    cli += ["--registry-pull-username", PULL[0]] if pull else []
     if stack is not None:
         cli += ["--token-signing-key", str(stack.signing_files[0]), "--token-signing-cert", str(stack.signing_files[1])]
     run = run_conformance(url, tmp / "report", *cli, *args, checks=checks or AUTH_CHECKS,
@@ -124,15 +145,27 @@ def test_embedded_deployments_pass_every_auth_check(tmp_path: Path) -> None:
     run = run_conformance(None, tmp_path, checks=AUTH_CHECKS)
     assert run.results is not None, run.output[-3000:]
     assert_no_secrets(run)
-    assert _failed(run) == [] and run.with_outcome(Outcome.SKIPPED) == [], run.output[-3000:]
-    assert len(run.with_outcome(Outcome.PASSED)) == 20
+    assert _failed(run) == [], run.output[-3000:]
+    # htpasswd has no pull-only user and no tokens; distribution 2.8 has no referrers API
+    skipped = {r.id: r.message for r in run.results.checks if r.outcome is Outcome.SKIPPED}
+    assert set(skipped) == {_cell(check_id, r, name)
+                            for name, check_id in NOT_ON_HTPASSWD for r in routes_for(check_id)}
+    assert all("grants every user every action" in m or "about tokens" in m for m in skipped.values())
+    assert run.with_outcome(Outcome.UNSUPPORTED) == sorted(
+        _cell(check_id, ROUTE["referrers"], name) for check_id in COLUMN_CHECKS for name in ("htpasswd", "token")
+        if ROUTE["referrers"] in routes_for(check_id) and (name, check_id) not in NOT_ON_HTPASSWD)
+    assert run.outcome("auth.pull-only-access[token-manifest-put]") is Outcome.PASSED
+    matrix = json.loads((tmp_path / "conformance" / "results.json").read_text())["access_matrix"]
+    assert [d["name"] for d in matrix["deployments"]] == ["htpasswd", "token"]
+    assert all("declared no" in d["policy"] for d in matrix["deployments"])
 
 
 def test_a_well_configured_token_registry_passes(stack: TokenStack, tmp_path: Path) -> None:
     run = _run(stack.registry_url, tmp_path, stack)
     assert _failed(run) == [], run.output[-3000:]
-    # Basic-only, so skipped here; every other check ran
+    # Basic-only, so skipped here; every other check ran (the referrers route: unsupported by distribution 2.8)
     assert run.with_outcome(Outcome.SKIPPED) == ["auth.basic-over-tls"], run.output[-3000:]
+    assert all("referrers" in check_id for check_id in run.with_outcome(Outcome.UNSUPPORTED))
 
 
 def test_missing_pull_user_and_signing_key_skip_with_the_reason(stack: TokenStack, tmp_path: Path) -> None:
@@ -164,13 +197,21 @@ FAST_FAULTS = {Misbehaviour.NO_ACCESS_TOKEN, Misbehaviour.WRONG_AUDIENCE}
     pytest.param(f, id=str(f), marks=() if f in FAST_FAULTS else pytest.mark.slow) for f in TOKEN_FAULTS
 ])
 def test_each_token_server_fault_fails_its_check(fault: Misbehaviour, tmp_path: Path) -> None:
-    run = run_conformance(None, tmp_path, "--embedded-token-fault", fault.value, checks=AUTH_CHECKS)
+    run = run_conformance(None, tmp_path, "--embedded-token-fault", fault.value, checks=NOT_MATRIX)
     assert run.results is not None, run.output[-3000:]
     assert_no_secrets(run)  # failures print transcripts: token answers and Authorization headers among them
     assert _failed(run) == TOKEN_FAULTS[fault], run.output[-3000:]
 
 
 # -- a registry that stops verifying tokens or enforcing scopes ------------------------------
+
+
+def _needed(request: ProxyRequest) -> list[dict[str, object]]:
+    """An access claim granting every action on what the request touches (a registry that stopped checking scopes)."""
+    needed = scope_for(httpx.Request(request.method, "http://registry" + request.path))
+    scopes = parse_scope(needed or "")
+    return access_claim([Scope(s.type, s.name, s.actions | {"delete"}) if s.type == "repository" else s
+                         for s in scopes])
 
 
 def _resign(stack: TokenStack, *, grant_needed: bool) -> Mutation:
@@ -185,9 +226,11 @@ def _resign(stack: TokenStack, *, grant_needed: bool) -> Mutation:
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
             return request
-        original = unverified_claims(header[7:])
-        needed = scope_for(httpx.Request(request.method, "http://registry" + request.path))
-        access = access_claim(parse_scope(needed)) if grant_needed and needed else original.get("access", [])
+        try:
+            original = unverified_claims(header[7:])
+        except jwt.PyJWTError:
+            return request  # not a token the registry would accept anyway
+        access = _needed(request) if grant_needed else original.get("access", [])
         fresh = claims(issuer=ISSUER, audience=SERVICE, subject=original.get("sub", ""), access=access, lifetime=300)
         request.headers["authorization"] = "Bearer " + stack.server.signer.sign(fresh)
         return request
@@ -205,9 +248,13 @@ def test_a_registry_that_does_not_verify_tokens_fails(stack: TokenStack, tmp_pat
 def test_a_registry_that_does_not_enforce_scopes_fails(stack: TokenStack, tmp_path: Path) -> None:
     with FaultProxy(stack.registry_url, [_resign(stack, grant_needed=True)]) as proxy:
         run = _run(proxy.url, tmp_path, stack, checks=["auth.insufficient-scope", "auth.repository-isolation",
-                                                       "auth.catalog-scope"])
-    expected = ["auth.catalog-scope", "auth.insufficient-scope", "auth.repository-isolation"]
-    assert _failed(run) == expected, run.output[-3000:]
+                                                       "auth.catalog-scope", "auth.pull-only-access"])
+    # every write a pull-only token makes, and every route another repository's token reaches, goes through
+    expected = ["auth.catalog-scope", "auth.insufficient-scope"]
+    expected += [_cell("auth.pull-only-access", r) for r in WRITES]
+    expected += [_cell("auth.repository-isolation", r) for r in routes_for("auth.repository-isolation")
+                 if r.id != "referrers"]
+    assert _failed(run) == sorted(expected), run.output[-3000:]
 
 
 # -- challenges changed on the way out ------------------------------------------------------
@@ -321,8 +368,205 @@ def test_basic_auth_over_plain_http_is_flagged(tls: bool, tmp_path: Path) -> Non
     config = RegistryConfig(auth=HtpasswdAuth(htpasswd), tls=material.tls_files() if tls else None)
     with ProcessProvider(config) as target:
         extra = ("--registry-ca", str(material.ca_path)) if tls else ()
-        run = _run(target.url, tmp_path, None, *extra, checks=AUTH_CHECKS, anonymous="no")
+        run = _run(target.url, tmp_path, None, *extra, checks=AUTH_CHECKS, anonymous="no", pull=False)
     expected = [] if tls else ["auth.basic-over-tls"]
     assert _failed(run) == expected, run.output[-3000:]
     assert run.outcome("auth.challenge-syntax") is Outcome.PASSED
     assert run.outcome("auth.anonymous-pull") is Outcome.PASSED
+
+
+# -- the access matrix: one hole at a time -------------------------------------------------
+
+
+@dataclass
+class BasicStack:
+    """distribution with htpasswd over TLS; both users are htpasswd users (so both can do everything)."""
+
+    registry_url: str
+    material: TLSMaterial
+
+
+@pytest.fixture(scope="module")
+def basic_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BasicStack]:
+    tmp = tmp_path_factory.mktemp("basic-stack")
+    material = TLSMaterial(tmp / "pki")
+    htpasswd = write_htpasswd(tmp / "htpasswd", dict([PUSH, PULL]))
+    with ProcessProvider(RegistryConfig(auth=HtpasswdAuth(htpasswd), tls=material.tls_files())) as target:
+        yield BasicStack(target.url, material)
+
+
+def _tls_proxy(stack: BasicStack, *mutations: Mutation) -> FaultProxy:
+    """A fault proxy that keeps the deployment htpasswd over TLS: it serves HTTPS with a certificate of the same CA."""
+    good = stack.material.good()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(str(good.certificate), str(good.key))
+    upstream = ssl.create_default_context(cafile=str(stack.material.ca_path))
+    return FaultProxy(stack.registry_url, list(mutations), verify=upstream, tls=server)
+
+
+def _basic_run(url: str, stack: BasicStack, tmp: Path, *args: str, checks: list[str], pull: bool = False,
+               anonymous: str = "no") -> ConformanceRun:
+    return _run(url, tmp, None, "--registry-ca", str(stack.material.ca_path), *args, checks=checks,
+                anonymous=anonymous, pull=pull)
+
+
+def _anonymous(request: ProxyRequest) -> bool:
+    return "authorization" not in request.headers
+
+
+def _let_in(authorization: Callable[[ProxyRequest], str], when: Callable[[ProxyRequest], bool]) -> Mutation:
+    """Anonymous requests that `when` picks are sent upstream with credentials: the registry serves them."""
+
+    def add(request: ProxyRequest) -> ProxyRequest:
+        request.headers["authorization"] = authorization(request)
+        return request
+
+    return Mutation("let-anonymous-in", when=lambda r: _anonymous(r) and when(r), request=add)
+
+
+def _blob_read(r: ProxyRequest) -> bool:
+    return r.method in ("GET", "HEAD") and "/blobs/sha256:" in r.path
+
+
+def _upload_or_manifest_put(r: ProxyRequest) -> bool:
+    return (r.method in ("POST", "PATCH", "PUT") and "/blobs/uploads/" in r.path
+            or r.method == "PUT" and "/manifests/" in r.path)
+
+
+def _catalog(r: ProxyRequest) -> bool:
+    return r.path.startswith("/v2/_catalog")
+
+
+def _basic_user(header: str) -> str | None:
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        return base64.b64decode(header[6:]).decode().partition(":")[0]
+    except ValueError:
+        return None
+
+
+def _any_password(upstream_header: str) -> Mutation:
+    """Any password for the push user works: the proxy swaps in the right one."""
+    return Mutation("any-password", when=lambda r: _basic_user(r.headers.get("authorization", "")) == PUSH[0],
+                    request_headers={"authorization": upstream_header})
+
+
+def _dropped_challenge() -> Mutation:
+    return _on_401(_no_challenge)
+
+
+MATRIX_HOLE_CHECKS = ["auth.anonymous-access", "auth.wrong-credentials", "auth.challenge-syntax"]
+CHALLENGED = [r for r in ROUTES if r.id != "referrers"]  # distribution 2.8 has no referrers API: 404, unsupported
+HOLES: dict[str, tuple[Callable[[Callable[[ProxyRequest], str]], list[Mutation]], list[str]]] = {
+    # hole: (mutations given how to let a request in, the checks it fails)
+    "anonymous-blob-reads": (lambda let: [_let_in(let, _blob_read)],
+                             [_cell("auth.anonymous-access", ROUTE[r]) for r in ("blob-get", "blob-head")]),
+    "anonymous-uploads-and-manifest-puts": (
+        lambda let: [_let_in(let, _upload_or_manifest_put)],
+        [_cell("auth.anonymous-access", ROUTE[r])
+         for r in ("upload-start", "upload-patch", "upload-put", "mount", "manifest-put")]),
+    "anonymous-catalog": (lambda let: [_let_in(let, _catalog)], [_cell("auth.anonymous-access", ROUTE["catalog"])]),
+    "challenge-dropped": (lambda let: [_dropped_challenge()],
+                          ["auth.challenge-syntax", *(_cell("auth.anonymous-access", r) for r in CHALLENGED)]),
+}
+
+
+def test_htpasswd_over_tls_by_url_runs_the_matrix_with_one_push_user(basic_stack: BasicStack, tmp_path: Path) -> None:
+    run = _basic_run(basic_stack.registry_url, basic_stack, tmp_path, checks=AUTH_CHECKS, anonymous="unknown")
+    assert _failed(run) == [], run.output[-3000:]
+    assert run.results is not None
+    for record in run.results.checks:
+        if "does not use token auth" in record.message:  # only checks about tokens may say so
+            assert record.id in TOKEN_CHECKS or record.id.startswith("auth.repository-isolation["), record.id
+    for check_id in ("auth.anonymous-access", "auth.wrong-credentials", "auth.push-user-access"):
+        for route in routes_for(check_id):
+            wanted = Outcome.UNSUPPORTED if route.id == "referrers" else Outcome.PASSED
+            assert run.outcome(_cell(check_id, route)) is wanted, run.record(_cell(check_id, route)).message
+    assert "--registry-pull-username" in run.record("auth.pull-only-access[manifest-put]").message
+    policy = json.loads((run.report_dir / "conformance" / "results.json").read_text())["access_matrix"]
+    assert "inferred: GET /v2/ answered 401" in policy["deployments"][0]["policy"]
+    page = (run.report_dir / "conformance" / "report.html").read_text()
+    assert "Access control matrix" in page and "inferred: GET /v2/ answered 401" in page
+
+
+def test_htpasswd_cannot_hold_a_pull_only_user_as_the_shipped_expectations_say(
+    basic_stack: BasicStack, tmp_path: Path
+) -> None:
+    """A second htpasswd user given as pull-only can write: the pull-only write cells fail, as expected for 2.8."""
+    shipped = yaml.safe_load(SHIPPED_EXPECTATIONS.read_text())["checks"]
+    expected = sorted(c for c in shipped if c.startswith("auth.pull-only-access["))
+    assert expected == sorted(_cell("auth.pull-only-access", r) for r in WRITES)
+    run = _basic_run(basic_stack.registry_url, basic_stack, tmp_path, "--expectations", str(SHIPPED_EXPECTATIONS),
+                     checks=["auth.pull-only-access"], pull=True)
+    assert _failed(run) == expected, run.output[-3000:]
+    assert run.returncode == 0 and run.results is not None and run.results.expectations is not None
+    assert sorted(run.results.expectations["expected"]) == expected
+    reads = [r for r in routes_for("auth.pull-only-access") if r.kind is Kind.READ and r.id != "referrers"]
+    assert all(run.outcome(_cell("auth.pull-only-access", r)) is Outcome.PASSED for r in reads)
+    assert "the push user looked afterwards" not in run.output  # refused writes are not the failure: accepted ones are
+
+
+def test_the_clean_htpasswd_deployment_behind_the_proxy_passes(basic_stack: BasicStack, tmp_path: Path) -> None:
+    with _tls_proxy(basic_stack) as proxy:
+        run = _basic_run(proxy.url, basic_stack, tmp_path, checks=MATRIX_HOLE_CHECKS + ["auth.basic-over-tls"])
+    assert _failed(run) == [], run.output[-3000:]
+    assert run.outcome("auth.basic-over-tls") is Outcome.PASSED
+
+
+@pytest.mark.parametrize("hole", [*HOLES, "any-password"])
+def test_each_hole_in_an_htpasswd_deployment_fails_its_check(hole: str, basic_stack: BasicStack,
+                                                            tmp_path: Path) -> None:
+    if hole == "any-password":
+        mutations = [_any_password(basic_header(*PUSH))]
+        expected = [_cell("auth.wrong-credentials", r) for r in CHALLENGED]
+    else:
+        make, expected = HOLES[hole]
+        mutations = make(lambda _: basic_header(*PUSH))
+    with _tls_proxy(basic_stack, *mutations) as proxy:
+        run = _basic_run(proxy.url, basic_stack, tmp_path, checks=MATRIX_HOLE_CHECKS)
+    assert _failed(run) == sorted(expected), run.output[-3000:]
+
+
+def _grant(stack: TokenStack) -> Callable[[ProxyRequest], str]:
+    """A Bearer header the registry trusts, granting what the request needs (a token the proxy signs)."""
+
+    def header(request: ProxyRequest) -> str:
+        fresh = claims(issuer=ISSUER, audience=SERVICE, subject=PUSH[0], access=_needed(request), lifetime=300)
+        return "Bearer " + stack.server.signer.sign(fresh)
+
+    return header
+
+
+@pytest.mark.parametrize("hole", [*HOLES, "any-password"])
+def test_each_hole_in_a_token_deployment_fails_its_check(hole: str, stack: TokenStack, tmp_path: Path) -> None:
+    if hole == "any-password":  # the token endpoint takes any password for the push user
+        stack.token_proxy.mutations = [_any_password(basic_header(*PUSH))]
+        try:
+            run = _run(stack.registry_url, tmp_path, stack, checks=MATRIX_HOLE_CHECKS + ["auth.token-bad-credentials"])
+        finally:
+            stack.token_proxy.mutations = []
+        expected = ["auth.token-bad-credentials", *(_cell("auth.wrong-credentials", r) for r in ROUTES)]
+        assert _failed(run) == sorted(expected), run.output[-3000:]
+        return
+    make, expected = HOLES[hole]
+    with FaultProxy(stack.registry_url, make(_grant(stack))) as proxy:
+        run = _run(proxy.url, tmp_path, stack, checks=MATRIX_HOLE_CHECKS)
+    if hole == "challenge-dropped":
+        # Without a challenge nobody gets a token, so nothing can be pushed: the reads still show how they refuse,
+        # the cells that need pushed content are skipped pointing at the push user's failures.
+        expected = ["auth.challenge-syntax", *(_cell("auth.anonymous-access", r) for r in CHALLENGED
+                                               if r.kind in (Kind.BASE, Kind.CATALOG, Kind.READ))]
+        assert all("see auth.push-user-access" in run.record(c).message for c in run.with_outcome(Outcome.SKIPPED))
+    assert _failed(run) == sorted(expected), run.output[-3000:]
+
+
+def test_a_401_without_a_challenge_is_a_verdict_not_the_end_of_the_run(basic_stack: BasicStack,
+                                                                       tmp_path: Path) -> None:
+    """No credentials and no challenge: first contact goes on, and the report says what is wrong."""
+    with _tls_proxy(basic_stack, _dropped_challenge()) as proxy:
+        run = run_conformance(proxy.url, tmp_path, "--registry-ca", str(basic_stack.material.ca_path),
+                              checks=["auth.challenge-syntax", "ping."])
+    assert run.returncode == ExitCode.CHECKS_FAILED, run.output[-3000:]
+    assert "without a WWW-Authenticate header" in run.record("auth.challenge-syntax").message
+    assert (run.report_dir / "conformance" / "report.html").is_file()

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..htmlpage import INK, Card, Header, cards, esc, page
 from ..results import CheckResult, Outcome, RunResults
+from .access_matrix import render_access_matrix
 from .expectations import Gate, gate_of
 from .page import STATUSES, anchor, pill, status_of
 from .transcripts import exchange_of
@@ -35,6 +36,7 @@ def render_report(results: RunResults) -> str:
         "</div></div>",
         _about(results, gate),
         _unsupported(results.checks),
+        render_access_matrix(results.checks),
         _areas(results.checks, opened=set(gate.unexpected) if len(gate.unexpected) <= OPEN_LIMIT else set()),
     ]
     return page(f"regsuite: {results.target.get('url', 'conformance')}", _header(results, gate), "\n".join(body))
