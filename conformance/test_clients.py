@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from regsuite import content
 from regsuite import mediatypes as mt
@@ -24,8 +28,9 @@ from regsuite.clients.runner import ClientResult
 from regsuite.clients.skopeo import Skopeo
 from regsuite.content import Manifest
 from regsuite.digest import digest_of
-from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
 from regsuite.fixtures.run import Run
+from regsuite.redact import register_secret
 
 ARTIFACT_TYPE = "application/vnd.regsuite.clients.test.v1"
 PAYLOAD_TYPE = "application/vnd.regsuite.payload.v1"
@@ -64,6 +69,55 @@ def _diff_ids(image: Manifest) -> list[str]:
 
 
 # -- docker -------------------------------------------------------------------
+
+REFUSAL = re.compile(r"\b401\b|unauthori[sz]ed|incorrect username or password", re.IGNORECASE)
+
+
+def _login_user(run: Run) -> tuple[str, str]:
+    """The target's user, when the registry asks for credentials at all (else a login proves nothing)."""
+    target = run.target
+    if not target.username:
+        pytest.skip("the target has no credentials: give --registry-username and REGSUITE_PASSWORD")
+    anonymous = run.client.request("GET", "/v2/", auth=None)
+    if anonymous.status_code == 200:
+        pytest.skip("the registry asks for no credentials (GET /v2/ answers 200 without them): any login succeeds")
+    return target.username, target.password or ""
+
+
+@check("clients.docker-login")
+def test_docker_login(docker_cli: DockerCLI, docker_login_config: Path, regsuite_run: Run,
+                      record_property: Callable[[str, object], None]) -> None:
+    user, password = _login_user(regsuite_run)
+    login = docker_cli.login_into(docker_login_config, user, password)
+    assert login.ok, "docker login with the target's credentials failed:\n" + client_failed(login)
+    record_property(NOTE_PROPERTY, f"docker: {_said(login.stdout)}")
+
+
+@check("clients.docker-login-refused")
+def test_docker_login_refused(docker_cli: DockerCLI, docker_login_config: Path, regsuite_run: Run,
+                              record_property: Callable[[str, object], None]) -> None:
+    user, password = _login_user(regsuite_run)
+    if not docker_cli.login_into(docker_login_config, user, password).ok:
+        pytest.skip("docker login with the right password fails too (see clients.docker-login): nothing to compare")
+    wrong = "wrong-" + secrets.token_urlsafe(12)
+    register_secret(wrong)
+    elsewhere = docker_login_config / "wrong"  # not next to the right login
+    elsewhere.mkdir()
+    login = docker_cli.login_into(elsewhere, user, wrong)
+    assert not login.ok, (
+        f"docker login as {user!r} with a wrong password succeeded ({_said(login.stdout)}): the registry accepted "
+        "it; RFC 7235 3.1 wants 401 for refused credentials"
+    )
+    assert REFUSAL.search(login.message), (
+        "docker login with a wrong password failed, but not as a refusal; the registry must answer 401 "
+        "(RFC 7235 3.1):\n" + client_failed(login)
+    )
+    record_property(NOTE_PROPERTY, f"docker refused the wrong password: {_said(login.message)}")
+
+
+def _said(text: str) -> str:
+    """A client's last line of output."""
+    return (text.strip().splitlines() or ["(nothing)"])[-1]
 
 
 def _loaded(docker: DockerCLI, repo: str, name: str, tmp_path: Path) -> tuple[Manifest, str]:

@@ -107,7 +107,8 @@ def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
         except ssl.SSLError as exc:
             raise classify(exc, target, timeout) from None
         if response.status_code == 401:
-            if not _challenges(response):
+            from_registry = response.request.url == httpx.URL(f"{target.url}/v2/")  # not the token endpoint's 401
+            if from_registry and not _challenges(response):
                 # Not an unusable target but a failed verdict (auth.challenge-syntax): the run goes on as far as
                 # the credentials allow (the client tries Basic when no challenge says otherwise).
                 return response

@@ -9,10 +9,8 @@ tokens it used.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import jwt
 import pytest
 import trustme
 import yaml
+from auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
 from support import ConformanceRun, run_conformance
 
 from regsuite import checklist
@@ -79,6 +78,11 @@ def _stack(tmp: Path, **server_options: object) -> Iterator[TokenStack]:
             config = RegistryConfig(auth=TokenAuth(token_proxy.url + "/token", SERVICE, ISSUER, bundle))
             with ProcessProvider(config) as target:
                 yield TokenStack(target.url, server, token_proxy, signer.write(tmp))
+
+
+@pytest.fixture(scope="module")
+def basic_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BasicStack]:
+    yield from start_basic_stack(tmp_path_factory.mktemp("basic-stack"), dict([PUSH, PULL]))
 
 
 @pytest.fixture(scope="module")
@@ -378,32 +382,6 @@ def test_basic_auth_over_plain_http_is_flagged(tls: bool, tmp_path: Path) -> Non
 # -- the access matrix: one hole at a time -------------------------------------------------
 
 
-@dataclass
-class BasicStack:
-    """distribution with htpasswd over TLS; both users are htpasswd users (so both can do everything)."""
-
-    registry_url: str
-    material: TLSMaterial
-
-
-@pytest.fixture(scope="module")
-def basic_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BasicStack]:
-    tmp = tmp_path_factory.mktemp("basic-stack")
-    material = TLSMaterial(tmp / "pki")
-    htpasswd = write_htpasswd(tmp / "htpasswd", dict([PUSH, PULL]))
-    with ProcessProvider(RegistryConfig(auth=HtpasswdAuth(htpasswd), tls=material.tls_files())) as target:
-        yield BasicStack(target.url, material)
-
-
-def _tls_proxy(stack: BasicStack, *mutations: Mutation) -> FaultProxy:
-    """A fault proxy that keeps the deployment htpasswd over TLS: it serves HTTPS with a certificate of the same CA."""
-    good = stack.material.good()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(str(good.certificate), str(good.key))
-    upstream = ssl.create_default_context(cafile=str(stack.material.ca_path))
-    return FaultProxy(stack.registry_url, list(mutations), verify=upstream, tls=server)
-
-
 def _basic_run(url: str, stack: BasicStack, tmp: Path, *args: str, checks: list[str], pull: bool = False,
                anonymous: str = "no") -> ConformanceRun:
     return _run(url, tmp, None, "--registry-ca", str(stack.material.ca_path), *args, checks=checks,
@@ -435,21 +413,6 @@ def _upload_or_manifest_put(r: ProxyRequest) -> bool:
 
 def _catalog(r: ProxyRequest) -> bool:
     return r.path.startswith("/v2/_catalog")
-
-
-def _basic_user(header: str) -> str | None:
-    if not header.lower().startswith("basic "):
-        return None
-    try:
-        return base64.b64decode(header[6:]).decode().partition(":")[0]
-    except ValueError:
-        return None
-
-
-def _any_password(upstream_header: str) -> Mutation:
-    """Any password for the push user works: the proxy swaps in the right one."""
-    return Mutation("any-password", when=lambda r: _basic_user(r.headers.get("authorization", "")) == PUSH[0],
-                    request_headers={"authorization": upstream_header})
 
 
 def _dropped_challenge() -> Mutation:
@@ -508,7 +471,7 @@ def test_htpasswd_cannot_hold_a_pull_only_user_as_the_shipped_expectations_say(
 
 
 def test_the_clean_htpasswd_deployment_behind_the_proxy_passes(basic_stack: BasicStack, tmp_path: Path) -> None:
-    with _tls_proxy(basic_stack) as proxy:
+    with tls_proxy(basic_stack) as proxy:
         run = _basic_run(proxy.url, basic_stack, tmp_path, checks=MATRIX_HOLE_CHECKS + ["auth.basic-over-tls"])
     assert _failed(run) == [], run.output[-3000:]
     assert run.outcome("auth.basic-over-tls") is Outcome.PASSED
@@ -518,12 +481,12 @@ def test_the_clean_htpasswd_deployment_behind_the_proxy_passes(basic_stack: Basi
 def test_each_hole_in_an_htpasswd_deployment_fails_its_check(hole: str, basic_stack: BasicStack,
                                                             tmp_path: Path) -> None:
     if hole == "any-password":
-        mutations = [_any_password(basic_header(*PUSH))]
+        mutations = [any_password(*PUSH)]
         expected = [_cell("auth.wrong-credentials", r) for r in CHALLENGED]
     else:
         make, expected = HOLES[hole]
         mutations = make(lambda _: basic_header(*PUSH))
-    with _tls_proxy(basic_stack, *mutations) as proxy:
+    with tls_proxy(basic_stack, *mutations) as proxy:
         run = _basic_run(proxy.url, basic_stack, tmp_path, checks=MATRIX_HOLE_CHECKS)
     assert _failed(run) == sorted(expected), run.output[-3000:]
 
@@ -541,7 +504,7 @@ def _grant(stack: TokenStack) -> Callable[[ProxyRequest], str]:
 @pytest.mark.parametrize("hole", [*HOLES, "any-password"])
 def test_each_hole_in_a_token_deployment_fails_its_check(hole: str, stack: TokenStack, tmp_path: Path) -> None:
     if hole == "any-password":  # the token endpoint takes any password for the push user
-        stack.token_proxy.mutations = [_any_password(basic_header(*PUSH))]
+        stack.token_proxy.mutations = [any_password(*PUSH)]
         try:
             run = _run(stack.registry_url, tmp_path, stack, checks=MATRIX_HOLE_CHECKS + ["auth.token-bad-credentials"])
         finally:
@@ -564,7 +527,7 @@ def test_each_hole_in_a_token_deployment_fails_its_check(hole: str, stack: Token
 def test_a_401_without_a_challenge_is_a_verdict_not_the_end_of_the_run(basic_stack: BasicStack,
                                                                        tmp_path: Path) -> None:
     """No credentials and no challenge: first contact goes on, and the report says what is wrong."""
-    with _tls_proxy(basic_stack, _dropped_challenge()) as proxy:
+    with tls_proxy(basic_stack, _dropped_challenge()) as proxy:
         run = run_conformance(proxy.url, tmp_path, "--registry-ca", str(basic_stack.material.ca_path),
                               checks=["auth.challenge-syntax", "ping."])
     assert run.returncode == ExitCode.CHECKS_FAILED, run.output[-3000:]

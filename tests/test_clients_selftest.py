@@ -8,10 +8,11 @@ here (no docker engine, no skopeo, no oras) are left out of the expectations.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
 from support import ConformanceRun, run_conformance
 
 from regsuite.clients.certs import DOCKER_CERTS_D
@@ -25,6 +26,8 @@ from regsuite.target import Target
 from regsuite.tls import TLSMaterial
 
 CLIENT_OF = {
+    "clients.docker-login": "docker",
+    "clients.docker-login-refused": "docker",
     "clients.docker-push": "docker",
     "clients.docker-pull": "docker",
     "clients.docker-roundtrip": "docker",
@@ -67,9 +70,14 @@ def _through(
     return run_conformance(proxy.url, tmp_path, checks=checks)
 
 
+LOGINS = ("clients.docker-login", "clients.docker-login-refused")
+
+
 def test_client_checks_pass_against_a_real_registry(distribution: Target, usable: set[str], tmp_path: Path) -> None:
     run = run_conformance(distribution.url, tmp_path, checks=["clients."])
-    _expect(run, usable, {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF})
+    expected = {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF}
+    expected.update({check_id: (Outcome.SKIPPED, "no credentials") for check_id in LOGINS})  # nothing to log into
+    _expect(run, usable, expected)
 
 
 def test_corrupted_blobs_fail_with_the_client_message(fault_proxy, usable: set[str], tmp_path: Path) -> None:
@@ -226,3 +234,48 @@ def test_a_client_that_hangs_is_stopped_at_its_timeout_and_its_output_redacted()
     assert hung.returncode is None and hung.seconds < 3
     assert "timed out" in hung.describe() and secret not in hung.describe()
     assert "<redacted>" in hung.message
+
+
+# -- docker login ---------------------------------------------------------------------
+
+LOGIN_USER = "regsuite-login"
+
+
+@pytest.fixture(scope="module")
+def login_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BasicStack]:
+    from regsuite.fixtures.auth import new_password
+
+    yield from start_basic_stack(tmp_path_factory.mktemp("login"), {LOGIN_USER: new_password()})
+
+
+def _logins_through(stack: BasicStack, tmp_path: Path, *mutations: Mutation) -> ConformanceRun:
+    """The docker login checks against htpasswd over TLS, through a TLS fault proxy with `mutations`."""
+    password = stack.users[LOGIN_USER]
+    with tls_proxy(stack, *mutations) as proxy:
+        run = run_conformance(proxy.url, tmp_path, "--registry-ca", str(stack.material.ca_path),
+                              "--registry-username", LOGIN_USER, checks=list(LOGINS),
+                              env={"REGSUITE_PASSWORD": password})
+        assert not (DOCKER_CERTS_D / proxy.url.split("://", 1)[1]).exists(), "the CA placed for docker was left"
+    assert password not in run.output and password not in (run.report_dir / "conformance" / "results.json").read_text()
+    return run
+
+
+def test_docker_login_right_and_wrong_password(login_stack: BasicStack, usable: set[str], tmp_path: Path) -> None:
+    run = _logins_through(login_stack, tmp_path)
+    _expect(run, usable, {"clients.docker-login": (Outcome.PASSED, "Login Succeeded"),
+                          "clients.docker-login-refused": (Outcome.PASSED, "401")})
+
+
+def test_docker_login_accepting_any_password_fails_in_dockers_words(login_stack: BasicStack, usable: set[str],
+                                                                     tmp_path: Path) -> None:
+    run = _logins_through(login_stack, tmp_path, any_password(LOGIN_USER, login_stack.users[LOGIN_USER]))
+    _expect(run, usable, {"clients.docker-login": (Outcome.PASSED, ""),
+                          "clients.docker-login-refused": (Outcome.FAILED, "Login Succeeded")})
+
+
+def test_docker_login_refused_for_the_right_password_fails_in_dockers_words(login_stack: BasicStack,
+                                                                             usable: set[str], tmp_path: Path) -> None:
+    refuse = Mutation("refuse-everyone", when=lambda r: "authorization" in r.headers, status=401)
+    run = _logins_through(login_stack, tmp_path, refuse)
+    _expect(run, usable, {"clients.docker-login": (Outcome.FAILED, "401 Unauthorized"),
+                          "clients.docker-login-refused": (Outcome.SKIPPED, "see clients.docker-login")})

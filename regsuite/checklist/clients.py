@@ -7,6 +7,7 @@ No spec line names a client; these are what a registry user expects
 from . import CheckInfo, Level
 
 DOCKER = "https://docs.docker.com/reference/cli/docker/image/push/"
+DOCKER_LOGIN = "https://docs.docker.com/reference/cli/docker/login/"
 SKOPEO = "https://github.com/containers/skopeo/blob/main/docs/skopeo.1.md"
 ORAS_PY = "https://oras-project.github.io/oras-py/"
 
@@ -16,6 +17,14 @@ def _check(id: str, title: str, spec: str, url: str, level: Level = Level.MUST) 
 
 
 CHECKS = [
+    _check("clients.docker-login", "docker login with the target's credentials succeeds", "docker login",
+           DOCKER_LOGIN),
+    _check(
+        "clients.docker-login-refused",
+        "docker login with a wrong password fails as a refusal (401), in docker's own words",
+        "docker login",
+        DOCKER_LOGIN,
+    ),
     _check(
         "clients.docker-push",
         "docker push of a locally built multi-layer image succeeds and the registry serves what docker sent",

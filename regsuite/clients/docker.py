@@ -57,6 +57,12 @@ class DockerCLI(ClientProgram):
     def command(self) -> list[str]:
         return [PROGRAM, "--config", str(self.config_dir)]
 
+    def login_into(self, config_dir: Path, username: str, password: str) -> ClientResult:
+        """`docker login` with these credentials, kept in `config_dir`: the session's own login stays as it is."""
+        argv = [PROGRAM, "--config", str(config_dir), "login", "--username", username, "--password-stdin",
+                self.target.host]
+        return run_program(argv, timeout=self.timeout, input=password)
+
     def load(self, archive: Path) -> ClientResult:
         return self.run("load", "--input", str(archive))
 
