@@ -13,15 +13,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 import httpx
 
 from . import content, protocol
-from . import mediatypes as mt
 from .access import ROUTE, Route
 from .client import RegistryClient, StepFailed
 from .content import Blob, Manifest
+from .judge import describe
 from .namespace import Namespace
 
 Effect = Callable[[], str | None]  # what a write changed, as the push user sees it afterwards; None: nothing
@@ -77,9 +76,7 @@ class Stage:
             return
         try:
             self.pusher.push_image(self.repo, self.image, self.tag)
-            hidden = self.pusher.put_manifest(self.repo, self.hidden_tag, self.image)
-            if hidden.status_code != 201:
-                raise StepFailed("manifest PUT (second tag)", hidden, "201")
+            self._pushed(self.pusher.put_manifest(self.repo, self.hidden_tag, self.image), "its second tag")
         except StepFailed as failed:
             raise StageError(f"the push user could not push the content the access matrix reads: {failed}") from None
         self.ready = True
@@ -109,90 +106,84 @@ class Stage:
             self.prepare()
         return getattr(self, "_" + route_id.replace("-", "_"))()  # type: ignore[no-any-return]
 
-    def _read(self, route_id: str, path: str, headers: dict[str, str] | None = None) -> Scene:
+    def _scene(self, route_id: str, step: protocol.Step, body: bytes = b"", *, effect: Effect | None = None,
+               source: str | None = None, cleanups: list[Callable[[], object]] | None = None) -> Scene:
         route = ROUTE[route_id]
-        return Scene(route, route.method, path, None if route_id in ("base", "catalog") else self.repo,
-                     headers=headers or {})
+        assert route.method == step.method, f"{route_id}: the route table and the protocol step disagree"
+        repository = None if route_id in ("base", "catalog") else self.repo
+        return Scene(route, step.method, step.path, repository, source, dict(step.headers), body, effect,
+                     cleanups or [])
 
     def _base(self) -> Scene:
-        return self._read("base", "/v2/")
+        return self._scene("base", protocol.Step("GET", "/v2/", "/v2/"))
 
     def _catalog(self) -> Scene:
-        return self._read("catalog", "/v2/_catalog")
+        return self._scene("catalog", protocol.catalog())
 
     def _tags_list(self) -> Scene:
-        return self._read("tags-list", f"/v2/{self.repo}/tags/list")
+        return self._scene("tags-list", protocol.tags_list(self.repo))
 
     def _manifest_get(self) -> Scene:
-        step = protocol.get_manifest(self.repo, self.tag)
-        return self._read("manifest-get", step.path, step.headers)
+        return self._scene("manifest-get", protocol.get_manifest(self.repo, self.tag))
 
     def _manifest_head(self) -> Scene:
-        step = protocol.head_manifest(self.repo, self.tag)
-        return self._read("manifest-head", step.path, step.headers)
+        return self._scene("manifest-head", protocol.head_manifest(self.repo, self.tag))
 
     def _blob_get(self) -> Scene:
-        return self._read("blob-get", f"/v2/{self.repo}/blobs/{self.layer.digest}")
+        return self._scene("blob-get", protocol.get_blob(self.repo, self.layer.digest))
 
     def _blob_head(self) -> Scene:
-        return self._read("blob-head", f"/v2/{self.repo}/blobs/{self.layer.digest}")
+        return self._scene("blob-head", protocol.head_blob(self.repo, self.layer.digest))
 
     def _referrers(self) -> Scene:
-        return self._read("referrers", f"/v2/{self.repo}/referrers/{self.image.digest}")
+        return self._scene("referrers", protocol.referrers(self.repo, self.image.digest))
 
     def _manifest_put(self) -> Scene:
         manifest, tag = self._variant(), f"put-{secrets.token_hex(4)}"
         step = protocol.put_manifest(self.repo, tag, manifest.media_type, manifest.size)
-        return Scene(ROUTE["manifest-put"], "PUT", step.path, self.repo, headers=step.headers, body=manifest.body,
-                     effect=self._exists(f"/v2/{self.repo}/manifests/{tag}", f"the tag {tag} now exists"))
+        return self._scene("manifest-put", step, manifest.body,
+                           effect=self._exists(protocol.head_manifest(self.repo, tag), f"the tag {tag} now exists"))
 
     def _manifest_delete(self) -> Scene:
         manifest = self._variant()
-        self._pushed(self.pusher.put_manifest(self.repo, manifest.digest, manifest), "manifest PUT (scratch)")
-        path = f"/v2/{self.repo}/manifests/{manifest.digest}"
-        return Scene(ROUTE["manifest-delete"], "DELETE", path, self.repo,
-                     effect=self._gone(path, f"the manifest {manifest.digest} is gone"))
+        self._pushed(self.pusher.put_manifest(self.repo, manifest.digest, manifest), "a scratch manifest")
+        gone = self._gone(protocol.head_manifest(self.repo, manifest.digest), f"the manifest {manifest.digest} is gone")
+        return self._scene("manifest-delete", protocol.delete(self.repo, "manifests", manifest.digest), effect=gone)
 
     def _blob_delete(self) -> Scene:
         blob = self._scratch_blob(self.repo)
-        path = f"/v2/{self.repo}/blobs/{blob.digest}"
-        return Scene(ROUTE["blob-delete"], "DELETE", path, self.repo,
-                     effect=self._gone(path, f"the blob {blob.digest} is gone"))
+        gone = self._gone(protocol.head_blob(self.repo, blob.digest), f"the blob {blob.digest} is gone")
+        return self._scene("blob-delete", protocol.delete(self.repo, "blobs", blob.digest), effect=gone)
 
     def _upload_start(self) -> Scene:
         blob = _fresh_blob()
         step = protocol.start_upload(self.repo, [("digest", blob.digest)], blob.size)
-        return Scene(ROUTE["upload-start"], "POST", step.path, self.repo, headers=step.headers, body=blob.data,
-                     effect=self._blob_stored(blob))
+        return self._scene("upload-start", step, blob.data, effect=self._blob_stored(self.repo, blob))
 
     def _upload_patch(self) -> Scene:
         location = self._open_upload()
         data = content.random_bytes(secrets.token_hex(8), 64)
-        step = protocol.patch_stream(location, len(data))
-        return Scene(ROUTE["upload-patch"], "PATCH", location, self.repo, headers=step.headers, body=data,
-                     effect=self._upload_changed(location), cleanups=[lambda: self.pusher.cancel_upload(location)])
+        return self._scene("upload-patch", protocol.patch_stream(location, len(data)), data,
+                           effect=self._upload_changed(location), cleanups=[self._cancel(location)])
 
     def _upload_put(self) -> Scene:
         location, blob = self._open_upload(), _fresh_blob()
-        step = protocol.finish_upload(location, blob.digest, blob.size)
-        return Scene(ROUTE["upload-put"], "PUT", step.path, self.repo, headers=step.headers, body=blob.data,
-                     effect=self._blob_stored(blob), cleanups=[lambda: self.pusher.cancel_upload(location)])
+        return self._scene("upload-put", protocol.finish_upload(location, blob.digest, blob.size), blob.data,
+                           effect=self._blob_stored(self.repo, blob), cleanups=[self._cancel(location)])
 
     def _upload_get(self) -> Scene:
         location = self._open_upload()
-        return Scene(ROUTE["upload-get"], "GET", location, self.repo,
-                     cleanups=[lambda: self.pusher.cancel_upload(location)])
+        return self._scene("upload-get", protocol.upload_status(location), cleanups=[self._cancel(location)])
 
     def _upload_delete(self) -> Scene:
         location = self._open_upload()
-        return Scene(ROUTE["upload-delete"], "DELETE", location, self.repo, effect=self._upload_changed(location),
-                     cleanups=[lambda: self.pusher.cancel_upload(location)])
+        return self._scene("upload-delete", protocol.cancel_upload(location), effect=self._upload_changed(location),
+                           cleanups=[self._cancel(location)])
 
     def _mount(self) -> Scene:
         blob = self._scratch_blob(self.source)
-        query = urlencode({"mount": blob.digest, "from": self.source}, safe=":/")
-        return Scene(ROUTE["mount"], "POST", f"/v2/{self.repo}/blobs/uploads/?{query}", self.repo, self.source,
-                     headers={"Content-Length": "0"}, effect=self._blob_stored(blob))
+        step = protocol.start_upload(self.repo, [("mount", blob.digest), ("from", self.source)])
+        return self._scene("mount", step, source=self.source, effect=self._blob_stored(self.repo, blob))
 
     # -- scratch content and looks afterwards --------------------------------------------
 
@@ -212,26 +203,24 @@ class Stage:
     def _open_upload(self) -> str:
         started = self.pusher.start_upload(self.repo)
         if started.status_code != 202 or "location" not in started.headers:
-            raise StageError(f"the push user could not open an upload: {StepFailed('POST', started, '202')}")
+            raise StageError(f"the push user could not open an upload: {describe(started)}, want 202 with Location")
         return self.pusher.resolve(started)
 
-    def _pushed(self, response: httpx.Response, step: str) -> None:
+    def _pushed(self, response: httpx.Response, what: str) -> None:
         if response.status_code != 201:
-            raise StageError(f"the push user could not prepare the cell: {StepFailed(step, response, '201')}")
+            raise StageError(f"the push user could not push {what}: {describe(response)}, want 201")
 
-    def _head(self, path: str) -> int:
-        """HEAD as the push user; manifests with every Accept (distribution hides an OCI manifest from others)."""
-        headers = {"Accept": mt.ACCEPT_ALL_MANIFESTS} if "/manifests/" in path else {}
-        return self.pusher.request("HEAD", path, headers=headers).status_code
+    def _exists(self, step: protocol.Step, what: str) -> Effect:
+        return lambda: what if self.pusher.send(step).status_code == 200 else None
 
-    def _exists(self, path: str, what: str) -> Effect:
-        return lambda: what if self._head(path) == 200 else None
+    def _gone(self, step: protocol.Step, what: str) -> Effect:
+        return lambda: what if self.pusher.send(step).status_code == 404 else None
 
-    def _gone(self, path: str, what: str) -> Effect:
-        return lambda: what if self._head(path) == 404 else None
+    def _blob_stored(self, repo: str, blob: Blob) -> Effect:
+        return self._exists(protocol.head_blob(repo, blob.digest), f"the blob {blob.digest} now exists in {repo}")
 
-    def _blob_stored(self, blob: Blob) -> Effect:
-        return self._exists(f"/v2/{self.repo}/blobs/{blob.digest}", f"the blob {blob.digest} now exists in {self.repo}")
+    def _cancel(self, location: str) -> Callable[[], object]:
+        return lambda: self.pusher.cancel_upload(location)
 
     def _upload_changed(self, location: str) -> Effect:
         """The push user's view of an upload session, before and after: any change means the request did something."""

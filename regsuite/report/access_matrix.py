@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..access import matrix_of
+from ..htmlpage import esc
 from ..results import CheckResult
-from .page import STATUSES, anchor, esc, status_of
+from .page import STATUSES, anchor, status_of
 
 HOW_TO_READ = (
     "Each cell is one check verdict: the route's request sent without credentials, with wrong credentials "
@@ -39,9 +40,9 @@ def render_access_matrix(checks: list[CheckResult]) -> str:
 
 def _cell(check: CheckResult | None) -> str:
     if check is None:
-        return '<td class="muted" style="text-align:center">—</td>'
+        return '<td class="muted" style="text-align:center;vertical-align:middle">—</td>'
     status = status_of(check)
     label, colour = STATUSES[status]
     first = (check.message.strip().splitlines() or [check.title])[0]
-    return (f'<td class="cell" style="background:{colour}" title="{esc(first)}">'
+    return (f'<td class="cell" style="background:{colour};vertical-align:middle" title="{esc(first)}">'
             f'<a style="color:#fff" href="#{anchor(check.id)}">{esc(label)}</a></td>')
