@@ -533,3 +533,19 @@ def test_a_401_without_a_challenge_is_a_verdict_not_the_end_of_the_run(basic_sta
     assert run.returncode == ExitCode.CHECKS_FAILED, run.output[-3000:]
     assert "without a WWW-Authenticate header" in run.record("auth.challenge-syntax").message
     assert (run.report_dir / "conformance" / "report.html").is_file()
+
+
+def test_a_registry_refusing_the_push_users_tokens_fails_push_user_access(tmp_path: Path) -> None:
+    """Embedded token registry whose tokens all name another audience: the push user gets nowhere."""
+    run = run_conformance(None, tmp_path, "--embedded-token-fault", Misbehaviour.WRONG_AUDIENCE.value,
+                          checks=["auth.push-user-access", "auth.anonymous-access"])
+    assert run.results is not None, run.output[-3000:]
+    expected = [_cell("auth.push-user-access", r, "token") for r in ROUTES]  # it cannot even push the content
+    assert _failed(run) == sorted(expected), run.output[-3000:]
+    # nothing pushed, so the anonymous write cells point at the push user's failures; the reads are still judged
+    for route in ROUTES:
+        cell = run.record(_cell("auth.anonymous-access", route, "token"))
+        if route.kind in (Kind.WRITE, Kind.UPLOAD_STATUS):
+            assert cell.outcome is Outcome.SKIPPED and "see auth.push-user-access" in cell.message, cell.message
+        elif route.id != "referrers":
+            assert cell.outcome is Outcome.PASSED, cell.message
