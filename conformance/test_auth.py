@@ -328,51 +328,39 @@ def test_basic_over_tls(basic_flow: AuthFlow) -> None:
 @check("auth.anonymous-access")
 def test_anonymous_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
     policy = access.policy()
-    scene, who = access.scene(access_route, unpushed_reads=True), "without credentials"
-    try:
-        judged = [access.judge_refusal(scene, scene.send(access.raw), who, statuses=(401,), challenge=True),
-                  access.judge_effect(scene, who)]
-    finally:
-        scene.cleanup()
+    judged = access.refusals(access_route, [("without credentials", None)], statuses=(401,), challenge=True,
+                             unpushed_reads=True)
     conclude(judged, policy, record_property)
 
 
 @check("auth.wrong-credentials")
 def test_wrong_credentials(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
     policy = access.policy()
-    results, scene = [], access.scene(access_route)  # one scene: a refused request leaves it as it was
-    try:
-        for what, authorization in access.wrong_authorizations():
-            results.append(access.judge_refusal(scene, scene.send(access.raw, authorization), f"with {what}",
-                                                statuses=(401,), challenge=False))
-        results.append(access.judge_effect(scene, "with wrong credentials"))
-    finally:
-        scene.cleanup()
+    judged = access.refusals(access_route, access.wrong_authorizations(), statuses=(401,))
     if access.bearer_challenge() is not None:  # a token registry: the token endpoint must refuse them too
         scope = access.route_scope(access_route)
         for what, user in access.wrong_users():
             answer = access.ask_token(scope, user)
             asked = f"the token endpoint, asked for {scope or 'no scope'} with {what}, answered {answer.status_code}"
-            results.append(Judged(f"{asked}; the token spec wants 401") if answer.status_code != 401
-                           else Judged(note=asked))
-    conclude(results, policy, record_property)
+            judged.append(Judged(f"{asked}; the token spec wants 401") if answer.status_code != 401
+                          else Judged(note=asked))
+    conclude(judged, policy, record_property)
 
 
 @check("auth.pull-only-access")
 def test_pull_only_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
     policy = access.policy()
     puller = access.need_pull()
+    if access_route.kind is Kind.WRITE:  # Basic: 401 or 403; token: a token without push, then refused
+        conclude(access.refusals(access_route, [(PULL_USER, None)], statuses=(401, 403), client=puller),
+                 policy, record_property)
+        return
     scene = access.scene(access_route)
     try:
-        response = scene.send(puller)
-        if access_route.kind is Kind.WRITE:  # Basic: 401 or 403; token: a token without push, then refused
-            judged = [access.judge_refusal(scene, response, PULL_USER, statuses=(401, 403), challenge=False),
-                      access.judge_effect(scene, PULL_USER)]
-        else:
-            judged = [access.judge_allowed(scene, response, PULL_USER)]
+        judged = access.judge_allowed(scene, scene.send(puller), PULL_USER)
     finally:
         scene.cleanup()
-    conclude(judged, policy, record_property)
+    conclude([judged], policy, record_property)
 
 
 @check("auth.push-user-access")
@@ -397,12 +385,5 @@ def test_push_user_access(access: AccessFlow, access_route: Route, record_proper
 def test_repository_isolation(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
     policy = access.policy()
     token = access.other_token()
-    scene = access.scene(access_route)
-    try:
-        who = f"with the push user's token for {access.stage.other}"
-        judged = [access.judge_refusal(scene, scene.send(access.raw, f"Bearer {token}"), who, statuses=(401, 403),
-                                       challenge=False),
-                  access.judge_effect(scene, who)]
-    finally:
-        scene.cleanup()
-    conclude(judged, policy, record_property)
+    who = f"with the push user's token for {access.stage.other}"
+    conclude(access.refusals(access_route, [(who, f"Bearer {token}")], statuses=(401, 403)), policy, record_property)

@@ -34,6 +34,7 @@ from regsuite.htpasswd import write_htpasswd
 from regsuite.providers import HtpasswdAuth, ProcessProvider, RegistryConfig, TokenAuth
 from regsuite.redact import known_secrets
 from regsuite.results import Outcome
+from regsuite.target import Target
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import ACL, Misbehaviour, Rule, Signer, TokenServer, access_claim, claims, unverified_claims
 
@@ -549,3 +550,23 @@ def test_a_registry_refusing_the_push_users_tokens_fails_push_user_access(tmp_pa
             assert cell.outcome is Outcome.SKIPPED and "see auth.push-user-access" in cell.message, cell.message
         elif route.id != "referrers":
             assert cell.outcome is Outcome.PASSED, cell.message
+
+
+def test_holes_the_declared_policy_opens_are_not_holes(basic_stack: BasicStack, tmp_path: Path) -> None:
+    """Anonymous blob reads and catalog served, with public pull and a public catalog declared: nothing fails."""
+    public = _let_in(lambda _: basic_header(*PUSH), lambda r: _blob_read(r) or _catalog(r))
+    with tls_proxy(basic_stack, public) as proxy:
+        run = _basic_run(proxy.url, basic_stack, tmp_path, "--registry-anonymous-catalog", "yes",
+                         checks=["auth.anonymous-access", "auth.wrong-credentials"], anonymous="yes")
+    assert _failed(run) == [], run.output[-3000:]
+    for route in ("blob-get", "blob-head", "catalog"):
+        assert "served, as the policy allows" in run.record(_cell("auth.anonymous-access", ROUTE[route])).message
+    assert "anonymous pull declared yes" in run.record(_cell("auth.anonymous-access", ROUTE["base"])).message
+
+
+def test_the_matrix_skips_a_registry_that_asks_for_no_credentials(distribution: Target, tmp_path: Path) -> None:
+    run = run_conformance(distribution.url, tmp_path, checks=["auth.anonymous-access[base]", "auth.push-user-access"])
+    assert run.results is not None and run.with_outcome(Outcome.SKIPPED) == sorted(
+        [_cell("auth.anonymous-access", ROUTE["base"])]
+        + [_cell("auth.push-user-access", r) for r in routes_for("auth.push-user-access")]), run.output[-3000:]
+    assert "the registry asks for none" in run.record(_cell("auth.anonymous-access", ROUTE["base"])).message
