@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,9 +27,9 @@ from regsuite.clients.runner import ClientResult
 from regsuite.clients.skopeo import Skopeo
 from regsuite.content import Manifest
 from regsuite.digest import digest_of
+from regsuite.fixtures.access import invented_secret
 from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
 from regsuite.fixtures.run import Run
-from regsuite.redact import register_secret
 
 ARTIFACT_TYPE = "application/vnd.regsuite.clients.test.v1"
 PAYLOAD_TYPE = "application/vnd.regsuite.payload.v1"
@@ -99,8 +98,7 @@ def test_docker_login_refused(docker_cli: DockerCLI, docker_login_config: Path, 
     user, password = _login_user(regsuite_run)
     if not docker_cli.login_into(docker_login_config, user, password).ok:
         pytest.skip("docker login with the right password fails too (see clients.docker-login): nothing to compare")
-    wrong = "wrong-" + secrets.token_urlsafe(12)
-    register_secret(wrong)
+    wrong = invented_secret()
     elsewhere = docker_login_config / "wrong"  # not next to the right login
     elsewhere.mkdir()
     login = docker_cli.login_into(elsewhere, user, wrong)

@@ -29,6 +29,7 @@ from regsuite.auth import basic_header, scope_for
 from regsuite.challenge import Scope, merge_scopes, parse_challenges, parse_scope
 from regsuite.errors import ExitCode
 from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
+from regsuite.fixtures.access import INVENTED_PREFIX
 from regsuite.fixtures.auth import standard_acl
 from regsuite.htpasswd import write_htpasswd
 from regsuite.providers import HtpasswdAuth, ProcessProvider, RegistryConfig, TokenAuth
@@ -103,6 +104,7 @@ def assert_no_secrets(run: ConformanceRun, extra: tuple[str, ...] = ()) -> None:
         leaked = [s[:6] + "..." for s in secrets if s in text]
         assert not leaked, f"secrets {leaked} appear in {where}"
         assert not JWT.search(text), f"a token appears in {where}"
+        assert INVENTED_PREFIX not in text, f"a wrong password or token regsuite invented appears in {where}"
 
 
 def _run(url: str, tmp: Path, stack: TokenStack | None = None, *args: str, checks: list[str] | None = None,

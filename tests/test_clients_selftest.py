@@ -20,6 +20,7 @@ from regsuite.clients.docker import docker_unavailable
 from regsuite.clients.oras import oras_unavailable
 from regsuite.clients.skopeo import skopeo_unavailable
 from regsuite.faultproxy import FaultProxy, Mutation
+from regsuite.fixtures.access import INVENTED_PREFIX
 from regsuite.providers import HtpasswdAuth, RegistryConfig, TokenAuth
 from regsuite.results import Outcome
 from regsuite.target import Target
@@ -256,7 +257,9 @@ def _logins_through(stack: BasicStack, tmp_path: Path, *mutations: Mutation) -> 
                               "--registry-username", LOGIN_USER, checks=list(LOGINS),
                               env={"REGSUITE_PASSWORD": password})
         assert not (DOCKER_CERTS_D / proxy.url.split("://", 1)[1]).exists(), "the CA placed for docker was left"
-    assert password not in run.output and password not in (run.report_dir / "conformance" / "results.json").read_text()
+    results = (run.report_dir / "conformance" / "results.json").read_text()
+    for secret in (password, INVENTED_PREFIX):  # the right password, and the wrong one regsuite made up
+        assert secret not in run.output and secret not in results
     return run
 
 
