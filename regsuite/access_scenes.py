@@ -81,11 +81,15 @@ class Stage:
             raise StageError(f"the push user could not push the content the access matrix reads: {failed}") from None
         self.ready = True
 
-    def markers(self) -> dict[str, bytes]:
-        """What a refused answer must not give away (unless the request itself names it)."""
+    def markers(self, scene: Scene) -> dict[str, bytes]:
+        """What a refused answer to `scene` must not give away (unless the request itself names it).
+
+        The repository's name only where the request names none (GET /v2/, the catalog): elsewhere the client
+        named it, whether or not its URL shows it (an upload Location may not)."""
         config = self.image.blobs[0]
+        name = {f"the repository name {self.repo}": self.repo.encode()} if scene.repository is None else {}
         return {
-            f"the repository name {self.repo}": self.repo.encode(),
+            **name,
             f"the tag {self.tag}": self.tag.encode(),
             f"the tag {self.hidden_tag}": self.hidden_tag.encode(),
             f"the manifest digest {self.image.digest}": self.image.digest.encode(),
@@ -211,7 +215,8 @@ class Stage:
             raise StageError(f"the push user could not push {what}: {describe(response)}, want 201")
 
     def _exists(self, step: protocol.Step, what: str) -> Effect:
-        return lambda: what if self.pusher.send(step).status_code == 200 else None
+        # 2xx, or a redirect to where the content is served from (a storage backend's URL)
+        return lambda: what if 200 <= self.pusher.send(step).status_code < 400 else None
 
     def _gone(self, step: protocol.Step, what: str) -> Effect:
         return lambda: what if self.pusher.send(step).status_code == 404 else None

@@ -572,3 +572,22 @@ def test_the_matrix_skips_a_registry_that_asks_for_no_credentials(distribution: 
         [_cell("auth.anonymous-access", ROUTE["base"])]
         + [_cell("auth.push-user-access", r) for r in routes_for("auth.push-user-access")]), run.output[-3000:]
     assert "the registry asks for none" in run.record(_cell("auth.anonymous-access", ROUTE["base"])).message
+
+
+def test_a_refusal_that_gives_content_away_fails(basic_stack: BasicStack, tmp_path: Path) -> None:
+    """401 with a proper challenge, but the blob's bytes in the body and the manifest's digest in a header."""
+    def refused_after_all(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        response.status = 401
+        response.set_header("WWW-Authenticate", 'Basic realm="regsuite"')
+        return response
+
+    leaky = _let_in(lambda _: basic_header(*PUSH),
+                    lambda r: r.method == "GET" and "/blobs/sha256:" in r.path
+                    or r.method == "HEAD" and "/manifests/access-" in r.path)
+    leaky.response = refused_after_all
+    with tls_proxy(basic_stack, leaky) as proxy:
+        run = _basic_run(proxy.url, basic_stack, tmp_path, checks=["auth.anonymous-access"])
+    blob, head = (run.record(_cell("auth.anonymous-access", ROUTE[r])) for r in ("blob-get", "manifest-head"))
+    assert _failed(run) == sorted([blob.id, head.id]), run.output[-3000:]
+    assert "gives away the layer's bytes" in blob.message, blob.message
+    assert "gives away the digest sha256:" in head.message and "(Docker-Content-Digest)" in head.message, head.message
