@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .challenge import Challenge, ChallengeParseError, parse_response_challenges, parse_scope
+from .errorcodes import MalformedErrorBody, error_codes
 from .judge import answered, sent
 
 
@@ -266,15 +267,6 @@ def _params_problem(challenge: Challenge, route: Route, expected: Expected) -> s
     return f"the challenge's scheme {challenge.scheme!r} is neither Basic nor Bearer"
 
 
-def error_codes(response: httpx.Response) -> list[str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [str(e.get("code")) for e in errors or [] if isinstance(e, dict)]
-
-
 _DIGEST = re.compile(r"\b(?:sha256|sha512):[0-9a-f]{64,128}\b")
 
 
@@ -296,15 +288,20 @@ def refusal_problems(response: httpx.Response, route: Route, expected: Expected,
         found = challenge_problem(response, route, expected)
         if found:
             problems.append(found)
-        if response.request.method != "HEAD" and "UNAUTHORIZED" not in error_codes(response):
-            problems.append(f"the body's error codes are {error_codes(response)}, the spec wants UNAUTHORIZED")
+        if response.request.method != "HEAD":
+            try:
+                codes = error_codes(response) or []
+            except MalformedErrorBody as exc:
+                codes = [str(exc)]
+            if "UNAUTHORIZED" not in codes:
+                problems.append(f"the body's error codes are {codes}, the spec wants UNAUTHORIZED")
     leak = leak_problem(response, markers)
     if leak:
         problems.append(leak)
     return problems
 
 
-def describe(response: httpx.Response, who: str) -> str:
+def sent_and_answered(response: httpx.Response, who: str) -> str:
     """`METHOD /path <who> answered STATUS` for a verdict message."""
     return f"{sent(response)} {who} answered {answered(response)}"
 
