@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .challenge import Challenge, ChallengeParseError, parse_response_challenges, parse_scope
+from .challenge import Challenge, ChallengeParseError, merge_scopes, parse_response_challenges, parse_scope
 from .errorcodes import MalformedErrorBody, error_codes
 from .judge import answered, sent
 
@@ -213,12 +213,9 @@ def scope_problem(scope: str | None, route: Route, expected: Expected) -> str | 
     if not scope:
         return "the challenge has no scope; the client cannot know what access to ask for"
     try:
-        scopes = parse_scope(scope)
+        granted = merge_scopes(parse_scope(scope))
     except ChallengeParseError as exc:
         return f"scope {scope!r} does not parse: {exc}"
-    granted: dict[tuple[str, str], set[str]] = {}
-    for s in scopes:
-        granted.setdefault((s.type, s.name), set()).update(s.actions)
     if route.kind is Kind.CATALOG:
         wanted = {("registry", "catalog"): route.actions}
     else:
@@ -226,7 +223,7 @@ def scope_problem(scope: str | None, route: Route, expected: Expected) -> str | 
         if expected.source:
             wanted[("repository", expected.source)] = frozenset({"pull"})
     for resource, actions in wanted.items():
-        have = granted.get(resource, set())
+        have = granted.get(resource, frozenset())
         if not have & (actions | {"*"}):
             want = " or ".join(sorted(actions))
             return f"scope {scope!r} does not ask for {want} on {':'.join(resource)}"

@@ -24,7 +24,20 @@ from auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
 from support import ConformanceRun, run_conformance
 
 from regsuite import checklist
-from regsuite.access import COLUMN_CHECKS, ROUTE, ROUTES, Kind, Route, routes_for
+from regsuite.access import (
+    COLUMN_CHECKS,
+    ROUTE,
+    ROUTES,
+    Expected,
+    Exposure,
+    Kind,
+    NoAuthentication,
+    Route,
+    infer_policy,
+    matrix_of,
+    routes_for,
+    scope_problem,
+)
 from regsuite.auth import basic_header, scope_for
 from regsuite.challenge import Scope, merge_scopes, parse_challenges, parse_scope
 from regsuite.errors import ExitCode
@@ -143,6 +156,53 @@ def test_challenge_parser(header: str, expected: list[tuple[str, dict[str, str]]
 def test_scopes_compare_as_sets_and_names_may_hold_a_port() -> None:
     assert merge_scopes(parse_scope("repository:h:5000/a:push,pull registry:catalog:*")) == merge_scopes(
         parse_scope("registry:catalog:* repository(plugin):h:5000/a:pull repository:h:5000/a:push"))
+
+
+@pytest.mark.parametrize(("route", "scope", "problem"), [
+    ("upload-start", "repository:ns/a:push,pull", None),  # distribution's order varies: sets
+    ("upload-start", "repository:ns/a:pull", "does not ask for push on repository:ns/a"),
+    ("upload-delete", "repository:ns/a:delete", None),  # distribution asks for delete, others for push
+    ("upload-delete", "repository:ns/a:pull,push", None),
+    ("catalog", "registry:catalog:*", None),
+    ("catalog", "registry:catalog:pull", "does not ask for * on registry:catalog"),
+    ("mount", "repository:ns/a:pull,push repository:ns/s:pull", None),
+    ("mount", "repository:ns/a:pull,push", "does not ask for pull on repository:ns/s"),
+    ("tags-list", "repository:ns/a:pull repository:ns/b:pull", "names repository:ns/b"),
+    ("tags-list", None, "has no scope"),
+    ("base", None, None),  # GET /v2/ needs no scope
+])
+def test_a_challenge_scope_names_what_the_route_needs(route: str, scope: str | None, problem: str | None) -> None:
+    found = scope_problem(scope, ROUTE[route], Expected("bearer", "ns/a", "ns/s" if route == "mount" else None))
+    assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+def test_the_policy_is_declared_or_inferred_by_the_stated_rule() -> None:
+    assert infer_policy(None, None, 401).exposure(ROUTE["blob-get"]) is Exposure.PROTECTED
+    assert "inferred: GET /v2/ answered 401" in infer_policy(None, None, 401).rule
+    public = infer_policy(True, None, 200)
+    assert public.exposure(ROUTE["blob-get"]) is Exposure.EITHER
+    assert public.exposure(ROUTE["mount"]) is Exposure.PROTECTED
+    assert infer_policy(True, False, 401).exposure(ROUTE["catalog"]) is Exposure.PROTECTED
+    assert infer_policy(False, True, 401).exposure(ROUTE["catalog"]) is Exposure.EITHER
+    with pytest.raises(NoAuthentication, match="asks for none"):
+        infer_policy(None, None, 200)
+
+
+def test_the_matrix_is_rebuilt_from_verdict_ids() -> None:
+    @dataclass
+    class Verdict:
+        id: str
+        message: str = ""
+
+    verdicts = [Verdict("auth.anonymous-access[htpasswd-upload-get]", "x\npolicy: the rule"),
+                Verdict("auth.push-user-access[htpasswd-upload-get]"), Verdict("auth.anonymous-access[blob-get]"),
+                Verdict("auth.challenge-syntax"), Verdict("push.blob-post-put[sha512]")]
+    matrix = matrix_of(verdicts)
+    first, second = matrix["deployments"]
+    assert (first["name"], first["policy"]) == ("", None) and second["policy"] == "the rule"
+    assert second["rows"] == [{"route": "upload-get", "method": "GET", "path": "<upload location>",
+                               "cells": {"anonymous": verdicts[0].id, "push user": verdicts[1].id}}]
+    assert matrix_of(verdicts[3:]) == {}
 
 
 # -- well-configured deployments pass -----------------------------------------------------
