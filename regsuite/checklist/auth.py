@@ -32,7 +32,7 @@ CHECKS = [
     ),
     _auth(
         "auth.challenge-scope",
-        "the challenge's scope is the access the request needs (compared as sets)",
+        "the challenge's scope names the request's repository with the action it needs, nothing else (as sets)",
         Level.MUST,
         "token: requesting a token",
         SCOPE_SPEC,
