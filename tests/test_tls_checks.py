@@ -192,4 +192,7 @@ def test_the_container_provider_deployments_pass_every_auth_and_tls_check(tmp_pa
         pytest.skip(f"no Docker engine with the {DEFAULT_IMAGE} image")
     run = run_conformance(None, tmp_path, "--registry-provider", "container", checks=["auth.", "tls."])
     assert run.results is not None, run.output[-3000:]
-    assert _failed(run) == [] and len(run.with_outcome(Outcome.PASSED)) == 28, run.output[-3000:]
+    assert _failed(run) == [], run.output[-3000:]
+    # the htpasswd deployment has no pull-only user and no tokens: those cells of the access matrix skip
+    htpasswd_only = ("auth.pull-only-access[htpasswd-", "auth.repository-isolation[htpasswd-")
+    assert all(c.startswith(htpasswd_only) for c in run.with_outcome(Outcome.SKIPPED)), run.output[-3000:]
