@@ -15,6 +15,7 @@ from regsuite.client import RegistryClient
 from regsuite.errorcodes import describe, error_codes
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.run import Run
+from regsuite.uploads import post_put
 
 REFUSED = (400, 405)  # "deletion is disabled", per the spec
 
@@ -108,12 +109,28 @@ def test_deleted_blob_gone(registry: RegistryClient, repo: str) -> None:
 
 
 @check("management.delete-unknown")
-@pytest.mark.parametrize("kind", ["manifest", "blob"])
+@pytest.mark.parametrize("kind", ["manifest", "blob", "repository"])
 def test_delete_unknown(registry: RegistryClient, repo: str, kind: str) -> None:
-    blob = content.Blob(content.random_bytes(f"management/{repo}", 128))
-    registry.push_blob(repo, blob)  # the repository exists; the digest below does not
     missing = content.digest_of(b"regsuite: never pushed " + repo.encode())
-    response = registry.delete_manifest(repo, missing) if kind == "manifest" else registry.delete_blob(repo, missing)
+    if kind == "repository":  # a manifest DELETE where nothing was ever pushed
+        response = registry.delete_manifest(f"{repo}-never-created", missing)
+        what = "DELETE of a manifest in a repository that does not exist"
+    else:
+        blob = content.Blob(content.random_bytes(f"management/{repo}", 128))
+        registry.push_blob(repo, blob)  # the repository exists; the digest below does not
+        response = (
+            registry.delete_manifest(repo, missing) if kind == "manifest" else registry.delete_blob(repo, missing)
+        )
+        what = f"DELETE of an unknown {kind}"
     if response.status_code == 405:
-        unsupported(f"DELETE of a {kind} answered 405: deletion is disabled")
-    assert response.status_code == 404, f"{describe(response)}\nDELETE of an unknown {kind}: the spec wants 404"
+        unsupported(f"{what} answered 405: deletion is disabled")
+    assert response.status_code == 404, f"{describe(response)}\n{what}: the spec wants 404"
+
+
+@check("management.sha512-delete")
+def test_sha512_delete(registry: RegistryClient, sha512_repo: str) -> None:
+    blob = content.Blob(content.random_bytes("management/sha512-delete", 128), algorithm="sha512")
+    post_put(registry, sha512_repo, blob)
+    _accepted(registry.delete_blob(sha512_repo, blob.digest), "DELETE of a blob by its sha512 digest")
+    _gone(registry.head_blob(sha512_repo, blob.digest), "HEAD of the deleted sha512 blob")
+    _gone(registry.get_blob(sha512_repo, blob.digest), "GET of the deleted sha512 blob")

@@ -29,5 +29,14 @@ CHECKS = [
     ),
     _check("management.delete-blob", "DELETE of a blob answers 202", "end-10"),
     _check("management.deleted-blob-gone", "A deleted blob answers 404 to GET and HEAD", "end-10"),
-    _check("management.delete-unknown", "DELETE of an unknown manifest or blob answers 404", "end-9"),
+    _check(
+        "management.delete-unknown",
+        "DELETE of an unknown manifest or blob, or in a repository that does not exist, answers 404",
+        "end-9/end-10",
+    ),
+    _check(
+        "management.sha512-delete",
+        "a sha512 blob deletes by its sha512 digest and is gone",
+        "end-10",
+    ),
 ]
