@@ -30,6 +30,7 @@ MANAGEMENT = (
     "management.deleted-blob-gone",
     "management.delete-unknown[manifest]",
     "management.delete-unknown[blob]",
+    "management.delete-unknown[repository]",
 )
 REFUSALS = (
     "errors.unsupported-code[delete-tag]",
@@ -56,7 +57,11 @@ ROWS = [
     Row(
         "DELETE of unknown content answers 202",
         lambda _: [Mutation("202", method="DELETE", path=r"/test-delete-unknown-", status=202)],
-        fail=("management.delete-unknown[manifest]", "management.delete-unknown[blob]"),
+        fail=(
+            "management.delete-unknown[manifest]",
+            "management.delete-unknown[blob]",
+            "management.delete-unknown[repository]",
+        ),
     ),
     Row(
         "tag deletion supported",
