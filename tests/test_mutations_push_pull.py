@@ -5,7 +5,7 @@ distribution registry, runs only the checks concerned in a pytest subprocess
 and asserts their verdicts: the checks the fault breaks fail; "control" rows
 show that a check distribution 2.8.2 fails can pass when the answer is right.
 A last test runs the areas against plain distribution and compares the
-verdicts with its known deviations.
+verdicts with the shipped expectations (tests/expected_verdicts.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from regsuite.digest import digest_of
 from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.results import Outcome
 from regsuite.target import Target
+from tests.expected_verdicts import verdict_mismatches
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import latest_upload_state, tag_parameters
 from tests.support import run_conformance
@@ -214,6 +215,16 @@ ROWS = [
         fail=("push.blob-post-digest-fallback",),
     ),
     Row(
+        "chunk-order-ignored",
+        _m(
+            "chunk-order-ignored",
+            method="PATCH",
+            when=lambda r: r.headers.get("content-range", "").startswith(("2000-", "500-")),
+            status=202,
+        ),
+        fail=("push.chunk-out-of-order", "push.chunk-overlap"),
+    ),
+    Row(
         "upload-status-200",
         _m("upload-status-200", method="GET", path=UPLOAD, status=200),
         fail=("push.upload-status", "push.upload-cancel"),
@@ -310,6 +321,11 @@ ROWS = [
             ),
         ),
         passes=("push.manifest-malformed-digest",),
+    ),
+    Row(
+        "malformed-digest-500",
+        _m("malformed-digest-500", method="PUT", path=MANIFEST + "sha256:0123abc$", respond=(500, {}, b"")),
+        fail=("push.manifest-malformed-digest",),
     ),
     Row(
         "oci-tag-wrong",
@@ -490,51 +506,12 @@ def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -
         assert run.record(check_id).message, f"{row.name}: {check_id} failed without a message"
 
 
-def test_every_check_has_a_row() -> None:
-    from regsuite.checklist import CHECKLIST
-
-    covered = {c.split("[")[0] for row in ROWS for c in (*row.fail, *row.passes)}
-    mine = {cid for cid, info in CHECKLIST.items() if info.area in ("ping", "push", "pull")}
-    assert mine - covered == set(), f"checks without a self-test row: {sorted(mine - covered)}"
-
-
-# distribution 2.8.2's known deviations (docs/push-pull.md): everything else passes.
-DISTRIBUTION_FAILS = {
-    "push.chunk-out-of-order",
-    "push.chunk-overlap",  # PATCH ignores Content-Range
-    "push.digest-algorithm",
-    "push.manifest-put[sha512]",  # sha512 stored as sha256
-    *(
-        f"{check}[sha512]"
-        for check in (
-            "push.blob-post-put",
-            "push.blob-post-digest",
-            "push.blob-chunked-single",
-            "push.blob-chunked-multi",
-            "push.blob-chunked-put-last",
-            "push.blob-stream",
-        )
-    ),
-    *(
-        f"pull.blob-head[{case}-sha512]"
-        for case in ("post-put", "post-digest", "chunked-single", "chunked-multi", "chunked-put-last", "stream")
-    ),
-    "push.manifest-put[non-distributable]",  # foreign-URL layers answer 500
-    "push.manifest-malformed-digest",  # 500
-    "pull.blob-range-unsatisfiable[beyond-the-end]",
-    "pull.blob-range-unsatisfiable[inverted]",  # short 416 body
-}
-DISTRIBUTION_UNSUPPORTED = {"push.manifest-tag-param"}
-
-
 def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
+    """Plain distribution 2.8.2: every verdict as expectations/distribution-2.8.2.yaml says."""
     run = run_conformance(distribution.url, tmp_path, *FAST, timeout=240, paths=PATHS)
     assert run.results is not None, run.output[-3000:]
-    failed = set(run.with_outcome(Outcome.FAILED))
-    assert failed == DISTRIBUTION_FAILS, (
-        f"unexpected: {sorted(failed - DISTRIBUTION_FAILS)}; missing: {sorted(DISTRIBUTION_FAILS - failed)}"
-    )
-    assert set(run.with_outcome(Outcome.UNSUPPORTED)) == DISTRIBUTION_UNSUPPORTED
+    problems = verdict_mismatches(run, ("ping", "push", "pull"))
+    assert not problems, "\n".join(problems)
     assert run.with_outcome(Outcome.ERROR) == []
     for skipped in run.with_outcome(Outcome.SKIPPED):
         # only the checks reading content distribution refused to store

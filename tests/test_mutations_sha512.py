@@ -17,6 +17,7 @@ from tests.registry_fixes import Sha512Emulation
 
 SHA512_CHECKS = (
     "push.blob-post-put[sha512]",
+    "push.digest-algorithm",
     "push.sha512-mount",
     "push.sha512-empty-blob",
     "pull.sha512-range[middle]",
@@ -45,6 +46,18 @@ ROWS = [
         ),
         fail=("push.sha512-mount",),
         passes=("push.sha512-empty-blob",),
+    ),
+    Row(
+        "an upload started with ?digest-algorithm=sha512 stored as sha256",
+        _emulated(
+            Mutation(
+                "sha256 answer",
+                method="PUT",
+                path=r"digest=sha512",
+                set_headers={"Docker-Content-Digest": "sha256:" + "0" * 64},
+            )
+        ),
+        fail=("push.digest-algorithm", "push.blob-post-put[sha512]"),
     ),
     Row(
         "empty sha512 blob announces a length",
