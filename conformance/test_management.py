@@ -10,12 +10,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from regsuite import content
+from regsuite import content, flows
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import describe, error_codes
+from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.run import Run
-from regsuite.uploads import post_put
+from regsuite.judge import describe
+from regsuite.uploads import judged
 
 REFUSED = (400, 405)  # "deletion is disabled", per the spec
 
@@ -130,7 +131,7 @@ def test_delete_unknown(registry: RegistryClient, repo: str, kind: str) -> None:
 @check("management.sha512-delete")
 def test_sha512_delete(registry: RegistryClient, sha512_repo: str) -> None:
     blob = content.Blob(content.random_bytes("management/sha512-delete", 128), algorithm="sha512")
-    post_put(registry, sha512_repo, blob)
+    judged(registry, flows.post_put(sha512_repo, blob))
     _accepted(registry.delete_blob(sha512_repo, blob.digest), "DELETE of a blob by its sha512 digest")
     _gone(registry.head_blob(sha512_repo, blob.digest), "HEAD of the deleted sha512 blob")
     _gone(registry.get_blob(sha512_repo, blob.digest), "GET of the deleted sha512 blob")

@@ -11,20 +11,21 @@ method (PUSH_MATRIX in regsuite/fixtures/content.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from regsuite import content
+from regsuite import content, flows
 from regsuite import mediatypes as mt
-from regsuite.client import RegistryClient
+from regsuite.client import RegistryClient, StepFailed
 from regsuite.content import Blob, random_bytes
 from regsuite.datasets import DATASET_NAMES, DatasetPush
 from regsuite.digest import algorithm_of, digest_of
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import PUSH_MATRIX, ContentStore, matrix_id, show_exchanges
-from regsuite.judge import answered, expect, require_header, sent
-from regsuite.uploads import cases_of, check_range, mount, patch_chunk, post_put, start
+from regsuite.judge import answered, excerpt, expect, require_header, sent
+from regsuite.uploads import cases_of, check_range, judge, judged, mount_case, open_with_chunk
 
 
 def _cases(check_id: str) -> pytest.MarkDecorator:
@@ -90,11 +91,6 @@ def test_blob_post_digest_fallback(writable: None, registry: RegistryClient, con
     )
 
 
-def _upload_with_first_chunk(registry: RegistryClient, repo: str, data: bytes) -> str:
-    _, location = start(registry, repo)
-    return patch_chunk(registry, location, data, 0)
-
-
 def _judge_misplaced_chunk(
     registry: RegistryClient, repo: str, first: int, last: int, what: str, *, closing: bool = False
 ) -> None:
@@ -103,7 +99,7 @@ def _judge_misplaced_chunk(
     With `closing`, the chunk comes in the closing PUT (?digest= of the whole blob) instead of a PATCH.
     """
     data = random_bytes(f"misplaced-chunk/{first}/{closing}", 3000)
-    location = _upload_with_first_chunk(registry, repo, data[:1000])
+    location = open_with_chunk(registry, repo, data[:1000])
     chunk = data[first : last + 1]
     if closing:
         response = registry.put_upload(location, digest_of(data), chunk, headers={"Content-Range": f"{first}-{last}"})
@@ -144,17 +140,23 @@ def test_chunk_put_misplaced(writable: None, registry: RegistryClient, content_s
 
 @check("push.upload-status")
 def test_upload_status(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), random_bytes("upload-status", 1000))
+    location = open_with_chunk(registry, content_store.repo("uploads"), random_bytes("upload-status", 1000))
     response = registry.upload_status(location)
     registry.cancel_upload(location)
     expect(response, (204,), "204 No Content with Range: 0-999", "end-13", "Range")
     check_range(response, 1000, "end-13")
 
 
+def _opened_twice(repo: str, data: bytes) -> flows.Flow[tuple[str, str]]:
+    """An upload holding `data` as its first chunk: the POST's URL and the PATCH's."""
+    _, posted = yield from flows.start(repo)
+    patched = yield from flows.patch(posted, Blob(data), 0, len(data))
+    return posted, patched
+
+
 @check("push.upload-status-stale")
 def test_upload_status_stale(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    _, posted = start(registry, content_store.repo("uploads"))
-    patched = patch_chunk(registry, posted, random_bytes("upload-status-stale", 1000), 0)
+    posted, patched = registry.run(_opened_twice(content_store.repo("uploads"), random_bytes("stale", 1000)), judge)
     response = registry.upload_status(posted)
     registry.cancel_upload(patched)
     wants = (
@@ -168,7 +170,7 @@ def test_upload_status_stale(writable: None, registry: RegistryClient, content_s
 
 @check("push.upload-cancel")
 def test_upload_cancel(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    location = _upload_with_first_chunk(registry, content_store.repo("uploads"), random_bytes("upload-cancel", 100))
+    location = open_with_chunk(registry, content_store.repo("uploads"), random_bytes("upload-cancel", 100))
     response = registry.cancel_upload(location)
     if response.status_code == 405:
         unsupported(f"{sent(response)} answered 405: the registry does not cancel uploads")
@@ -207,28 +209,36 @@ BAD_DIGEST_ALGORITHMS = {
 }
 
 
+@dataclass(frozen=True)
+class Mislabelled:
+    """Bytes presented under another content's digest (a flow's blob source)."""
+
+    data: bytes
+    digest: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def body(self, start: int = 0, length: int | None = None) -> bytes:
+        return self.data[start : None if length is None else start + length]
+
+
 @check("push.blob-bad-digest")
 @pytest.mark.parametrize("method", BAD_DIGEST_METHODS + list(BAD_DIGEST_ALGORITHMS))
 def test_blob_bad_digest(writable: None, registry: RegistryClient, content_store: ContentStore, method: str) -> None:
     repo = content_store.repo("uploads")
     data = random_bytes(f"bad-digest/{method}", 1500)
     wrong = BAD_DIGEST_ALGORITHMS[method](data) if method in BAD_DIGEST_ALGORITHMS else digest_of(data + b"oh no")
-    if method == "post-digest":
-        response = registry.start_upload(repo, digest=wrong, data=data)
-        if response.status_code == 202:
-            response = registry.put_upload(registry.resolve(response), wrong, data)
-    else:
-        _, location = start(registry, repo)
-        if method in ("chunked", "stream"):
-            response = registry.patch_upload(location, data, start=0 if method == "chunked" else None)
-            expect(response, (202,), "202 Accepted for the data", "end-5", "Location")
-            response = registry.put_upload(registry.resolve(response), wrong, b"")
-        else:
-            response = registry.put_upload(location, wrong, data)
+    flow_method = "post-put" if method in BAD_DIGEST_ALGORITHMS else method
+    try:
+        response = registry.run(flows.upload(repo, Mislabelled(data, wrong), flow_method)).raw
+    except StepFailed as refused:
+        response = refused.response
     why = (
         "an algorithm it does not know cannot verify the data"
         if method == "unknown-algorithm"
-        else ("a digest that does not match the data")
+        else "a digest that does not match the data"
     )
     assert response.status_code == 400, (
         f"{sent(response)} closed an upload of {len(data)} bytes whose digest is {digest_of(data)} and answered "
@@ -251,8 +261,8 @@ PUT_MATRIX = [row for row in PUSH_MATRIX if row != (LARGE, "post-put")]
 
 
 def _excerpt(response: httpx.Response) -> str:
-    text = response.text.strip() if response.request.method != "HEAD" else ""
-    return f": {text[:200]}" if text else ""
+    text = excerpt(response)
+    return f": {text}" if text else ""
 
 
 def _judge_dataset_push(push: DatasetPush, label: str) -> None:
@@ -262,7 +272,7 @@ def _judge_dataset_push(push: DatasetPush, label: str) -> None:
         pytest.fail(
             f"pushing data set {label!r} ({push.dataset.title}): {sent(response)} answered "
             f"{response.status_code}{_excerpt(response)}; the spec wants 201 Created (step: {push.failure.step}; "
-            f"{'end-7' if push.failure.step == 'manifest PUT' else 'end-4a..end-6'})"
+            f"{'end-7' if push.failure.step == 'manifest-put' else 'end-4a..end-6'})"
         )
     expected = {m.body: m.digest for m in push.dataset.manifests()}
     for response in push.responses:
@@ -299,7 +309,7 @@ def test_manifest_large(writable: None, registry: RegistryClient, content_store:
     push = content_store.dataset(LARGE)
     show_exchanges(registry.transcript, content_store.exchanges("dataset", LARGE, "post-put"))
     failure = push.failure
-    if failure is not None and failure.step == "manifest PUT":
+    if failure is not None and failure.step == "manifest-put":
         response, size = failure.response, push.dataset.manifest.size
         refusal = (
             "413 is the right answer for a size limit, but the limit is too low"
@@ -557,12 +567,12 @@ def _judge_stored(registry: RegistryClient, repo: str, blob: Blob, spec: str) ->
 def test_sha512_mount(registry: RegistryClient, sha512_repo: str) -> None:
     blob = Blob(random_bytes("sha512-mount", 512), algorithm="sha512")
     target = f"{sha512_repo}-sha512-mount"
-    mount(registry, target, blob, f"{sha512_repo}-source")
+    mount_case(registry, target, blob, f"{sha512_repo}-source")
     _judge_stored(registry, target, blob, "end-11")
 
 
 @check("push.sha512-empty-blob")
 def test_sha512_empty_blob(registry: RegistryClient, sha512_repo: str) -> None:
     blob = Blob(b"", algorithm="sha512")
-    post_put(registry, sha512_repo, blob)
+    judged(registry, flows.post_put(sha512_repo, blob))
     _judge_stored(registry, sha512_repo, blob, "end-6")
