@@ -147,6 +147,28 @@ def test_upload_status(writable: None, registry: RegistryClient, content_store: 
     check_range(response, 1000, "end-13")
 
 
+def _judge_resumed(registry: RegistryClient, repo: str, blob: Blob, *, skip_ahead: bool) -> None:
+    """The resumable push flow, every exchange judged; then the blob is there under its digest."""
+    judged(registry, flows.resumable(repo, blob, skip_ahead=skip_ahead))
+    head = registry.head_blob(repo, blob.digest, follow_redirects=True)
+    assert head.status_code == 200 and head.headers.get("Content-Length") in (None, str(blob.size)), (
+        f"{sent(head)} answered {answered(head, 'Content-Length')} after the resumed upload of {blob.size} bytes "
+        "was closed with 201; the blob must be there, whole (end-2)"
+    )
+
+
+@check("push.resumable")
+def test_resumable(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    blob = Blob(random_bytes("resumable", 3 * flows.DEFAULT_CHUNK - 5))
+    _judge_resumed(registry, content_store.repo("uploads"), blob, skip_ahead=False)
+
+
+@check("push.resume-after-416")
+def test_resume_after_416(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
+    blob = Blob(random_bytes("resume-after-416", 3 * flows.DEFAULT_CHUNK - 5))
+    _judge_resumed(registry, content_store.repo("uploads"), blob, skip_ahead=True)
+
+
 def _opened_twice(repo: str, data: bytes) -> flows.Flow[tuple[str, str]]:
     """An upload holding `data` as its first chunk: the POST's URL and the PATCH's."""
     _, posted = yield from flows.start(repo)

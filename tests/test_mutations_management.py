@@ -64,6 +64,26 @@ ROWS = [
         ),
     ),
     Row(
+        "data set deletes acknowledged, not done",
+        lambda _: [
+            Mutation("fake 202", method="DELETE", path=r"/datasets/(manifests|blobs)/sha256:", respond=(202, {}, b""))
+        ],
+        fail=("management.delete-dataset[image]", "management.delete-dataset[nested-index]"),
+    ),
+    Row(
+        "a deleted data set's tag still listed",
+        lambda _: [
+            Mutation(
+                "listed",
+                method="GET",
+                path=r"/datasets/tags/list",
+                json=lambda b: {**b, "tags": sorted({*(b.get("tags") or []), "index"})},
+            )
+        ],
+        fail=("management.delete-dataset[index]",),
+        passes=("management.delete-dataset[image]",),
+    ),
+    Row(
         "tag deletion supported",
         lambda upstream: [tag_deletion(upstream)],
         passes=("management.delete-tag", "management.delete-tag-keeps-others"),

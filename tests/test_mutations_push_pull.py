@@ -23,7 +23,7 @@ from regsuite.results import Outcome
 from regsuite.target import Target
 from tests.expected_verdicts import verdict_mismatches
 from tests.mutation_table import Row, each_row, run_row
-from tests.registry_fixes import latest_upload_state, tag_parameters
+from tests.registry_fixes import error_body, latest_upload_state, tag_parameters
 from tests.support import run_conformance
 
 UPLOAD = r"/blobs/uploads/"
@@ -103,6 +103,35 @@ def _stored_on_post(upstream: str) -> Callable[[ProxyRequest, ProxyResponse], Pr
         return response
 
     return store
+
+
+def _upload_id(path: str) -> str:
+    return urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _skip_ahead(request: ProxyRequest) -> bool:
+    """The chunk the resumable check sends after bytes 0-1023, skipping byte 1024."""
+    return request.headers.get("content-range", "").startswith("1025-")
+
+
+def _lost_after_status() -> list[Mutation]:
+    """A registry that forgets an upload once its status was asked: later PATCH and PUT answer 404."""
+    asked: set[str] = set()
+
+    def remember(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        if response.status == 204:
+            asked.add(_upload_id(request.path))
+        return response
+
+    return [
+        Mutation("remember status queries", method="GET", path=UPLOAD, response=remember),
+        Mutation(
+            "forget the upload",
+            path=UPLOAD,
+            when=lambda r: r.method in ("PATCH", "PUT") and _upload_id(r.path) in asked,
+            respond=(404, {"Content-Type": "application/json"}, error_body("BLOB_UPLOAD_UNKNOWN")),
+        ),
+    ]
 
 
 ROWS = [
@@ -223,6 +252,19 @@ ROWS = [
             status=202,
         ),
         fail=("push.chunk-out-of-order", "push.chunk-overlap"),
+    ),
+    Row(
+        "skip-ahead-refused",
+        _m("skip-ahead-refused", method="PATCH", when=_skip_ahead, respond=(416, {}, b"")),
+        passes=("push.resumable", "push.resume-after-416"),
+    ),
+    Row(
+        "upload-lost-after-status",
+        lambda upstream: [
+            Mutation("skip-ahead refused", method="PATCH", when=_skip_ahead, respond=(416, {}, b"")),
+            *_lost_after_status(),
+        ],
+        fail=("push.resumable", "push.resume-after-416"),
     ),
     Row(
         "upload-status-200",

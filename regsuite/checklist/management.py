@@ -35,6 +35,12 @@ CHECKS = [
         "end-9/end-10",
     ),
     _check(
+        "management.delete-dataset",
+        "Every data set deleted (tags, manifests parents first, blobs): each delete answers 202, and what it "
+        "deleted answers 404 by digest and by every tag that pointed at it, tags gone from tags/list",
+        "end-9/end-10",
+    ),
+    _check(
         "management.sha512-delete",
         "a sha512 blob deletes by its sha512 digest and is gone",
         "end-10",

@@ -43,6 +43,20 @@ CHECKS = [
     _push("push.chunk-overlap", "a PATCH chunk overlapping bytes already received answers 416", "end-5", CHUNKED),
     _push("push.upload-status", "GET on an upload answers 204 with Range and Location", "end-13", CHUNKED),
     _push(
+        "push.resumable",
+        "resumable push: a chunk, the upload's status (204, Range, Location), the rest from the offset it "
+        "reports, then PUT: 201 and the blob under its digest",
+        "end-5/end-13/end-6",
+        CHUNKED,
+    ),
+    _push(
+        "push.resume-after-416",
+        "after a chunk that skips bytes is refused (416), the status names the bytes held and the upload "
+        "resumes from there to 201",
+        "end-5/end-13/end-6",
+        CHUNKED,
+    ),
+    _push(
         "push.upload-status-stale",
         "GET on the POST's Location after a PATCH still answers 204 with Range and Location",
         "end-13",
