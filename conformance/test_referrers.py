@@ -318,6 +318,17 @@ def _listed(registry: RegistryClient, repo: str, subject: str, what: str) -> tup
     return first, _digests(descriptors)
 
 
+def _judge_only_referrer(
+    registry: RegistryClient, repo: str, subject: content.Manifest, referrer: content.Manifest, what: str
+) -> None:
+    """The referrers of `subject` are exactly `referrer`."""
+    first, listed = _listed(registry, repo, subject.digest, f"GET referrers/<{what}>")
+    assert listed == [referrer.digest], (
+        f"{describe(first)}\nreferrers of {subject.digest}, {what}, list {listed}; the spec wants the one manifest "
+        f"whose subject it is, {referrer.digest} (end-12a)"
+    )
+
+
 @check("referrers.subject-pushed-later")
 def test_subject_pushed_later(registry: RegistryClient, referrers: Referrers) -> None:
     assert referrers.early is not None
@@ -345,22 +356,14 @@ def test_missing_subject(registry: RegistryClient, referrers: Referrers) -> None
         f"{describe(put)}\nOCI-Subject is {put.headers.get('oci-subject')!r}; a registry with the referrers API "
         f"answers the subject's digest, {missing.digest}, whether or not the subject exists (end-7)"
     )
-    first, listed = _listed(registry, referrers.repo, missing.digest, "GET referrers/<subject never pushed>")
-    assert listed == [orphan.digest], (
-        f"{describe(first)}\nreferrers of {missing.digest}, a subject never pushed, list {listed}; the spec wants "
-        f"the one manifest that names it, {orphan.digest} (end-12a)"
-    )
+    _judge_only_referrer(registry, referrers.repo, missing, orphan, "a subject never pushed")
 
 
 @check("referrers.index-subject")
 def test_index_subject(registry: RegistryClient, referrers: Referrers) -> None:
     assert referrers.index_subject is not None
     index, referrer = referrers.index_subject
-    first, listed = _listed(registry, referrers.repo, index.digest, "GET referrers/<index>")
-    assert listed == [referrer.digest], (
-        f"{describe(first)}\nreferrers of the image index {index.digest} list {listed}; the spec wants "
-        f"{referrer.digest}, whose subject is that index (end-12a)"
-    )
+    _judge_only_referrer(registry, referrers.repo, index, referrer, "an image index")
 
 
 @check("referrers.index-artifact-type-omitted")
