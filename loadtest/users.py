@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 from gevent.event import Event
 from locust import task
-from locust.exception import StopUser
 from locust.contrib.fasthttp import FastHttpUser
+from locust.exception import StopUser
 
 from regsuite import mediatypes as mt
 from regsuite import protocol

@@ -39,7 +39,7 @@ from regsuite.capacity.search import (
     bound_reached,
     fit_to_mix,
     judge,
-    next_users,
+    next_level,
     search,
 )
 from regsuite.commands.capacity import parse_slo
@@ -166,7 +166,7 @@ def test_plateau_stops_the_search_and_the_step_before_is_the_knee() -> None:
     plan = SearchPlan(start_users=2, step_users=2)
     steps = judged([step(2, 100), step(4, 190), step(6, 195)])
     assert [s.verdict for s in steps] == [PASS, PASS, PLATEAU]
-    assert next_users(steps, plan, refined=0) is None
+    assert next_level(steps, plan, refined=0) is None
     result = CapacityResult("s", "", {"url": "u"}, Slo(), plan, steps, PLATEAU, "", 0, 0)
     assert result.knee is steps[1] and result.limited_by == "registry"
 
@@ -174,17 +174,17 @@ def test_plateau_stops_the_search_and_the_step_before_is_the_knee() -> None:
 def test_breach_is_bisected_within_the_refine_budget() -> None:
     plan = SearchPlan(start_users=2, step_users=4, refine=2)
     steps = judged([step(2, 100), step(6, 290), step(10, 300, breaches=["p95 over"])])
-    assert next_users(steps, plan, refined=0) == 8
+    assert next_level(steps, plan, refined=0) == 8
     steps.append(judged([step(8, 299, breaches=["p95 over"])])[0])
-    assert next_users(steps, plan, refined=1) == 7
-    assert next_users(steps, plan, refined=2) is None  # the budget is spent
+    assert next_level(steps, plan, refined=1) == 7
+    assert next_level(steps, plan, refined=2) is None  # the budget is spent
 
 
 def test_bounds_stop_a_search_without_a_knee() -> None:
     plan = SearchPlan(start_users=2, step_users=2, max_users=4)
     steps = judged([step(2, 100), step(4, 200)])
-    assert next_users(steps, plan, refined=0) is None
-    assert next_users([], plan, refined=0) == 2
+    assert next_level(steps, plan, refined=0) is None
+    assert next_level([], plan, refined=0) == 2
 
 
 def test_saturated_generator_is_named_as_the_limit() -> None:
@@ -197,7 +197,7 @@ def test_saturated_generator_is_named_as_the_limit() -> None:
 def test_a_saturated_generator_stops_the_search() -> None:
     steps = judged([step(2, 100), step(4, 190)])
     steps[1].generator_saturated = True
-    assert next_users(steps, SearchPlan(start_users=2, step_users=2), refined=0) is None
+    assert next_level(steps, SearchPlan(start_users=2, step_users=2), refined=0) is None
     result = CapacityResult("s", "", {}, Slo(), SearchPlan(), steps, GENERATOR, "", 0, 0)
     assert result.knee is steps[1] and result.limited_by == "generator"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -54,15 +55,19 @@ def run(args: argparse.Namespace) -> int:
     tail: deque[str] = deque(maxlen=_TAIL)
     reader = threading.Thread(target=_relay, args=(proc, tail), daemon=True)
     reader.start()
+    # A stop request (SIGTERM: `docker stop`, a Kubernetes pod ending) goes to locust, which tells the master.
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         code = proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
         proc.wait(timeout=30)
         return int(ExitCode.INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     reader.join(timeout=5)
-    if code == 0:
-        print("regsuite worker: the master ended the run", flush=True)
+    if code == 0 or code == -signal.SIGTERM:
+        print("regsuite worker: the master ended the run" if code == 0 else "regsuite worker: stopped", flush=True)
         return int(ExitCode.OK)
     if any("ConnectionError" in line or "Failed to connect" in line for line in tail):
         print(f"regsuite worker: could not reach the master at {args.master_host}:{args.master_port} within "

@@ -223,8 +223,8 @@ def run_profile(options: LoadOptions) -> LoadResult:
 def _workers_short(options: LoadOptions, generator: GeneratorReport | None, run_dir: Path) -> str | None:
     """Why the run had too few workers, or None."""
     if generator and generator.stopped_by:
-        lost = "; ".join(w.loss_line() for w in generator.lost)
-        return generator.stopped_by + (f" ({lost})" if lost else "")
+        lost = ", ".join(f"{w.label} at {(w.lost or {}).get('at', 0):g} s" for w in generator.lost)
+        return generator.stopped_by + (f"; lost: {lost}" if lost else "")
     expected = options.master.expect_workers if options.master else options.workers
     log = run_dir / "locust.log"
     if expected and log.exists() and _GAVE_UP in log.read_text(errors="replace"):
