@@ -89,9 +89,11 @@ class SearchPlan:
     def validate(self) -> None:
         if self.model not in MODELS:
             raise UsageError(f"capacity search: --model is one of {', '.join(MODELS)}")
-        if self.is_open and not 0 < self.start_rate <= self.max_rate or self.is_open and self.step_rate <= 0:
-            raise UsageError("capacity search: need 0 < --start-rate <= --max-rate and --step-rate > 0")
-        if self.start_users < 1 or self.step_users < 1 or self.max_users < self.start_users:
+        if self.is_open:
+            if not 0 < self.start_rate <= self.max_rate or self.step_rate <= 0 or self.max_users < 1:
+                raise UsageError("capacity search: need 0 < --start-rate <= --max-rate, --step-rate > 0 and "
+                                 "--max-users >= 1")
+        elif self.start_users < 1 or self.step_users < 1 or self.max_users < self.start_users:
             raise UsageError("capacity search: need 1 <= --start-users <= --max-users and --step-users >= 1")
         if self.step_seconds < 1 or self.max_steps < 1 or self.refine < 0:
             raise UsageError("capacity search: --step-seconds >= 1, --max-steps >= 1 and --refine >= 0")
