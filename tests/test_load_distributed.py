@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+import netns
 import pytest
 
-import netns
 from regsuite.errors import ExitCode
 from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.providers.config import free_port, write_config
