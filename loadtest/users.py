@@ -35,6 +35,7 @@ from regsuite.load import intended_type
 from regsuite.load.blobs import UniqueBlob, UniqueBlobs
 from regsuite.load.profiles import size_label
 from regsuite.load.seed import PoolBlob
+from regsuite.loadtest.bodies import BodyError, drain
 from regsuite.loadtest.settings import LoadSettings, from_environment
 
 # Module globals, read at call time: a worker replaces them when its master's settings arrive
@@ -49,10 +50,6 @@ _PROCESS_TAG = os.urandom(3).hex()  # keeps repositories and tags of distributed
 _user_numbers = itertools.count()
 # Registry logs (and self-tests) tell the generator processes apart by this.
 USER_AGENT = f"regsuite-load/{_PROCESS_TAG}"
-
-# Download reads: 64 KiB beat 256 KiB and 1 MiB here (geventhttpclient copies its buffer per read);
-# all are far above its 4 KiB default.
-DOWNLOAD_READ = 64 << 10
 
 Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
 
@@ -174,6 +171,9 @@ class RegistryUser(FastHttpUser):
             yield tx
         except StepError as exc:
             error = exc  # recorded on the step's row already; the transaction fails with it
+        except Exception as exc:  # anything else fails the transaction too, then locust logs it
+            error = exc
+            raise
         finally:
             ended = time.perf_counter()
             self.environment.events.request.fire(
@@ -254,14 +254,10 @@ class PullUser(RegistryUser):
     def _reader(blob: PoolBlob) -> Callable[[Any], int]:
         def read(response: Any) -> int:
             hasher = hashlib.sha256() if PROFILE.pull.verify else None
-            total = 0
-            for _ in range(blob.size // DOWNLOAD_READ + 2):
-                chunk = response.read(DOWNLOAD_READ)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if hasher:
-                    hasher.update(chunk)
+            try:
+                total = drain(response, blob.size, hasher)
+            except (BodyError, OSError) as exc:
+                raise StepError(f"GET blob: {exc}") from None
             if total != blob.size:
                 raise StepError(f"GET blob: got {total} bytes, the descriptor says {blob.size}")
             if hasher and f"sha256:{hasher.hexdigest()}" != blob.digest:

@@ -420,3 +420,19 @@ def test_summary_names_workers_and_lost_ones(tmp_path: Path) -> None:
     assert "Worker lost." in page and "worker 2 (beta) on node-a was lost 12.5 s into the run" in page
     assert "add up to 160" in page and "Generator saturated" in page and "worker 1 (alpha) on node-a 95%" in page
     assert generator.workers_dict()["workers"][0]["saturated"] is True
+
+
+def test_pulled_layers_are_read_whole_and_verified_against_their_digest(distribution: Target, fault_proxy,
+                                                                        tmp_path: Path) -> None:
+    profile = Profile("verify", shape=Shape("constant", users=2, spawn_rate=2, duration=3), max_requests=10_000,
+                      mix={"pull": 1}, pull=PullSpec(sizes=(1 << 20, 3 << 20), verify=True))
+    clean = run(distribution, profile, tmp_path / "clean")
+    assert clean.exit_code == 0 and clean.stats.total_failures == 0, clean.stats.errors
+    pulled = clean.stats.by_type()["image-pull"]
+    assert pulled.requests > 0 and pulled.bytes >= pulled.requests * (1 << 20)
+
+    flip = fault_proxy(Mutation("one flipped byte per layer", method="GET", path=r"/blobs/sha256:",
+                                body=lambda b: b[:-1] + bytes([b[-1] ^ 1]) if b else b))
+    corrupt = run(replace(distribution, url=flip.url), profile, tmp_path / "corrupt").stats
+    assert corrupt.total_failures > 0
+    assert any("content does not match its digest" in e.error for e in corrupt.errors), corrupt.errors
