@@ -230,6 +230,8 @@ def main() -> None:
         "| measure | regsuite (locust) | reference | ratio | note |",
         "|---|---:|---:|---:|---|",
     ]
+    if args.smoke:
+        lines[1:1] = ["", "**Smoke run (--smoke): tiny sizes for seconds; the figures mean nothing.**"]
     for label, ours_value, ref, ratio, note in rows:
         lines.append(f"| {label} | {ours_value:,.1f} | {ref:,.1f} | {ratio:.2f} | {note} |")
     lines += [
