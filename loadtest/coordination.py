@@ -179,7 +179,8 @@ class Master(Role):
         record.reported += added
         record.name, record.host, record.pid = mine["name"], mine["host"], mine["pid"]
         record.requests = mine["requests"]
-        record.cpu.append(mine["cpu"])
+        if not self.draining:  # the idle seconds while users stop would dilute the mean
+            record.cpu.append(mine["cpu"])
         record.users, record.busy, record.backlog = data.get("user_count", 0), mine["busy"], mine["backlog"]
         record.arrival = mine["arrival"]
 
