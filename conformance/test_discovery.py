@@ -16,9 +16,9 @@ import pytest
 
 from regsuite import content
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import describe
 from regsuite.fixtures.checks import check
 from regsuite.fixtures.run import Run
+from regsuite.judge import describe
 from regsuite.order import after, duplicates, first_disorder, just_before, order_of
 
 # Pushed in this order on purpose: storage order is not lexical order.

@@ -18,9 +18,10 @@ import pytest
 
 from regsuite import content
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, describe, error_codes
+from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, error_codes
 from regsuite.fixtures.checks import check
 from regsuite.fixtures.run import Run
+from regsuite.judge import describe
 
 MALFORMED = "sha256:abc"  # the right algorithm, an encoded part that is not 64 hex characters
 NEVER_STARTED = "5e95017e-0000-4000-8000-000000000000"  # an upload id no registry handed out

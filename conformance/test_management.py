@@ -12,9 +12,10 @@ import pytest
 
 from regsuite import content
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import describe, error_codes
+from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.run import Run
+from regsuite.judge import describe
 
 REFUSED = (400, 405)  # "deletion is disabled", per the spec
 

@@ -13,9 +13,10 @@ import pytest
 
 from regsuite import content
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import describe, error_codes
+from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check
 from regsuite.fixtures.run import Run
+from regsuite.judge import describe
 from regsuite.reference_rules import MAX_PATH
 
 NAME_CODES = {"NAME_INVALID", "NAME_UNKNOWN"}

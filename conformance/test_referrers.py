@@ -16,9 +16,9 @@ import pytest
 from regsuite import content
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import describe
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.run import Run
+from regsuite.judge import describe
 from regsuite.order import duplicates
 
 SBOM = "application/vnd.regsuite.sbom.v1"

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from gevent.event import Event
@@ -27,14 +27,13 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from regsuite import flows, protocol
 from regsuite import mediatypes as mt
-from regsuite import protocol
 from regsuite.auth import RegistryAuth
-from regsuite.content import Blob, canonical_json, image_config
+from regsuite.content import Manifest, canonical_json, image_config
 from regsuite.load import intended_type
-from regsuite.load.blobs import UniqueBlob, UniqueBlobs
+from regsuite.load.blobs import UniqueBlobs
 from regsuite.load.profiles import size_label
-from regsuite.load.seed import PoolBlob
 from regsuite.loadtest.bodies import BodyError, drain
 from regsuite.loadtest.settings import LoadSettings, from_environment
 
@@ -51,6 +50,7 @@ _user_numbers = itertools.count()
 # Registry logs (and self-tests) tell the generator processes apart by this.
 USER_AGENT = f"regsuite-load/{_PROCESS_TAG}"
 
+T = TypeVar("T")
 Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
 
 
@@ -188,6 +188,53 @@ class RegistryUser(FastHttpUser):
                 )
 
 
+    def drive(self, flow: flows.Flow[T], tx: Transaction | None = None) -> T:
+        """Drive a regsuite flow over this user's connection (not `run`: that is locust's); `tx` counts the bytes."""
+
+        def transport(send: flows.Send) -> flows.Reply:
+            body, length = _body(send.body)
+            download = send.download
+            response = self.send(send.step, body=body, expect=send.expect,
+                                 read=self._reader(download) if download else None)
+            content = (response.content or b"") if send.read else b""
+            if tx is not None:
+                tx.bytes += length + len(content) + (download.size if download else 0)
+            return flows.Reply(response.status_code, response.headers or {}, content, response)
+
+        try:
+            return flows.run(flow, transport)
+        except flows.FlowFailed as failed:  # an answer the operation cannot go on from, beyond its status
+            raise StepError(str(failed)) from None
+
+    @staticmethod
+    def _reader(blob: flows.Download) -> Callable[[Any], int]:
+        """Consume a blob body (loadtest.bodies.drain: never held whole); its size (and digest) checked."""
+
+        def read(response: Any) -> int:
+            hasher = hashlib.sha256() if PROFILE.pull.verify else None
+            try:
+                total = drain(response, blob.size, hasher)
+            except (BodyError, OSError) as exc:
+                raise StepError(f"GET blob: {exc}") from None
+            if total != blob.size:
+                raise StepError(f"GET blob: got {total} bytes, the descriptor says {blob.size}")
+            if hasher and f"sha256:{hasher.hexdigest()}" != blob.digest:
+                raise StepError("GET blob: content does not match its digest")
+            return total
+
+        return read
+
+
+def _body(body: flows.Body) -> tuple[Body, int]:
+    """A flow's body as a fresh-body factory (a retry after a challenge resends it) and its length."""
+    if isinstance(body, flows.Part):
+        return body.open, body.length
+    if body:
+        data = body
+        return (lambda: data), len(data)
+    return None, 0
+
+
 class _AuthConversation:
     """RegistryAuth's httpx auth flow driven over geventhttpclient: the same challenge logic as the client."""
 
@@ -236,35 +283,11 @@ class PullUser(RegistryUser):
         if not SETTINGS.pool:
             raise RuntimeError("no pull pool: the runner seeds one before the run")
         image = SETTINGS.pool[next(self.pulls) % len(SETTINGS.pool)]
-        name = f"{image.label} manifests" if PROFILE.pull.manifests_only else image.label
+        manifests_only = PROFILE.pull.manifests_only
+        name = f"{image.label} manifests" if manifests_only else image.label
         with self.transaction("image-pull", name) as tx:
-            head = self.send(protocol.head_manifest(image.repo, image.tag))
-            digest = (head.headers or {}).get("docker-content-digest")
-            if digest and digest != image.manifest_digest:
-                raise StepError(f"HEAD manifest: digest {digest} differs from the pushed one")
-            manifest = self.send(protocol.get_manifest(image.repo, image.manifest_digest))
-            tx.bytes += len(manifest.content or b"")
-            if PROFILE.pull.manifests_only:
-                return
-            for blob in (image.config, *image.layers):
-                self.send(protocol.get_blob(image.repo, blob.digest), read=self._reader(blob))
-                tx.bytes += blob.size
-
-    @staticmethod
-    def _reader(blob: PoolBlob) -> Callable[[Any], int]:
-        def read(response: Any) -> int:
-            hasher = hashlib.sha256() if PROFILE.pull.verify else None
-            try:
-                total = drain(response, blob.size, hasher)
-            except (BodyError, OSError) as exc:
-                raise StepError(f"GET blob: {exc}") from None
-            if total != blob.size:
-                raise StepError(f"GET blob: got {total} bytes, the descriptor says {blob.size}")
-            if hasher and f"sha256:{hasher.hexdigest()}" != blob.digest:
-                raise StepError("GET blob: content does not match its digest")
-            return total
-
-        return read
+            self.drive(flows.pull_image(image.repo, image.tag, expected_digest=image.manifest_digest,
+                                      blobs=not manifests_only), tx)
 
 
 # -- push -----------------------------------------------------------------------
@@ -301,56 +324,17 @@ class PushUser(RegistryUser):
         size, method = sizes[n % len(sizes)], methods[(n // len(sizes)) % len(methods)]
         layer = _PUSH_BLOBS[size].next()
         config = image_config(layer.digest, [layer.digest])
-        manifest = canonical_json({
+        body = canonical_json({
             "schemaVersion": 2,
             "mediaType": mt.OCI_MANIFEST,
             "config": config.descriptor(),
             "layers": [{"mediaType": mt.OCI_LAYER, "digest": layer.digest, "size": layer.size}],
         })
+        manifest = Manifest(body, mt.OCI_MANIFEST, (layer, config))  # type: ignore[arg-type]  # a UniqueBlob pushes like a Blob
         with self.transaction("image-push", f"{size_label(size)} {method}") as tx:
-            for blob in (layer, config):
-                if self.send(protocol.head_blob(self.repo, blob.digest), expect=(200, 404)).status_code == 200:
-                    continue
-                self.upload(blob, method)
-                tx.bytes += blob.size
             tag = f"{_PROCESS_TAG}-{self.number}-{n}"
-            self.send(protocol.put_manifest(self.repo, tag, mt.OCI_MANIFEST, len(manifest)),
-                      body=lambda: manifest, expect=(201,))
-            tx.bytes += len(manifest)
-
-    def upload(self, blob: UniqueBlob | Blob, method: str) -> None:
-        started = self.send(protocol.start_upload(self.repo), expect=(202,))
-        location = self._location(started, f"{self.host}/v2/{self.repo}/blobs/uploads/")
-        if method == "monolithic" or isinstance(blob, Blob):
-            self.send(protocol.finish_upload(location, blob.digest, blob.size), body=_body(blob, 0, blob.size),
-                      expect=(201,))
-            return
-        if method == "stream":
-            ranges = [(0, blob.size)]
-        else:
-            min_length = int((started.headers or {}).get("oci-chunk-min-length") or 0)
-            ranges = protocol.chunk_ranges(blob.size, PROFILE.push.chunk_size, min_length)
-        for start, length in ranges:
-            if method == "stream":
-                step = protocol.patch_stream(location, length)
-            else:
-                step = protocol.patch_chunk(location, start, length)
-            answer = self.send(step, body=_body(blob, start, length), expect=(202,))
-            location = self._location(answer, location)
-        self.send(protocol.finish_upload(location, blob.digest), expect=(201,))
-
-    @staticmethod
-    def _location(response: Any, request_url: str) -> str:
-        location = (response.headers or {}).get("location")
-        if not location:
-            raise StepError("upload step: no Location header")
-        return protocol.resolve_location(request_url, location)
-
-
-def _body(blob: UniqueBlob | Blob, start: int, length: int) -> Callable[[], Any]:
-    if isinstance(blob, Blob):
-        return lambda: blob.data[start : start + length]
-    return lambda: blob.body(start, length)
+            self.drive(flows.push_image(self.repo, manifest, tag, blob_method=method,
+                                      chunk_size=PROFILE.push.chunk_size), tx)
 
 
 # -- list -----------------------------------------------------------------------

@@ -12,33 +12,27 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from . import flows, protocol
 from . import mediatypes as mt
-from . import protocol
 from .auth import RegistryAuth
 from .content import Blob, Manifest
-from .digest import digest_of
 from .namespace import WriteLog
 from .target import Target
 from .transcript import Transcript
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+STREAM_SLICE = 4096  # chunked transfer coding: one chunk per slice
+T = TypeVar("T")
+Observer = Callable[[flows.Send, httpx.Response], None]
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
 
 
-class StepFailed(AssertionError):
-    """A protocol step answered something the next step cannot build on."""
-
-    def __init__(self, step: str, response: httpx.Response, expected: str) -> None:
-        self.step = step
-        self.response = response
-        super().__init__(
-            f"{step}: expected {expected}, got {response.status_code} "
-            f"{response.request.method} {response.request.url.path}"
-        )
+# A protocol step answered something the next step cannot build on (`.step`, `.response`).
+StepFailed = flows.FlowFailed
 
 
 @dataclass
@@ -46,14 +40,6 @@ class Page:
     response: httpx.Response
     items: list[str]
     next_url: str | None
-
-
-def chunk_min_length(response: httpx.Response) -> int:
-    """The smallest non-final chunk a registry accepts (`OCI-Chunk-Min-Length` on the POST), 0 when unset."""
-    try:
-        return max(int(response.headers.get("oci-chunk-min-length", "0")), 0)
-    except ValueError:
-        return 0
 
 
 def next_link(response: httpx.Response) -> str | None:
@@ -204,58 +190,25 @@ class RegistryClient:
     def cancel_upload(self, location: str) -> httpx.Response:
         return self.request("DELETE", location)
 
-    # -- blob push helpers ----------------------------------------------------
+    # -- operations (regsuite.flows) -------------------------------------------
 
-    def _started(self, name: str, **kwargs: Any) -> httpx.Response:
-        response = self.start_upload(name, **kwargs)
-        if response.status_code != 202 or "location" not in response.headers:
-            raise StepFailed("start upload", response, "202 with Location")
-        return response
+    def run(self, flow: flows.Flow[T], observe: Observer | None = None) -> T:
+        """Drive a flow over this client; `observe(send, response)` sees each exchange (and may judge it)."""
+
+        def transport(send: flows.Send) -> flows.Reply:
+            response = self.send(send.step, _content(send.body))
+            if observe is not None:
+                observe(send, response)
+            return flows.Reply(response.status_code, response.headers, response.content, response)
+
+        return flows.run(flow, transport)
 
     def push_blob(
-        self, name: str, blob: Blob | bytes, *, method: str = "post-put", chunk_size: int | None = None
+        self, name: str, blob: Blob | bytes, *, method: str = flows.POST_PUT, chunk_size: int | None = None
     ) -> httpx.Response:
-        """Push a blob; returns the final response (201 expected).
-
-        methods: post-put (monolithic PUT), post-digest (body in the POST, falling back
-        to PUT on 202), chunked (PATCH with Content-Range), stream (one PATCH, no range).
-        """
-        data = blob.data if isinstance(blob, Blob) else blob
-        digest = blob.digest if isinstance(blob, Blob) else digest_of(data)
-        if method == "post-digest":
-            response = self.start_upload(name, digest=digest, data=data)
-            if response.status_code == 201:
-                return response
-            if response.status_code != 202:
-                raise StepFailed("POST with digest", response, "201 or 202")
-            return self._finish(self.resolve(response), digest, data)
-        started = self._started(name)
-        location = self.resolve(started)
-        if method == "post-put":
-            return self._finish(location, digest, data)
-        if method == "stream":
-            response = self.patch_upload(location, data)
-            if response.status_code != 202:
-                raise StepFailed("streamed PATCH", response, "202")
-            return self._finish(self.resolve(response), digest, b"")
-        if method == "chunked":
-            # Every chunk but the last is at least the registry's minimum (OCI-Chunk-Min-Length).
-            ranges = protocol.chunk_ranges(len(data), chunk_size or max(len(data) // 3, 1), chunk_min_length(started))
-            for offset, length in ranges:
-                if not length:
-                    break  # an empty blob has no chunks: the closing PUT is the whole upload
-                response = self.patch_upload(location, data[offset : offset + length], start=offset)
-                if response.status_code != 202:
-                    raise StepFailed("chunk PATCH", response, "202")
-                location = self.resolve(response)
-            return self._finish(location, digest, b"")
-        raise ValueError(f"unknown push method {method!r}")
-
-    def _finish(self, location: str, digest: str, data: bytes) -> httpx.Response:
-        response = self.put_upload(location, digest, data)
-        if response.status_code != 201:
-            raise StepFailed("finish upload (PUT)", response, "201")
-        return response
+        """Push a blob by one of flows.METHODS; the final (201) response."""
+        source = blob if isinstance(blob, Blob) else Blob(blob)
+        return self.run(flows.upload(name, source, method, chunk_size=chunk_size)).raw  # type: ignore[no-any-return]
 
     def mount_blob(self, name: str, digest: str, from_: str | None) -> httpx.Response:
         return self.start_upload(name, mount=digest, from_=from_)
@@ -289,26 +242,19 @@ class RegistryClient:
         manifest: Manifest,
         tag: str | None = None,
         *,
-        blob_method: str = "post-put",
+        blob_method: str = flows.POST_PUT,
         record: list[httpx.Response] | None = None,
     ) -> httpx.Response:
         """Push every blob and child manifest, then the manifest by tag (or digest).
 
         `record`, when given, collects the final response of every blob and manifest PUT.
         """
-        for blob in manifest.all_blobs():
-            if self.head_blob(name, blob.digest).status_code != 200:
-                done = self.push_blob(name, blob, method=blob_method)
-                if record is not None:
-                    record.append(done)
-        for child in manifest.children:
-            self.push_image(name, child, None, blob_method=blob_method, record=record)
-        response = self.put_manifest(name, tag or manifest.digest, manifest)
-        if response.status_code != 201:
-            raise StepFailed("manifest PUT", response, "201")
-        if record is not None:
-            record.append(response)
-        return response
+        replies: list[flows.Reply] = []
+        try:
+            return self.run(flows.push_image(name, manifest, tag, blob_method=blob_method, record=replies)).raw  # type: ignore[no-any-return]
+        finally:
+            if record is not None:
+                record.extend(r.raw for r in replies)
 
     # -- discovery ------------------------------------------------------------
 
@@ -322,7 +268,7 @@ class RegistryClient:
         params = {"artifactType": artifact_type} if artifact_type else {}
         return self.request("GET", f"/v2/{name}/referrers/{digest}", params=params)
 
-    def pages(self, first: httpx.Response, key: str, limit: int = 1000) -> Iterator[Page]:
+    def pages(self, first: httpx.Response, key: str, limit: int = flows.MAX_PAGES) -> Iterator[Page]:
         """Follow `Link: rel="next"` from a first list response (bounded by `limit` pages)."""
         response = first
         for _ in range(limit):
@@ -332,3 +278,14 @@ class RegistryClient:
             if not nxt or response.status_code != 200:
                 return
             response = self.request("GET", nxt)
+
+
+def _content(body: flows.Body) -> Any:
+    """A flow's body as httpx content: bytes, or an iterator for chunked transfer coding."""
+    if body is None or isinstance(body, bytes):
+        return body or b""
+    data = body.open()
+    data = data if isinstance(data, bytes | bytearray | memoryview) else data.read()
+    if not body.streamed:
+        return bytes(data)
+    return (bytes(data[i : i + STREAM_SLICE]) for i in range(0, len(data), STREAM_SLICE))

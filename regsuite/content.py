@@ -13,6 +13,7 @@ import json
 import random
 import tarfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import mediatypes as mt
@@ -29,13 +30,18 @@ class Blob:
     media_type: str = "application/octet-stream"
     algorithm: str = "sha256"
 
-    @property
-    def digest(self) -> str:
+    @cached_property
+    def digest(self) -> str:  # hashed once: a large blob's digest is asked for at every step of its push
         return digest_of(self.data, self.algorithm)
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+    def body(self, start: int = 0, length: int | None = None) -> bytes:
+        """Bytes [start, start+length) as a request body (a flow's `Part`)."""
+        end = len(self.data) if length is None else start + length
+        return self.data if (start, end) == (0, len(self.data)) else self.data[start:end]
 
     def descriptor(self, **extra: Any) -> dict[str, Any]:
         return {"mediaType": self.media_type, "digest": self.digest, "size": self.size, **extra}
@@ -53,7 +59,7 @@ class Manifest:
     # Descriptor fields an index entry for this manifest carries (platform, ...).
     index_fields: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return digest_of(self.body, self.algorithm)
 
@@ -73,6 +79,18 @@ class Manifest:
             **self.index_fields,
             **extra,
         }
+
+    def tree(self) -> list[Manifest]:
+        """This manifest and every manifest below it, children before parents, without repeats."""
+        seen: dict[str, Manifest] = {}
+
+        def walk(m: Manifest) -> None:
+            for child in m.children:
+                walk(child)
+            seen.setdefault(m.digest, m)
+
+        walk(self)
+        return list(seen.values())
 
     def all_blobs(self) -> list[Blob]:
         """Every blob this manifest needs, children's first, without repeats."""

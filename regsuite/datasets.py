@@ -33,15 +33,7 @@ class Dataset:
 
     def manifests(self) -> list[Manifest]:
         """Every manifest of the data set, children before parents, without repeats."""
-        seen: dict[str, Manifest] = {}
-
-        def walk(m: Manifest) -> None:
-            for child in m.children:
-                walk(child)
-            seen.setdefault(m.digest, m)
-
-        walk(self.manifest)
-        return list(seen.values())
+        return self.manifest.tree()
 
     def blobs(self) -> list[Blob]:
         return self.manifest.all_blobs()

@@ -12,6 +12,8 @@ import json
 
 import httpx
 
+from .judge import excerpt
+
 SPEC_CODES = frozenset(
     {
         "BLOB_UNKNOWN",
@@ -32,7 +34,6 @@ SPEC_CODES = frozenset(
 )
 LEGACY_CODES = frozenset({"TAG_INVALID", "MANIFEST_UNVERIFIED"})
 KNOWN_CODES = SPEC_CODES | LEGACY_CODES
-BODY_SHOWN = 300
 
 
 class MalformedErrorBody(ValueError):
@@ -53,30 +54,11 @@ def error_codes(response: httpx.Response) -> list[str] | None:
         return None
     errors = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(errors, list) or not errors:
-        raise MalformedErrorBody(f"JSON error body without a non-empty 'errors' list: {_excerpt(response)}")
+        raise MalformedErrorBody(f"JSON error body without a non-empty 'errors' list: {excerpt(response)}")
     codes = []
     for entry in errors:
         code = entry.get("code") if isinstance(entry, dict) else None
         if not isinstance(code, str):
-            raise MalformedErrorBody(f"an entry of 'errors' has no string 'code': {_excerpt(response)}")
+            raise MalformedErrorBody(f"an entry of 'errors' has no string 'code': {excerpt(response)}")
         codes.append(code)
     return codes
-
-
-def describe(response: httpx.Response) -> str:
-    """`METHOD path -> status content-type body-excerpt`, for failure messages."""
-    request = response.request
-    target = request.url.raw_path.decode(errors="replace")
-    ctype = response.headers.get("content-type")
-    text = f"{request.method} {target} -> {response.status_code}"
-    if ctype:
-        text += f" ({ctype})"
-    body = _excerpt(response)
-    return f"{text} {body}" if body else text
-
-
-def _excerpt(response: httpx.Response) -> str:
-    if response.request.method == "HEAD":
-        return ""
-    text = response.content[:BODY_SHOWN].decode(errors="replace").strip()
-    return text + ("..." if len(response.content) > BODY_SHOWN else "")

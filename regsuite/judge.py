@@ -1,12 +1,17 @@
 """Judging one answer: what was sent, what came back, what the spec wants, in one sentence.
 
-Shared by the checks of every area that judges single responses; a failed
-expectation raises `Violation` (an AssertionError, so a check reports it as failed).
+The one vocabulary of every area's failure messages: `sent` (the request),
+`answered` (status and the headers that matter), `describe` (the whole
+exchange in one line, with a body excerpt), `expect`/`require_header` (a
+failed expectation raises `Violation`, an AssertionError, so a check reports
+it as failed). Order rules for lists live beside it in order.py.
 """
 
 from __future__ import annotations
 
 import httpx
+
+BODY_SHOWN = 300  # characters of a body a message quotes
 
 
 class Violation(AssertionError):
@@ -44,3 +49,23 @@ def require_header(response: httpx.Response, header: str, wants: str, spec: str)
             f"the spec wants {wants} ({spec})"
         )
     return value
+
+
+def excerpt(response: httpx.Response) -> str:
+    """The start of a response body as text ("" for HEAD)."""
+    if response.request.method == "HEAD":
+        return ""
+    text = response.content[:BODY_SHOWN].decode(errors="replace").strip()
+    return text + ("..." if len(response.content) > BODY_SHOWN else "")
+
+
+def describe(response: httpx.Response) -> str:
+    """`METHOD path -> status (content-type) body-excerpt`: one exchange in one line."""
+    request = response.request
+    target = request.url.raw_path.decode(errors="replace")
+    ctype = response.headers.get("content-type")
+    text = f"{request.method} {target} -> {response.status_code}"
+    if ctype:
+        text += f" ({ctype})"
+    body = excerpt(response)
+    return f"{text} {body}" if body else text

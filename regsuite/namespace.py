@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from . import flows
 from .protocol import route
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -93,7 +94,7 @@ class WriteGuard:
         raise WriteRefused(f"refused {request.method} {request.url.path}: {why}")
 
 
-def cleanup(client: httpx.Client | object, log: WriteLog, *, parallel: int = 8) -> list[str]:
+def cleanup(client: object, log: WriteLog, *, parallel: int = 8) -> list[str]:
     """Delete what the run wrote: all manifests first, then all blobs, each group concurrently.
 
     `client` is a RegistryClient (thread-safe, like the httpx client under it).
@@ -105,16 +106,12 @@ def cleanup(client: httpx.Client | object, log: WriteLog, *, parallel: int = 8) 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         for kind, entries in (("manifests", list(reversed(log.manifests))), ("blobs", list(reversed(log.blobs)))):
             for problem in pool.map(lambda e, k=kind: _delete(client, k, *e), entries):
-                if problem:
-                    problems.append(problem)
+                problems += problem
     return problems
 
 
-def _delete(client: object, kind: str, repo: str, digest: str) -> str | None:
+def _delete(client: object, kind: str, repo: str, digest: str) -> list[str]:
     try:
-        response = client.request("DELETE", f"/v2/{repo}/{kind}/{digest}")  # type: ignore[attr-defined]
+        return client.run(flows.delete_content([(repo, kind, digest)])).problems  # type: ignore[attr-defined, no-any-return]
     except httpx.HTTPError as exc:
-        return f"DELETE {repo} {kind} {digest}: {exc}"
-    if response.status_code not in (202, 404, 405):
-        return f"DELETE {repo} {kind} {digest}: {response.status_code}"
-    return None
+        return [f"DELETE {repo} {kind} {digest}: {exc}"]

@@ -86,23 +86,44 @@ def patch_chunk(location: str, start: int, length: int) -> Step:
     )
 
 
-def patch_stream(location: str, length: int) -> Step:
-    """A streamed upload: the whole blob in one PATCH without Content-Range."""
-    return Step(
-        "PATCH",
-        location,
-        "/v2/[repo]/blobs/uploads/[id] (stream)",
-        {"Content-Type": "application/octet-stream", "Content-Length": str(length)},
-    )
+def patch_stream(location: str, length: int, streamed: bool = False) -> Step:
+    """A streamed upload: the whole blob in one PATCH without Content-Range.
+
+    `streamed`: sent with chunked transfer coding, so no Content-Length.
+    """
+    headers = {"Content-Type": "application/octet-stream"}
+    if not streamed:
+        headers["Content-Length"] = str(length)
+    return Step("PATCH", location, "/v2/[repo]/blobs/uploads/[id] (stream)", headers)
+
+
+def upload_status(location: str) -> Step:
+    """GET of an upload: 204 with the bytes received (end-13)."""
+    return Step("GET", location, "/v2/[repo]/blobs/uploads/[id] (status)")
+
+
+def cancel_upload(location: str) -> Step:
+    return Step("DELETE", location, "/v2/[repo]/blobs/uploads/[id] (cancel)")
+
+
+def delete(repo: str, kind: str, reference: str) -> Step:
+    """DELETE of a manifest or blob; `kind` is manifests or blobs."""
+    placeholder = "ref" if kind == "manifests" else "digest"
+    return Step("DELETE", f"/v2/{repo}/{kind}/{reference}", f"/v2/[repo]/{kind}/[{placeholder}]")
+
+
+def referrers(repo: str, digest: str, artifact_type: str | None = None) -> Step:
+    query = f"?{urlencode({'artifactType': artifact_type})}" if artifact_type else ""
+    return Step("GET", f"/v2/{repo}/referrers/{digest}{query}", "/v2/[repo]/referrers/[digest]")
 
 
 def finish_upload(location: str, digest: str, length: int = 0) -> Step:
-    """The closing PUT; with `length` > 0 it carries the whole blob (a monolithic upload)."""
+    """The closing PUT; with `length` > 0 it carries bytes too (all of a POST+PUT upload, or the last chunk)."""
     sep = "&" if "?" in location else "?"
     return Step(
         "PUT",
         f"{location}{sep}{urlencode({'digest': digest}, safe=':')}",
-        "/v2/[repo]/blobs/uploads/[id] (finish)" if length == 0 else "/v2/[repo]/blobs/uploads/[id] (monolithic)",
+        "/v2/[repo]/blobs/uploads/[id] (finish)" if length == 0 else "/v2/[repo]/blobs/uploads/[id] (finish with data)",
         {"Content-Type": "application/octet-stream", "Content-Length": str(length)},
     )
 

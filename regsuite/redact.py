@@ -1,7 +1,7 @@
 """Keeping credentials and tokens out of transcripts, reports and logs.
 
 Two layers: structural redaction (Authorization headers, token fields in JSON,
-password fields in forms) and a process-wide set of known secret strings
+password fields in forms, user:password@ in URLs) and a process-wide set of known secret strings
 (passwords given by the user, every token the client receives) scrubbed from
 any text before it is written anywhere.
 """
@@ -26,6 +26,9 @@ _JSON_FIELD = re.compile(
     r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\Z)'
 )
 _MIN_CUT_SECRET = 8  # a text ending in this much of a known secret was cut inside it
+# user:password@ in a URL anywhere in a text (a target URL given with credentials); the last @ ends
+# the password, as URL parsers read it
+_URL_CREDENTIALS = re.compile(r"://[^/?#@\s:]*:[^/?#\s]*@")
 
 
 def register_secret(value: str | None) -> None:
@@ -42,6 +45,7 @@ def known_secrets() -> frozenset[str]:
 
 def redact_text(text: str) -> str:
     text = _JSON_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    text = _URL_CREDENTIALS.sub(f"://{REDACTED}@", text)
     for secret in sorted(known_secrets(), key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)

@@ -16,10 +16,11 @@ import pytest
 
 from regsuite import content
 from regsuite import mediatypes as mt
-from regsuite.client import RegistryClient, StepFailed, chunk_min_length, next_link
+from regsuite.client import RegistryClient, StepFailed, next_link
 from regsuite.content import Blob, random_bytes
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.fixtures.auth import SERVICE
+from regsuite.flows import Reply, chunk_min_length
 from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.target import Target
 from regsuite.tokenserver import TokenServer
@@ -116,7 +117,7 @@ def test_chunked_push_honours_oci_chunk_min_length(distribution: Target, repo: s
 @pytest.mark.parametrize(("value", "expected"), [("4096", 4096), (None, 0), ("junk", 0), ("-5", 0)])
 def test_chunk_min_length_header_parsing(value: str | None, expected: int) -> None:
     headers = {"OCI-Chunk-Min-Length": value} if value is not None else {}
-    assert chunk_min_length(httpx.Response(202, headers=headers)) == expected
+    assert chunk_min_length(Reply(202, httpx.Headers(headers))) == expected
 
 
 def test_upload_status_and_cancel(client: RegistryClient, repo: str) -> None:
@@ -134,7 +135,7 @@ def test_upload_status_and_cancel(client: RegistryClient, repo: str) -> None:
 
 
 def test_step_failed_names_the_step(client: RegistryClient) -> None:
-    with pytest.raises(StepFailed, match="start upload: expected 202 with Location, got 404 POST"):
+    with pytest.raises(StepFailed, match="start: expected 202, got 404 POST"):
         client.push_blob("Invalid/UPPER/case", b"data")
 
 

@@ -145,7 +145,7 @@ def test_a_refused_manifest_upload_fails_the_pushes_with_the_client_message(
     )
     for check_id in checks:
         if CLIENT_OF[check_id] in usable:
-            assert "fails too: manifest PUT: expected 201, got 400" in run.record(check_id).message
+            assert "fails too: manifest-put: expected 201, got 400" in run.record(check_id).message
 
 
 def test_a_delete_acknowledged_but_not_done_fails_skopeo_delete(fault_proxy, usable: set[str], tmp_path: Path) -> None:

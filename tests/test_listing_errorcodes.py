@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from regsuite.errorcodes import MalformedErrorBody, describe, error_codes
+from regsuite.errorcodes import MalformedErrorBody, error_codes
+from regsuite.judge import describe
 from regsuite.order import after, duplicates, first_disorder, just_before, order_of
 
 

@@ -67,7 +67,7 @@ def test_smoke_profile_runs_every_user_type_without_errors(distribution: Target,
     catalog = stats.row("/v2/_catalog")
     assert catalog is not None and catalog.requests > 0, "the list user sent nothing"
     pushed = {row.name.split()[-1] for row in stats.transactions if row.kind == "image-push"}
-    assert pushed == {"monolithic", "chunked", "stream"}
+    assert pushed == {"post-put", "chunked", "stream"}
     for name in ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "locust.json", "summary.html",
                  "summary.json"):
         assert (result.run_dir / name).stat().st_size > 0, name

@@ -15,13 +15,12 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from ..errors import ExitCode, UsageError
-from ..load.charts import CHART_CSS, Series, line_chart
-from ..load.summary import PAGE_CSS
+from ..htmlpage import Cell, Header, page, table
+from ..load.charts import Series, line_chart
 from .search import CapacityResult
 
 SCHEMAS = {"regsuite.load/1": "load", "regsuite.capacity/1": "capacity"}
@@ -119,8 +118,12 @@ class Comparison:
     tolerance: float
 
     @property
+    def regressions(self) -> int:
+        return sum(c == "regression" for line in self.lines for c in line.changes)
+
+    @property
     def regressed(self) -> bool:
-        return any("regression" in line.changes for line in self.lines)
+        return self.regressions > 0
 
     def text(self) -> str:
         head = ["metric", *self.labels]
@@ -133,29 +136,30 @@ class Comparison:
             rows.append(cells)
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
-        verdict = (f"{sum(c == 'regression' for line in self.lines for c in line.changes)} regression(s) against "
-                   f"{self.labels[0]}" if self.regressed else f"no regression against {self.labels[0]}")
+        verdict = (f"{self.regressions} regression(s) against {self.labels[0]}" if self.regressed
+                   else f"no regression against {self.labels[0]}")
         return (f"{self.runs[0].kind} runs compared (tolerance {self.tolerance:.0%}): {verdict}\n\n{table}\n")
 
     def html(self) -> str:
-        head = "".join(f"<th>{escape(label)}</th>" for label in self.labels)
-        body = []
+        rows = []
         for line in self.lines:
-            cells = [f"<td>{_value(line.metric, line.values[0])}</td>"]
+            cells: list[object] = [line.metric.label, _value(line.metric, line.values[0])]
             for value, change in zip(line.values[1:], line.changes, strict=True):
                 css = {"regression": "bad", "improvement": "good"}.get(change, "")
-                cells.append(f"<td class='{css}'>{_value(line.metric, value)}{escape(_delta(line.values[0], value))}"
-                             f"</td>")
-            body.append(f"<tr><td class='l'>{escape(line.metric.label)}</td>{''.join(cells)}</tr>")
+                cells.append(Cell(_value(line.metric, value) + _delta(line.values[0], value), f"num {css}".strip()))
+            rows.append(cells)
         charts = _capacity_charts(self) if self.runs[0].kind == "capacity" else ""
-        verdict = self.text().splitlines()[0]
-        return (f"<!doctype html><html><head><meta charset='utf-8'><title>regsuite compare: {self.runs[0].kind}"
-                f"</title><style>{PAGE_CSS}{CHART_CSS}td.bad {{ background: #fdecea; }} "
-                f"td.good {{ background: #e6f4ea; }}</style></head><body><h1>Compare {self.runs[0].kind} runs</h1>"
-                f"<div class='verdict {'fail' if self.regressed else 'pass'}'>{escape(verdict)}</div>"
-                f"<table><tr><th class='l'>metric</th>{head}</tr>{''.join(body)}</table>"
-                f"{charts}<p class='meta'>Baseline: the first run. Red: worse by more than "
-                f"{self.tolerance:.0%} and the metric's noise floor; green: better by as much.</p></body></html>")
+        kind, n = self.runs[0].kind, self.regressions
+        header = Header(
+            f"regsuite: {kind} runs compared", "fail" if n else "ok",
+            f"{n} REGRESSION{'S' * (n != 1)}" if n else "NO REGRESSION",
+            f"against {self.labels[0]}, tolerance {self.tolerance:.0%}",
+            facts=[f"{len(self.runs)} runs", ("baseline", self.labels[0])],
+        )
+        body = (table(["metric", *self.labels], rows)
+                + f"{charts}<p class='muted'>Baseline: the first run. Red: worse by more than "
+                f"{self.tolerance:.0%} and the metric's noise floor; green: better by as much.</p>")
+        return page(f"regsuite compare: {kind}", header, body)
 
 
 def compare_runs(runs: list[RunDoc], labels: list[str], tolerance: float = 0.1) -> Comparison:

@@ -7,20 +7,13 @@ import json
 import os
 import time
 from collections.abc import Callable
-from html import escape
 from pathlib import Path
 
-from ..load.charts import CHART_CSS, Series, line_chart
+from ..htmlpage import Card, Cell, Header, Markup, TableRow, Tone, alert, cards, esc, page, table
+from ..load.charts import Series, line_chart
 from ..load.profiles import Slo
 from ..load.slo import describe
-from ..load.summary import PAGE_CSS
 from .search import PASS, CapacityResult, StepResult
-
-_EXTRA_CSS = """
-.steps td.verdict-pass { color: #1e7b34; } .steps td.verdict-slo, .steps td.verdict-failed { color: #b3261e; }
-.steps td.verdict-plateau { color: #a15c00; } tr.knee td { background: #e6f4ea; font-weight: bold; }
-pre.ticket { background: #f7f7f7; border: 1px solid #ddd; padding: 10px; white-space: pre-wrap; font-size: 13px; }
-"""
 
 
 def write_reports(result: CapacityResult, run_dir: Path) -> dict[str, Path]:
@@ -172,30 +165,26 @@ def render(result: CapacityResult, run_dir: Path) -> str:
               [series("generator", lambda s: s.generator_cpu_total), series("registry", lambda s: s.registry_cpu),
                series("machine", lambda s: s.machine_cpu), series("others", lambda s: s.other_cpu)], "%"),
     ]
-    tone = "fail" if knee is None else "pass" if result.limited_by == "registry" and not result.caveat else "warn"
+    tone: Tone = "fail" if knee is None else "ok" if result.limited_by == "registry" and not result.caveat else "warn"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""
-    parts = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>regsuite capacity: {escape(result.scenario)}"
-        f"</title><style>{PAGE_CSS}{CHART_CSS}{_EXTRA_CSS}</style></head><body>",
-        f"<h1>Capacity of <code>{escape(str(result.target.get('url', '?')))}</code></h1>",
-        f"<div class='meta'>scenario <b>{escape(result.scenario)}</b>: {escape(result.description)}<br>"
-        f"{escape(when)} · {len(steps)} steps of {result.plan.step_seconds:g} s · {result.seconds / 60:.1f} min"
-        f"{f' · {result.workers} locust workers' if result.workers else ''} · SLO: {escape(slo_text(result.slo))}"
-        f"</div>",
-        f"<div class='verdict {tone}'><b>Knee:</b> {escape(knee_line(result))}<br>"
-        f"<b>Stopped:</b> {escape(result.stop_detail)}<br><b>Limited by:</b> {escape(result.limited_by)}"
-        + (f"<br><b>Caveat:</b> {escape(result.caveat)}" if result.caveat else "") + "</div>",
-    ]
+    header = Header(
+        "regsuite capacity report", tone, "Knee", knee_line(result),
+        notes=[("Stopped", result.stop_detail), ("Limited by", result.limited_by),
+               *([("Caveat", result.caveat)] if result.caveat else [])],
+        facts=[("target", result.target.get("url", "?")), ("scenario", result.scenario), result.description, when,
+               f"{len(steps)} steps of {result.plan.step_seconds:g} s", f"{result.seconds / 60:.1f} min",
+               f"{result.workers} locust workers" if result.workers else "", f"SLO: {slo_text(result.slo)}"],
+    )
+    parts = []
     if result.limited_by == "generator":
-        parts.append("<div class='warn'><b>Generator saturated.</b> The knee measures the load generator, not the "
-                     "registry: run with --workers or on more machines (docs/capacity.md).</div>")
+        parts.append(alert("Generator saturated.", "The knee measures the load generator, not the registry: run "
+                           "with --workers or on more machines (docs/capacity.md)."))
     parts.append(_cards(result))
     parts.append("<h2>Over load</h2><div class='charts'>" + "".join(charts) + "</div>")
     parts.append("<h2>Steps</h2>" + _steps_html(result, run_dir))
-    parts.append("<h2>For a ticket</h2><pre class='ticket'>" + escape(ticket_text(result)) + "</pre>")
-    parts.append("<p>Files: <a href='capacity.json'>capacity.json</a> · <a href='capacity.txt'>capacity.txt</a> · "
-                 "each step's load report under <code>load/</code></p></body></html>")
-    return "".join(parts)
+    parts.append("<h2>For a ticket</h2><pre class='ticket'>" + esc(ticket_text(result)) + "</pre>")
+    return page(f"regsuite capacity: {result.scenario}", header, "".join(parts),
+                files=["capacity.json", "capacity.txt"], note="each step's load report is under load/")
 
 
 def _limit_lines(p95_ms: dict[str, float]) -> list[tuple[float, str]]:
@@ -223,39 +212,37 @@ def _cards(result: CapacityResult) -> str:
     knee = result.knee
     if knee is None:
         return ""
-    cards = [(str(knee.users), "users at the knee"), (f"{knee.rps:,.1f}", "requests/s")]
+    items = [Card(knee.users, "users at the knee"), Card(f"{knee.rps:,.1f}", "requests/s")]
     if knee.rate is not None:
-        cards[:0] = [(f"{knee.rate:g}", "iterations/s held"), (f"{knee.achieved_rate or 0:,.1f}", "achieved/s")]
+        items[:0] = [Card(f"{knee.rate:g}", "iterations/s held"), Card(f"{knee.achieved_rate or 0:,.1f}", "achieved/s")]
     for kind, label in (("image-pull", "pulls/s"), ("image-push", "pushes/s")):
         if kind in knee.transactions:
-            cards.append((f"{knee.ops_per_s(kind):,.1f}", label))
-            cards.append((f"{knee.mb_per_s(kind):,.1f}", f"{kind} MB/s"))
-    cards.append((f"{knee.p95_ms:g} ms", "p95, all requests"))
+            items.append(Card(f"{knee.ops_per_s(kind):,.1f}", label))
+            items.append(Card(f"{knee.mb_per_s(kind):,.1f}", f"{kind} MB/s"))
+    items.append(Card(f"{knee.p95_ms:g} ms", "p95, all requests"))
     if knee.final_put_p95_ms is not None:
-        cards.append((f"{knee.final_put_p95_ms:g} ms", "final PUT p95"))
-    return "<div class='cards'>" + "".join(f"<div class='card'><b>{escape(v)}</b><span>{escape(k)}</span></div>"
-                                           for v, k in cards) + "</div>"
+        items.append(Card(f"{knee.final_put_p95_ms:g} ms", "final PUT p95"))
+    return cards(items)
 
 
 def _steps_html(result: CapacityResult, run_dir: Path) -> str:
     open_model = result.plan.is_open
     head = ["step", *(["rate/s", "achieved/s"] if open_model else []), "users", "req/s", "pulls/s", "pushes/s",
             "pull MB/s", "push MB/s", "p50 ms", "p95 ms", "p99 ms", "final PUT p95", "errors", "generator CPU",
-            "registry CPU", "verdict"]
+            "registry CPU", Cell("verdict", "")]
     knee = result.knee
-    out = ["<table class='steps'><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    rows = []
     for s in result.steps:
         link = os.path.relpath(Path(s.run_dir) / "summary.html", run_dir) if s.run_dir else ""
         rate = [f"{s.rate or 0:g}", f"{s.achieved_rate or 0:,.1f}"] if open_model else []
-        cells = [f"<a href='{escape(link)}'>{s.index}</a>" if link else str(s.index), *rate, str(s.users),
+        cells = [Markup(f'<a href="{esc(link)}">{s.index}</a>') if link else s.index, *rate, s.users,
                  f"{s.rps:,.1f}",
                  f"{s.ops_per_s('image-pull'):.1f}", f"{s.ops_per_s('image-push'):.1f}",
                  f"{s.mb_per_s('image-pull'):.1f}", f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}",
                  f"{s.p95_ms:g}", f"{s.p99_ms:g}",
                  f"{s.final_put_p95_ms:g}" if s.final_put_p95_ms is not None else "–", f"{s.error_rate:.2%}",
                  f"{s.generator_cpu:.0f} %{' saturated' if s.generator_saturated else ''}",
-                 f"{s.registry_cpu:.0f} %" if s.registry_cpu is not None else "–"]
-        row_class = "knee" if knee is not None and s is knee else ""
-        out.append(f"<tr class='{row_class}'>" + "".join(f"<td>{c}</td>" for c in cells)
-                   + f"<td class='l verdict-{s.verdict}'>{escape(_verdict_text(s))}</td></tr>")
-    return "".join(out) + "</table>"
+                 f"{s.registry_cpu:.0f} %" if s.registry_cpu is not None else "–",
+                 Cell(_verdict_text(s), f"verdict-{s.verdict}")]
+        rows.append(TableRow(cells, "knee" if knee is not None and s is knee else ""))
+    return table(head, rows, text_columns=0, css="steps")

@@ -27,7 +27,7 @@ class Scenario:
     profile: dict[str, Any]  # a load profile without its shape (see loadtest/profiles.yml)
 
 
-_PUSH_1MIB = {"sizes": ["1MiB"], "methods": ["monolithic"]}
+_PUSH_1MIB = {"sizes": ["1MiB"], "methods": ["post-put"]}
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("push-same-repo",

@@ -26,7 +26,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ..client import RegistryClient
 from ..content import Manifest
 from ..digest import digest_of
-from ..errorcodes import MalformedErrorBody, describe, error_codes
+from ..errorcodes import MalformedErrorBody, error_codes
+from ..judge import describe
 from .properties import push_blobs, tiny_image
 from .runner import FuzzTarget, run
 

@@ -17,7 +17,8 @@ from .. import strategies
 from ..client import RegistryClient, StepFailed
 from ..content import Manifest, image
 from ..digest import digest_of
-from ..errorcodes import KNOWN_CODES, MalformedErrorBody, describe, error_codes
+from ..errorcodes import KNOWN_CODES, MalformedErrorBody, error_codes
+from ..judge import describe
 from ..reference import MAX_PATH, MAX_TAG, is_valid_repository, path_problem, tag_problem
 from .runner import FuzzTarget, run
 

@@ -56,7 +56,8 @@ def run(target: FuzzTarget, what: str, test: Callable[[], None]) -> None:
 
 
 def failure_text(target: FuzzTarget, what: str, failure: AssertionError) -> str:
-    message = str(failure).strip() or type(failure).__name__
+    # pytest rewrites asserts in a plugin's whole package: keep the message, not the operand explanation
+    message = str(failure).split("\nassert ")[0].strip() or type(failure).__name__
     notes = [n for n in getattr(failure, "__notes__", []) if not n.startswith("You can reproduce")]
     example = "\n".join(f"  {line}" for note in notes for line in note.splitlines())
     requests = "\n".join(f"  {line}" for line in replay_lines(target.client.transcript))

@@ -1,7 +1,8 @@
 """Inline SVG charts for self-contained HTML reports: line charts over time and bar charts.
 
 No JavaScript and no external files, so a report opens anywhere and can be
-attached to a CI run as is.
+attached to a CI run as is. Their look (the `svg.chart` rules) is in the one
+stylesheet of regsuite.htmlpage; every label passes through its `esc`.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+
+from ..htmlpage import esc
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
 _W, _H = 620, 230
 _LEFT, _RIGHT, _TOP, _BOTTOM = 58, 14, 30, 34
+_TITLE_CHAR_W = 7.0  # about the width of one character of a title: a longer title is squeezed to fit
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s",
     for t in x_ticks:
         parts.append(f'<text x="{px(t):.1f}" y="{_H - _BOTTOM + 16}" class="xtick">{_fmt(t)}</text>')
     axis_label = x_label or f"time ({x_unit})"
-    parts.append(f'<text x="{_W - _RIGHT}" y="{_H - 4}" class="unit" text-anchor="end">{escape(axis_label)}</text>')
-    parts.append(f'<text x="6" y="{_TOP - 8}" class="unit">{escape(y_unit)}</text>')
+    parts.append(f'<text x="{_W - _RIGHT}" y="{_H - 4}" class="unit" text-anchor="end">{esc(axis_label)}</text>')
+    parts.append(f'<text x="6" y="{_TOP - 8}" class="unit">{esc(y_unit)}</text>')
     parts.append(f'<line x1="{_LEFT}" x2="{_LEFT}" y1="{_TOP}" y2="{_TOP + plot_h}" class="axis"/>')
     parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_TOP + plot_h}" y2="{_TOP + plot_h}" class="axis"/>')
     for s in drawn:
@@ -83,10 +86,10 @@ def line_chart(title: str, series: list[Series], y_unit: str, x_unit: str = "s",
     for y, label in limits:
         parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{py(y):.1f}" y2="{py(y):.1f}" class="limit"/>')
         parts.append(f'<text x="{_W - _RIGHT - 4}" y="{py(y) - 4:.1f}" class="mark" text-anchor="end">'
-                     f'{escape(label)}</text>')
+                     f'{esc(label)}</text>')
     for x, label in marks:
         parts.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{_TOP}" y2="{_TOP + plot_h}" class="knee"/>')
-        parts.append(f'<text x="{px(x) + 4:.1f}" y="{_TOP + 24}" class="mark">{escape(label)}</text>')
+        parts.append(f'<text x="{px(x) + 4:.1f}" y="{_TOP + 24}" class="mark">{esc(label)}</text>')
     parts.append(_legend(drawn))
     parts.append("</svg>")
     return "".join(parts)
@@ -106,41 +109,30 @@ def bar_chart(title: str, bars: list[tuple[str, float]], unit: str) -> str:
         width = (_W - label_w - 60) * value / high
         short = label if len(label) <= 60 else label[:59] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" class="ytick">'
-                     f'<title>{escape(label)}</title>{escape(short)}</text>')
+                     f'<title>{esc(label)}</title>{esc(short)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}" fill="{PALETTE[1]}"/>')
         parts.append(f'<text x="{label_w + width + 4:.1f}" y="{y + 15}" class="value">'
-                     f'{_fmt(value)} {escape(unit)}</text>')
+                     f'{_fmt(value)} {esc(unit)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _open(title: str, height: int = _H) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" width="{_W}" height="{height}" '
-            f'role="img" aria-label="{escape(title)}"><text x="{_W / 2}" y="16" class="title">{escape(title)}</text>')
+    room = _W - 16
+    fit = f' textLength="{room}" lengthAdjust="spacingAndGlyphs"' if len(title) * _TITLE_CHAR_W > room else ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {_W} {height}" width="{_W}" '
+            f'height="{height}" role="img" aria-label="{esc(title)}">'
+            f'<text x="{_W / 2}" y="16" class="title"{fit}>{esc(title)}</text>')
 
 
 def _legend(series: list[Series]) -> str:
     parts, x = [], _LEFT + 8
     for s in series:
         parts.append(f'<rect x="{x}" y="{_TOP + 4}" width="12" height="4" fill="{s.color}"/>')
-        parts.append(f'<text x="{x + 16}" y="{_TOP + 10}" class="legend">{escape(s.label)}</text>')
+        parts.append(f'<text x="{x + 16}" y="{_TOP + 10}" class="legend">{esc(s.label)}</text>')
         x += 26 + 7 * len(s.label)
     return "".join(parts)
 
 
 def _empty(title: str, text: str) -> str:
-    return (_open(title, 70) + f'<text x="{_W / 2}" y="46" class="empty">{escape(text)}</text></svg>')
-
-
-CHART_CSS = """
-svg { background: #fff; border: 1px solid #ddd; border-radius: 4px; }
-svg .title { font: bold 13px sans-serif; text-anchor: middle; fill: #222; }
-svg .grid { stroke: #eee; } svg .axis { stroke: #888; }
-svg .ytick { font: 11px sans-serif; text-anchor: end; fill: #444; }
-svg .xtick { font: 11px sans-serif; text-anchor: middle; fill: #444; }
-svg .unit, svg .legend, svg .value { font: 11px sans-serif; fill: #444; }
-svg .knee { stroke: #555; stroke-width: 1.5; stroke-dasharray: 5 3; }
-svg .limit { stroke: #d62728; stroke-width: 1; stroke-dasharray: 3 3; }
-svg .mark { font: bold 11px sans-serif; fill: #333; }
-svg .empty { font: 12px sans-serif; text-anchor: middle; fill: #888; }
-"""
+    return (_open(title, 70) + f'<text x="{_W / 2}" y="46" class="empty">{esc(text)}</text></svg>')

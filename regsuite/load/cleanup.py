@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from .. import flows, protocol
 from ..client import RegistryClient
 from ..namespace import Namespace, WriteGuard, WriteRefused
 from ..target import Target
@@ -68,9 +69,8 @@ def _repositories(client: RegistryClient, namespace: str) -> list[str]:
 
 def _delete_repository(client: RegistryClient, repo: str, report: Cleanup) -> bool:
     """False when the registry refuses deletes (nothing more to try)."""
-    response = client.list_tags(repo)
-    tags = (response.json() or {}).get("tags") or [] if response.status_code == 200 else []
-    blobs: set[str] = set()
+    tags = client.run(flows.list_all(protocol.tags_list(repo), "tags", limit=100))
+    blobs: dict[str, None] = {}
     manifests: dict[str, None] = {}
     for tag in tags:
         got = client.get_manifest(repo, tag)
@@ -78,16 +78,12 @@ def _delete_repository(client: RegistryClient, repo: str, report: Cleanup) -> bo
         if got.status_code != 200 or not digest:
             continue
         manifests[digest] = None
-        body = got.json()
-        blobs.update(d["digest"] for d in [body.get("config") or {}, *(body.get("layers") or [])] if d.get("digest"))
-    for kind, digests in (("manifests", list(manifests)), ("blobs", sorted(blobs))):
-        for digest in digests:
-            status = client.request("DELETE", f"/v2/{repo}/{kind}/{digest}").status_code
-            if status == 405:
-                report.deletes_disabled = True
-                return False
-            if status == 202:
-                setattr(report, kind, getattr(report, kind) + 1)
-            elif status != 404:
-                report.problems.append(f"DELETE {repo} {kind} {digest}: {status}")
-    return True
+        _, layers = flows.references(got.json())
+        blobs.update((d, None) for d, _ in layers)
+    entries = [(repo, "manifests", d) for d in manifests] + [(repo, "blobs", d) for d in sorted(blobs)]
+    done = client.run(flows.delete_content(entries))
+    report.manifests += done.manifests
+    report.blobs += done.blobs
+    report.problems += done.problems
+    report.deletes_disabled = report.deletes_disabled or done.disabled
+    return not done.disabled

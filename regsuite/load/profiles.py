@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml
 
+from .. import flows
 from ..errors import UsageError
 
 SHAPE_KINDS = ("constant", "ramp", "step", "spike", "soak", "arrival")
-CLOSED_KINDS = SHAPE_KINDS[:-1]  # a number of users over time; "arrival" is an open model (a rate)
 USER_TYPES = ("pull", "push", "list")
-PUSH_METHODS = ("monolithic", "chunked", "stream")
+PUSH_METHODS = flows.METHODS  # one vocabulary with the conformance side; "monolithic" is accepted for post-put
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "kb": 1000, "mb": 1000**2, "gb": 1000**3}
 
@@ -111,7 +111,7 @@ class PullSpec:
 @dataclass(frozen=True)
 class PushSpec:
     sizes: tuple[int, ...] = (1 << 20,)
-    methods: tuple[str, ...] = ("monolithic",)  # rotated per push
+    methods: tuple[str, ...] = (flows.POST_PUT,)  # rotated per push
     chunk_size: int = 5 << 20
     repositories: str = "shared"  # shared: one repository for all users; many: one per user
 
@@ -161,7 +161,7 @@ def from_dict(raw: dict[str, Any]) -> Profile:
         shape = Shape(**raw.get("shape", {}))
         pull_raw = dict(raw.get("pull", {}))
         push_raw = dict(raw.get("push", {}))
-        methods = push_raw.pop("methods", push_raw.pop("method", ("monolithic",)))
+        methods = push_raw.pop("methods", push_raw.pop("method", (flows.POST_PUT,)))
         profile = Profile(
             name=name,
             description=str(raw.get("description", "")),
@@ -175,7 +175,7 @@ def from_dict(raw: dict[str, Any]) -> Profile:
             ),
             push=PushSpec(
                 sizes=tuple(parse_size(s) for s in push_raw.pop("sizes", ("1MiB",))),
-                methods=tuple([methods] if isinstance(methods, str) else methods),
+                methods=tuple(flows.ALIASES.get(m, m) for m in ([methods] if isinstance(methods, str) else methods)),
                 chunk_size=parse_size(push_raw.pop("chunk_size", 5 << 20)),
                 **push_raw,
             ),
@@ -200,7 +200,7 @@ def _validate(p: Profile, where: str) -> None:
         raise UsageError(f"{where}: mix needs non-negative weights for {', '.join(USER_TYPES)}, at least one positive")
     bad = set(p.push.methods) - set(PUSH_METHODS)
     if bad or not p.push.methods:
-        raise UsageError(f"{where}: push methods must be among {', '.join(PUSH_METHODS)}")
+        raise UsageError(f"{where}: push methods must be among {', '.join(PUSH_METHODS)} (alias: monolithic)")
     if p.push.repositories not in ("shared", "many"):
         raise UsageError(f"{where}: push repositories must be 'shared' or 'many'")
     if p.shape.peak_users() < 1:

@@ -7,8 +7,7 @@ passed, yellow from 80 %, red below.
 
 from __future__ import annotations
 
-from html import escape
-
+from ..htmlpage import esc
 from ..results import Outcome, RunResults
 
 CHAR_WIDTH = 6.6  # average advance of 11px Verdana/DejaVu Sans, close enough for badge widths
@@ -30,7 +29,7 @@ def badge_svg(results: RunResults, label: str = "conformance") -> str:
     width = left + right
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
-        f'aria-label="{escape(label)}: {escape(value)}"><title>{escape(label)}: {escape(value)}</title>'
+        f'aria-label="{esc(label)}: {esc(value)}"><title>{esc(label)}: {esc(value)}</title>'
         '<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/>'
         '<stop offset="1" stop-opacity=".1"/></linearGradient>'
         f'<clipPath id="r"><rect width="{width}" height="20" rx="3" fill="#fff"/></clipPath>'
@@ -38,8 +37,8 @@ def badge_svg(results: RunResults, label: str = "conformance") -> str:
         f'<rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
         f'<rect width="{width}" height="20" fill="url(#s)"/></g>'
         '<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
-        f'<text x="{left / 2:.1f}" y="15" fill="#010101" fill-opacity=".3">{escape(label)}</text>'
-        f'<text x="{left / 2:.1f}" y="14">{escape(label)}</text>'
-        f'<text x="{left + right / 2:.1f}" y="15" fill="#010101" fill-opacity=".3">{escape(value)}</text>'
-        f'<text x="{left + right / 2:.1f}" y="14">{escape(value)}</text></g></svg>\n'
+        f'<text x="{left / 2:.1f}" y="15" fill="#010101" fill-opacity=".3">{esc(label)}</text>'
+        f'<text x="{left / 2:.1f}" y="14">{esc(label)}</text>'
+        f'<text x="{left + right / 2:.1f}" y="15" fill="#010101" fill-opacity=".3">{esc(value)}</text>'
+        f'<text x="{left + right / 2:.1f}" y="14">{esc(value)}</text></g></svg>\n'
     )

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..htmlpage import Header, esc, page
 from ..results import CheckResult, Outcome, RunResults
 from .badge import badge_counts
 from .expectations import GATING
-from .page import STATUSES, esc, page, pill
+from .page import STATUSES, pill
 
 ABSENT = "absent"
 
@@ -113,12 +114,12 @@ def render_compare(runs: list[RunResults], labels: list[str]) -> str:
     diff_blocks = "".join(_diff_html(d) for d in diffs(runs, labels))
     legend = " ".join(pill(s) for s in STATUSES if s != "expected")
     body = (
-        '<header class="banner neutral"><div class="in"><h1>regsuite: runs compared</h1>'
-        f'<div class="meta">{len(runs)} runs, {len(ids)} checks; baseline: {esc(labels[0])}</div></div></header><main>'
         f"{diff_blocks}<h2>Checks × runs</h2><p>{legend}</p>"
-        f'<table class="matrix"><tr><th>check</th><th>area</th><th>level</th>{head}</tr>{"".join(rows)}</table></main>'
+        f'<table class="matrix"><tr><th>check</th><th>area</th><th>level</th>{head}</tr>{"".join(rows)}</table>'
     )
-    return page("regsuite: runs compared", body)
+    header = Header("regsuite: conformance runs compared",
+                    facts=[f"{len(runs)} runs", f"{len(ids)} checks", ("baseline", labels[0])])
+    return page("regsuite: runs compared", header, body)
 
 
 def _tally(results: RunResults) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ..htmlpage import INK, Card, Header, cards, esc, page
 from ..results import CheckResult, Outcome, RunResults
 from .expectations import Gate, gate_of
-from .page import STATUSES, anchor, esc, page, pill, status_of
+from .page import STATUSES, anchor, pill, status_of
 from .transcripts import exchange_of
 
 ORDER = ("failed", "error", "expected", "passed", "unsupported", "skipped")
@@ -25,8 +26,6 @@ def render_report(results: RunResults) -> str:
     gate = gate_of(results)
     counts = Counter(status_of(c) for c in results.checks)
     body = [
-        _banner(results, gate),
-        "<main>",
         _cards(counts, len(results.checks), len(gate.stale)),
         _attention(results, gate),
         '<div class="grid"><div>',
@@ -37,12 +36,11 @@ def render_report(results: RunResults) -> str:
         _about(results, gate),
         _unsupported(results.checks),
         _areas(results.checks, opened=set(gate.unexpected) if len(gate.unexpected) <= OPEN_LIMIT else set()),
-        "</main>",
     ]
-    return page(f"regsuite: {results.target.get('url', 'conformance')}", "\n".join(body))
+    return page(f"regsuite: {results.target.get('url', 'conformance')}", _header(results, gate), "\n".join(body))
 
 
-def _banner(results: RunResults, gate: Gate) -> str:
+def _header(results: RunResults, gate: Gate) -> Header:
     if gate.ok:
         verdict = "PASSED"
         detail = "no unexpected failures" + (f", {len(gate.expected)} known deviations" if gate.expected else "")
@@ -54,29 +52,22 @@ def _banner(results: RunResults, gate: Gate) -> str:
             detail += f" ({len(gate.expected)} known deviations besides)"
         if gate.strict and gate.stale:
             detail += f", {len(gate.stale)} stale expectations (strict)"
-    meta = [
-        f"target <b>{esc(results.target.get('url', '?'))}</b>",
-        esc(results.target.get("description", "")),
-        f"started {esc(results.started)}",
+    facts = [
+        ("target", results.target.get("url", "?")),
+        results.target.get("description", ""),
+        f"started {results.started}",
         f"{results.duration:.1f} s",
-        f"regsuite {esc(results.suite.get('version', '?'))}",
+        f"regsuite {results.suite.get('version', '?')}",
     ]
-    return (
-        f'<header class="banner {"ok" if gate.ok else "fail"}"><div class="in"><h1>regsuite conformance report</h1>'
-        f'<div class="verdict">{verdict} <span class="thin">— {esc(detail)}</span></div>'
-        f'<div class="meta">{"".join(f"<span>{m}</span>" for m in meta if m)}</div></div></header>'
-    )
+    return Header("regsuite conformance report", "ok" if gate.ok else "fail", verdict, detail, facts=facts)
 
 
 def _cards(counts: Counter[str], total: int, stale: int) -> str:
-    cards = [(str(total), "checks", "#1f2328")]
-    cards += [(str(counts.get(s, 0)), STATUSES[s][0], STATUSES[s][1]) for s in ORDER]
+    items = [Card(total, "checks", INK)]
+    items += [Card(counts.get(s, 0), STATUSES[s][0], STATUSES[s][1]) for s in ORDER]
     if stale:
-        cards.append((str(stale), "stale expectations", "#b08800"))
-    return '<div class="cards">' + "".join(
-        f'<div class="card" style="--c:{colour}"><div class="n">{n}</div><div class="l">{esc(label)}</div></div>'
-        for n, label, colour in cards
-    ) + "</div>"
+        items.append(Card(stale, "stale expectations", "#b08800"))
+    return cards(items)
 
 
 def _attention(results: RunResults, gate: Gate) -> str:
