@@ -179,7 +179,7 @@ class Master(Role):
         record.reported += added
         record.name, record.host, record.pid = mine["name"], mine["host"], mine["pid"]
         record.requests = mine["requests"]
-        if not self.draining:  # the idle seconds while users stop would dilute the mean
+        if mine["cpu"] is not None and not self.draining:  # idle seconds while users stop would dilute the mean
             record.cpu.append(mine["cpu"])
         record.users, record.busy, record.backlog = data.get("user_count", 0), mine["busy"], mine["backlog"]
         record.arrival = mine["arrival"]
@@ -251,7 +251,7 @@ class Worker(Role):
         self.report_path = None  # the master writes the run's records
         self.requests = 0
         self.process = psutil.Process()
-        self.process.cpu_percent(None)  # the first call only sets the baseline
+        self._cpu_mark = (time.monotonic(), self._cpu_seconds())
         self.name = os.environ.get(load_env.WORKER_NAME) or f"{socket.gethostname()}-{os.getpid()}"
         runner.register_message(SETTINGS_MESSAGE, self._on_settings)
         runner.register_message(SHARE_MESSAGE, self._on_share)
@@ -270,10 +270,24 @@ class Worker(Role):
         if request_type not in NOT_REQUESTS:
             self.requests += 1
 
+    def _cpu_seconds(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system
+
+    def _cpu_sample(self) -> float | None:
+        """Percent of one core since the last sample; None when too little time passed to tell
+        (the last report of a stop follows the periodic one closely)."""
+        now, cpu = time.monotonic(), self._cpu_seconds()
+        then, cpu_then = self._cpu_mark
+        if now - then < 0.5:
+            return None
+        self._cpu_mark = (now, cpu)
+        return 100.0 * (cpu - cpu_then) / (now - then)
+
     def _on_report(self, client_id: str, data: dict[str, Any], **_kw: Any) -> None:
         _note_users(self.environment)
         data[REPORT_KEY] = {"name": self.name, "host": socket.gethostname(), "pid": os.getpid(),
-                            "requests": self.requests, "cpu": self.process.cpu_percent(None),
+                            "requests": self.requests, "cpu": self._cpu_sample(),
                             "busy": PACER.busy, "backlog": PACER.backlog, "arrival": PACER.counts.to_dict()}
 
 
