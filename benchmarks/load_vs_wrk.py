@@ -10,6 +10,7 @@ One embedded distribution registry; the same connection count for both sides:
 
 Writes benchmarks/results/load.md (or --out). Usage:
     python benchmarks/load_vs_wrk.py [--connections 8] [--seconds 8] [--blob-mib 64] [--rounds 3]
+    python benchmarks/load_vs_wrk.py --smoke      # seconds, tiny sizes: does it run (writes to a temporary file)
 """
 
 from __future__ import annotations
@@ -45,8 +46,16 @@ from regsuite.target import Target  # noqa: E402
 MB = 1_000_000
 
 
+def steady_mean(per_second: list[float]) -> float:
+    """Mean of the per-second counts without the first and last second (spawning, stopping) when there are more."""
+    inner = per_second[1:-1] if len(per_second) > 2 else per_second
+    return statistics.mean(inner) if inner else 0.0
+
+
 def locust_run(target: Target, profile: Profile, report_dir: Path, name: str) -> LoadResult:
-    result = run_profile(LoadOptions(target=target, profile=profile, report_dir=report_dir, run_name=name))
+    # keep_content: wrk and curl fetch the pool this run seeded (the registry is a throwaway one)
+    result = run_profile(LoadOptions(target=target, profile=profile, report_dir=report_dir, run_name=name,
+                                     keep_content=True))
     if result.stats.total_failures or result.problems:
         raise SystemExit(f"{name}: the locust run had failures: {result.verdict()}")
     return result
@@ -56,10 +65,8 @@ def ours_manifest_rps(target: Target, connections: int, seconds: float, report_d
     profile = Profile("bench-manifests", shape=Shape("constant", users=connections, spawn_rate=connections * 10,
                                                      duration=seconds),
                       max_requests=10_000_000, mix={"pull": 1}, pull=PullSpec(sizes=(1024,), manifests_only=True))
-    result = locust_run(target, profile, report_dir, "manifests")
-    # Steady state: leave out the first and last second (spawning, stopping).
-    per_second = [n for _, n, _ in result.stats.throughput()][1:-1]
-    return statistics.mean(per_second), result
+    result = locust_run(target, profile, report_dir, "manifest-rate")
+    return steady_mean([float(n) for _, n, _ in result.stats.throughput()]), result
 
 
 def wrk_rps(url: str, connections: int, seconds: float) -> tuple[float, float]:
@@ -94,8 +101,8 @@ def plain_locust_rps(target: Target, path: str, connections: int, seconds: float
     stats = json.loads(out.with_suffix(".json").read_text())
     if any(e["num_failures"] for e in stats):
         raise SystemExit("the plain locust run had failures")
-    per_second = sorted(stats[0]["num_reqs_per_sec"].items())[1:-1]
-    return statistics.mean(n for _, n in per_second), cpu
+    per_second = [float(n) for _, n in sorted(stats[0]["num_reqs_per_sec"].items())]
+    return steady_mean(per_second), cpu
 
 
 def ours_blob_mbps(result: LoadResult, kind: str) -> float:
@@ -152,7 +159,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="curl transfers per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "load.md")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds with tiny sizes, one round; the figures mean nothing, the run must pass")
     args = parser.parse_args()
+    if args.smoke:
+        args.connections, args.seconds, args.blob_mib, args.repeats, args.rounds = 2, 2, 2, 1, 1
+        if args.out == parser.get_default("out"):  # never overwrite the recorded figures with a smoke run
+            args.out = Path(tempfile.gettempdir()) / "regsuite-load-vs-wrk-smoke.md"
     blob_size = args.blob_mib << 20
     samples: dict[str, list[tuple[float, float]]] = {}
     notes: dict[str, str] = {}
@@ -185,7 +198,7 @@ def main() -> None:
             one_user = Shape("constant", users=1, spawn_rate=1, duration=args.seconds)
             pull = Profile("bench-pull", shape=one_user, max_requests=1_000_000, mix={"pull": 1},
                            pull=PullSpec(sizes=(blob_size,)))
-            pulled = locust_run(target, pull, reports, "pull")
+            pulled = locust_run(target, pull, reports, "blob-pull")
             pulled_image = read_pool(pulled.run_dir / "pool.json")[0]
             layer_url = f"{target.url}/v2/{pulled_image.repo}/blobs/{pulled_image.layers[0].digest}"
             record(f"blob pull MB/s, {args.blob_mib} MiB layer, 1 connection (curl)",
@@ -193,7 +206,7 @@ def main() -> None:
 
             push = replace(pull, name="bench-push", mix={"push": 1},
                            push=PushSpec(sizes=(blob_size,), methods=("monolithic",)))
-            pushed = locust_run(target, push, reports, "push")
+            pushed = locust_run(target, push, reports, "blob-push")
             record(f"blob push MB/s, {args.blob_mib} MiB monolithic, 1 connection (curl POST+PUT)",
                    ours_blob_mbps(pushed, "image-push"), curl_push_mbps(target, blob_size, args.repeats, Path(tmp)),
                    "ours includes HEADs, config and manifest PUT")
@@ -217,6 +230,8 @@ def main() -> None:
         "| measure | regsuite (locust) | reference | ratio | note |",
         "|---|---:|---:|---:|---|",
     ]
+    if args.smoke:
+        lines[1:1] = ["", "**Smoke run (--smoke): tiny sizes for seconds; the figures mean nothing.**"]
     for label, ours_value, ref, ratio, note in rows:
         lines.append(f"| {label} | {ours_value:,.1f} | {ref:,.1f} | {ratio:.2f} | {note} |")
     lines += [

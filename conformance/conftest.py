@@ -13,6 +13,7 @@ import pytest
 from regsuite import datasets
 from regsuite.client import RegistryClient
 from regsuite.content import Manifest
+from regsuite.fixtures.checks import unsupported
 from regsuite.fixtures.content import (
     READ_ONLY,
     BlobSubject,
@@ -53,14 +54,34 @@ def stored_image(writable: None, content_store: ContentStore, registry: Registry
 
 
 @pytest.fixture
-def pull_repo(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> str:
-    """A repository that exists: the preloaded one, or the data set repository."""
-    if regsuite_run.settings.read_only:
-        assert regsuite_run.settings.ro_repo
-        return regsuite_run.settings.ro_repo
-    repo = content_store.dataset("image").repo
+def sha512_repo(writable: None, content_store: ContentStore, registry: RegistryClient) -> str:
+    """Where sha512 content is judged beyond uploads; unsupported when the registry does not keep sha512 digests.
+
+    Decided once per session, from the POST+PUT upload of a sha512 blob (push.blob-post-put[sha512]).
+    """
+    reason = content_store.sha512_unsupported()
+    if reason is not None:
+        unsupported(reason)
     registry.transcript.clear()
-    return repo
+    return content_store.repo("uploads")
+
+
+@pytest.fixture
+def pull_reference(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> tuple[str, str]:
+    """A manifest that exists, as (repository, tag or digest): the preloaded one, or the 'image' data set."""
+    s = regsuite_run.settings
+    if s.read_only:
+        assert s.ro_repo and (s.ro_tag or s.ro_manifest_digest)
+        return s.ro_repo, s.ro_tag or s.ro_manifest_digest  # type: ignore[return-value]
+    push = content_store.dataset("image")
+    registry.transcript.clear()
+    return push.repo, push.dataset.tag or push.dataset.manifest.digest
+
+
+@pytest.fixture
+def pull_repo(pull_reference: tuple[str, str]) -> str:
+    """A repository that exists: the preloaded one, or the data set repository."""
+    return pull_reference[0]
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from regsuite.client import RegistryClient
 from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, error_codes
 from regsuite.fixtures.checks import check
 from regsuite.fixtures.run import Run
+from regsuite.headers import ResponseWatch, retry_after_problem, warning_problems
 from regsuite.judge import describe
 
 MALFORMED = "sha256:abc"  # the right algorithm, an encoded part that is not 64 hex characters
@@ -378,4 +379,43 @@ def test_unsupported_code(registry: RegistryClient, regsuite_run: Run, repo: str
     assert codes is None or "UNSUPPORTED" in codes, (
         f"{describe(response)}\nthe registry refused the {REFUSABLE[operation]} with {codes}; a refusal "
         f"because the operation is disabled is UNSUPPORTED ({', '.join(codes or [])} says something else happened)"
+    )
+
+
+# -- headers of every response of the run (the response watch), judged once the other checks are done --------
+
+
+@check("errors.warning-header")
+@pytest.mark.session_end(rank=1)
+def test_warning_header(registry: RegistryClient, response_watch: ResponseWatch) -> None:
+    registry.ping()  # one answer of its own, so the check means something when run alone
+    if not response_watch.warnings:
+        pytest.skip(f"no Warning header in the {response_watch.responses} responses of this run")
+    problems = [
+        f"{seen.request} answered {seen.status} with Warning: {' | '.join(seen.values)}: {problem}"
+        for seen in response_watch.warnings
+        for problem in warning_problems(seen.values)
+    ]
+    assert not problems, (
+        f"{len(problems)} malformed warnings (of {len(response_watch.warnings)} responses with one):\n"
+        + "\n".join(problems[:5])
+        + '\nthe spec wants Warning: 299 - "<text>", no warn-date, at most 4096 bytes of warnings per response'
+    )
+
+
+@check("errors.retry-after")
+@pytest.mark.session_end(rank=1)
+def test_retry_after(registry: RegistryClient, response_watch: ResponseWatch) -> None:
+    registry.ping()
+    if not response_watch.throttled:
+        pytest.skip(f"no 429 answer in the {response_watch.responses} responses of this run")
+    problems = [
+        f"{seen.request} answered 429: {problem}"
+        for seen in response_watch.throttled
+        if (problem := retry_after_problem(seen.values[0] if seen.values else None))
+    ]
+    assert not problems, (
+        "\n".join(problems[:5])
+        + f"\n({len(problems)} of {len(response_watch.throttled)} 429 answers); a 429 SHOULD say when to retry: "
+        "Retry-After: <seconds> or an HTTP-date (RFC 6585 4, RFC 9110 10.2.3)"
     )

@@ -2,20 +2,26 @@
 
 Registries MAY disable deletion: the spec then wants 400 or 405, which these
 checks report as unsupported (the code such a refusal carries is judged by
-errors.unsupported-code). Each check pushes its own small content.
+errors.unsupported-code). Each check pushes its own small content, except
+management.delete-dataset: it deletes the data sets the run pushed, after
+every other check has read them (session_end).
 """
 
 from __future__ import annotations
 
+import functools
+
 import httpx
 import pytest
 
-from regsuite import content
+from regsuite import content, datasets, flows
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.content import ContentStore
 from regsuite.fixtures.run import Run
 from regsuite.judge import describe
+from regsuite.uploads import judged
 
 REFUSED = (400, 405)  # "deletion is disabled", per the spec
 
@@ -109,12 +115,99 @@ def test_deleted_blob_gone(registry: RegistryClient, repo: str) -> None:
 
 
 @check("management.delete-unknown")
-@pytest.mark.parametrize("kind", ["manifest", "blob"])
+@pytest.mark.parametrize("kind", ["manifest", "blob", "repository"])
 def test_delete_unknown(registry: RegistryClient, repo: str, kind: str) -> None:
-    blob = content.Blob(content.random_bytes(f"management/{repo}", 128))
-    registry.push_blob(repo, blob)  # the repository exists; the digest below does not
     missing = content.digest_of(b"regsuite: never pushed " + repo.encode())
-    response = registry.delete_manifest(repo, missing) if kind == "manifest" else registry.delete_blob(repo, missing)
+    if kind == "repository":  # a manifest DELETE where nothing was ever pushed
+        response = registry.delete_manifest(f"{repo}-never-created", missing)
+        what = "DELETE of a manifest in a repository that does not exist"
+    else:
+        blob = content.Blob(content.random_bytes(f"management/{repo}", 128))
+        registry.push_blob(repo, blob)  # the repository exists; the digest below does not
+        response = (
+            registry.delete_manifest(repo, missing) if kind == "manifest" else registry.delete_blob(repo, missing)
+        )
+        what = f"DELETE of an unknown {kind}"
     if response.status_code == 405:
-        unsupported(f"DELETE of a {kind} answered 405: deletion is disabled")
-    assert response.status_code == 404, f"{describe(response)}\nDELETE of an unknown {kind}: the spec wants 404"
+        unsupported(f"{what} answered 405: deletion is disabled")
+    assert response.status_code == 404, f"{describe(response)}\n{what}: the spec wants 404"
+
+
+@check("management.sha512-delete")
+def test_sha512_delete(registry: RegistryClient, sha512_repo: str) -> None:
+    blob = content.Blob(content.random_bytes("management/sha512-delete", 128), algorithm="sha512")
+    judged(registry, flows.post_put(sha512_repo, blob))
+    _accepted(registry.delete_blob(sha512_repo, blob.digest), "DELETE of a blob by its sha512 digest")
+    _gone(registry.head_blob(sha512_repo, blob.digest), "HEAD of the deleted sha512 blob")
+    _gone(registry.get_blob(sha512_repo, blob.digest), "GET of the deleted sha512 blob")
+
+
+# -- every data set the run pushed, deleted once every other check has read it --------------------------------
+
+
+@functools.cache
+def _blobs_of(name: str) -> frozenset[str]:
+    ds = datasets.build(name)
+    return frozenset(b.digest for m in (*ds.prerequisites, ds.manifest) for b in m.all_blobs())
+
+
+def _unshared_blobs(name: str) -> list[str]:
+    """The data set's blobs no other data set holds (a shared one, the empty JSON, goes with the run's cleanup)."""
+    elsewhere = set().union(*(_blobs_of(other) for other in datasets.DATASET_NAMES if other != name))
+    return sorted(_blobs_of(name) - elsewhere)
+
+
+@check("management.delete-dataset")
+@pytest.mark.session_end
+@pytest.mark.parametrize("dataset", datasets.DATASET_NAMES)
+def test_delete_dataset(writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str) -> None:
+    tagged = content_store.tagged(content_store.repo("datasets"))  # read before the first delete
+    push = content_store.dataset(dataset)
+    if not push.pushed:
+        pytest.skip(f"data set {dataset!r} was not pushed; see push.manifest-put[{dataset}]")
+    registry.transcript.clear()
+    ds, repo = push.dataset, push.repo
+    manifests = [m for top in (ds.manifest, *ds.prerequisites) for m in reversed(top.tree())]  # parents first
+    pointing = {m.digest: tagged.get(m.digest, []) for m in manifests}
+    gone_tags = sorted({tag for tags in pointing.values() for tag in tags})
+    if ds.tag:
+        response = registry.delete_manifest(repo, ds.tag)
+        if response.status_code not in REFUSED:  # tag deletion MAY be refused; the manifest deletes take the tag
+            _accepted(response, f"DELETE of tag {ds.tag}")
+            _judge_gone(registry, repo, "manifests", ds.tag, [])
+
+    def judge(send: flows.Send, response: httpx.Response) -> None:
+        kind, reference = send.step.path.rsplit("/", 2)[-2:]
+        what = f"DELETE of {kind[:-1]} {reference} of data set {dataset!r} (pushed, and read, by this run)"
+        _accepted(response, what)
+        _judge_gone(registry, repo, kind, reference, pointing.get(reference, []))
+
+    entries = [(repo, "manifests", m.digest) for m in manifests]
+    entries += [(repo, "blobs", digest) for digest in _unshared_blobs(dataset)]
+    registry.run(flows.delete_content(entries), observe=judge)
+    listed = registry.list_tags(repo)
+    if listed.status_code == 200:
+        tags = [t for page in registry.pages(listed, "tags", limit=50) for t in page.items]
+        kept = sorted(set(gone_tags) & set(tags))
+        assert not kept, (
+            f"{describe(listed)}\nstill lists {kept} after the manifests they pointed at were deleted; "
+            "a deleted manifest takes its tags with it (end-9)"
+        )
+
+
+def _judge_gone(registry: RegistryClient, repo: str, kind: str, reference: str, tags: list[str]) -> None:
+    """HEAD and GET of what was deleted, and of every tag that pointed at it, answer 404."""
+    if kind == "blobs":
+        reads = [registry.head_blob(repo, reference), registry.get_blob(repo, reference)]
+    else:
+        reads = [
+            r
+            for ref in (reference, *tags)
+            for r in (registry.head_manifest(repo, ref), registry.get_manifest(repo, ref))
+        ]
+    for response in reads:
+        _gone(
+            response,
+            f"after DELETE of {kind[:-1]} {reference} answered 202, {response.request.method} "
+            f"{response.request.url.path}",
+        )

@@ -12,13 +12,16 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from regsuite import flows
 from regsuite.client import RegistryClient
-from regsuite.content import random_bytes
+from regsuite.content import Blob, random_bytes
 from regsuite.digest import algorithm_of, digest_of
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import READ_ONLY, BlobSubject, ContentStore, ExpectedManifest, Observation, PullSubject
 from regsuite.fixtures.run import Run
 from regsuite.judge import answered, expect, sent
+from regsuite.mediatypes import ACCEPT_ALL_MANIFESTS
+from regsuite.uploads import judged
 
 
 def _blob_digest(data: bytes, like: str) -> str:
@@ -37,6 +40,18 @@ def test_blob_get(registry: RegistryClient, blob_subject: BlobSubject) -> None:
     length = response.headers.get("Content-Length")
     assert length in (None, str(len(response.content))), (
         f"{sent(response)} answered Content-Length: {length} with a body of {len(response.content)} bytes (end-2)"
+    )
+
+
+@check("pull.blob-get-length")
+def test_blob_get_length(registry: RegistryClient, blob_subject: BlobSubject) -> None:
+    response = registry.get_blob(blob_subject.repo, blob_subject.digest)
+    expect(response, (200,), "200 OK with the blob", "end-2")
+    length = response.headers.get("Content-Length")
+    assert length == str(len(response.content)), (
+        f"{sent(response)} served {len(response.content)} bytes with {answered(response, 'Content-Length')}; a blob "
+        "GET SHOULD announce its size: HEAD SHOULD carry Content-Length (end-2) and answers as GET would "
+        "(RFC 9110 9.3.2), and the official suite requires it on GET"
     )
 
 
@@ -154,14 +169,10 @@ def range_blob(regsuite_run: Run, content_store: ContentStore, registry: Registr
     return result
 
 
-@check("pull.blob-range")
-@pytest.mark.parametrize("case", list(RANGES))
-def test_blob_range(registry: RegistryClient, range_blob: BlobSubject, case: str) -> None:
-    data = range_blob.data
-    assert data is not None
+def _judge_range(registry: RegistryClient, repo: str, digest: str, data: bytes, case: str) -> None:
     n = len(data)
     first, last, header = RANGES[case](n)
-    response = registry.get_blob(range_blob.repo, range_blob.digest, range=header)
+    response = registry.get_blob(repo, digest, range=header)
     if response.status_code == 200 and response.content == data:
         unsupported(
             f"{sent(response)} with Range: {header} answered 200 with the whole blob: Range requests are ignored"
@@ -180,6 +191,23 @@ def test_blob_range(registry: RegistryClient, range_blob: BlobSubject, case: str
     assert response.content == data[first : last + 1], (
         f"{sent(response)} with Range: {header} answered bytes that are not bytes {first}-{last} of the blob"
     )
+
+
+@check("pull.blob-range")
+@pytest.mark.parametrize("case", list(RANGES))
+def test_blob_range(registry: RegistryClient, range_blob: BlobSubject, case: str) -> None:
+    assert range_blob.data is not None
+    _judge_range(registry, range_blob.repo, range_blob.digest, range_blob.data, case)
+
+
+@check("pull.sha512-range")
+@pytest.mark.parametrize("case", list(RANGES))
+def test_sha512_range(registry: RegistryClient, sha512_repo: str, case: str) -> None:
+    blob = Blob(random_bytes("sha512-range", 2048), algorithm="sha512")
+    if registry.head_blob(sha512_repo, blob.digest).status_code != 200:
+        judged(registry, flows.post_put(sha512_repo, blob))
+        registry.transcript.clear()
+    _judge_range(registry, sha512_repo, blob.digest, blob.data, case)
 
 
 @check("pull.blob-range-unsatisfiable")
@@ -284,3 +312,34 @@ def test_manifest_content_type(pull_subject: PullSubject, observed: list[Observa
                 f"{sent(response)} answered {answered(response, 'Content-Type')}; the manifest's mediaType is "
                 f"{media_type} and the Content-Type must equal it"
             )
+
+
+@check("pull.manifest-content-type-exact")
+def test_manifest_content_type_exact(pull_subject: PullSubject, observed: list[Observation]) -> None:
+    for o in _manifests(observed):
+        media_type = _expected(pull_subject, o.digest).media_type
+        for response in (o.get, o.head):
+            header = response.headers.get("Content-Type")
+            if response.status_code != 200 or not _same_type(header, media_type):
+                continue  # pull.manifest-content-type judges the status and the type itself
+            assert header == media_type, (
+                f"{sent(response)} answered Content-Type: {header}; the type is right, but the registry SHOULD NOT "
+                f"include parameters: the spec wants exactly {media_type} (end-3; the official suite fails it)"
+            )
+
+
+@check("pull.oci-namespace")
+def test_oci_namespace(registry: RegistryClient, pull_reference: tuple[str, str]) -> None:
+    repo, reference = pull_reference
+    ns = registry.target.url.split("://", 1)[1].rstrip("/")  # the host a client names the repository with
+    response = registry.request(
+        "GET", f"/v2/{repo}/manifests/{reference}", params={"ns": ns}, headers={"Accept": ACCEPT_ALL_MANIFESTS}
+    )
+    expect(response, (200,), f"200 OK: the manifest, whether or not the registry uses ns={ns}", "registry-proxying")
+    echoed = response.headers.get("OCI-Namespace")
+    if echoed is None:
+        unsupported(f"{sent(response)} answered without OCI-Namespace: the registry ignores ns (it MAY)")
+    assert echoed == ns, (
+        f"{sent(response)} answered OCI-Namespace: {echoed}; a registry scoping a request by ns SHOULD answer "
+        f"the ns value, {ns} (registry proxying)"
+    )

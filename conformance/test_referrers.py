@@ -15,7 +15,8 @@ import pytest
 
 from regsuite import content
 from regsuite import mediatypes as mt
-from regsuite.client import RegistryClient
+from regsuite.client import RegistryClient, StepFailed
+from regsuite.digest import is_valid_digest
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.run import Run
 from regsuite.judge import describe
@@ -24,6 +25,7 @@ from regsuite.order import duplicates
 SBOM = "application/vnd.regsuite.sbom.v1"
 SIGNATURE = "application/vnd.regsuite.signature.v1"
 BUNDLE = "application/vnd.regsuite.bundle.v1"
+EARLY = "application/vnd.regsuite.early.v1"
 NOT_SUPPORTED = (
     "the spec reads a 404 from the referrers API as 'not supported' (clients fall back to the referrers tag schema)"
 )
@@ -33,9 +35,17 @@ NOT_SUPPORTED = (
 class Referrers:
     repo: str
     subject: content.Manifest
-    referrers: list[content.Manifest]
-    put_responses: list[httpx.Response] = field(default_factory=list)  # the PUTs of the referrers
+    referrers: list[content.Manifest]  # everything in `repo` whose subject is `subject`
+    put_responses: list[httpx.Response] = field(default_factory=list)  # the PUTs of those referrers
     probe: httpx.Response | None = None
+    early: content.Manifest | None = None  # a referrer pushed before its subject (one of `referrers`)
+    untyped_index: content.Manifest | None = None  # an index referrer without artifactType (one of `referrers`)
+    # a referrer whose subject is never pushed, and the answer to its PUT
+    orphan: tuple[content.Manifest, content.Manifest, httpx.Response] | None = None
+    # an image index as subject, and its referrer
+    index_subject: tuple[content.Manifest, content.Manifest] | None = None
+    # a referrer of `subject` pushed to another repository, and that repository
+    elsewhere: tuple[str, content.Manifest] | None = None
 
     def by_digest(self) -> dict[str, content.Manifest]:
         return {m.digest: m for m in self.referrers}
@@ -51,24 +61,52 @@ def _expected_artifact_type(manifest: content.Manifest) -> str | None:
     return str(body["config"]["mediaType"])
 
 
+def _push(client: RegistryClient, repo: str, manifest: content.Manifest, tag: str | None = None) -> httpx.Response:
+    """Push a manifest and what it needs; the final answer, also when a step was refused."""
+    try:
+        return client.push_image(repo, manifest, tag)
+    except StepFailed as failure:
+        return failure.response
+
+
 @pytest.fixture(scope="module")
 def pushed(regsuite_run: Run) -> Referrers:
     if regsuite_run.settings.read_only:
-        pytest.skip("read-only mode: the referrers checks push their own subject and referrers")
+        pytest.skip(
+            "read-only mode: this check pushes its own subject and referrers (give --ro-subject-digest "
+            "for the read-only listing check, referrers.index-format)"
+        )
     client = regsuite_run.client
     repo = regsuite_run.namespace.repo("referrers")
     subject = content.image(f"referrers-subject/{repo}", layers=0)
-    client.push_image(repo, subject, "subject")
+    early = content.artifact("referrers-early", EARLY, subject=subject)
+    result = Referrers(repo, subject, [], early=early)
+    result.put_responses.append(_push(client, repo, early))  # before its subject: registries MUST accept it
+    _push(client, repo, subject, "subject")
     bundled = content.image(f"referrers-bundled/{repo}", layers=0)
-    referrers = [
+    untyped = content.index([bundled], subject=subject, annotations={"org.regsuite.kind": "untyped"})
+    later = [
         content.artifact("referrers-sbom", SBOM, subject=subject),
         content.artifact("referrers-signature", SIGNATURE, subject=subject, annotations={"org.regsuite.role": "sig"}),
         content.image(f"referrers-image/{repo}", layers=0, subject=subject),  # no artifactType: config mediaType
         content.index([bundled], artifact_type=BUNDLE, subject=subject, annotations={"org.regsuite.kind": "bundle"}),
+        untyped,
     ]
-    result = Referrers(repo, subject, referrers)
-    for manifest in referrers:
-        result.put_responses.append(client.push_image(repo, manifest))  # by digest: referrers need no tag
+    for manifest in later:
+        result.put_responses.append(_push(client, repo, manifest))  # by digest: referrers need no tag
+    result.referrers, result.untyped_index = [early, *later], untyped
+    missing = content.image(f"referrers-never-pushed/{repo}", layers=0)
+    orphan = content.artifact("referrers-orphan", SBOM, subject=missing)
+    result.orphan = (missing, orphan, _push(client, repo, orphan))
+    index_subject = content.index([bundled], annotations={"org.regsuite.kind": "subject"})
+    _push(client, repo, index_subject)
+    on_index = content.artifact("referrers-on-index", SIGNATURE, subject=index_subject)
+    _push(client, repo, on_index)
+    result.index_subject = (index_subject, on_index)
+    other = f"{repo}-other"
+    stranger = content.artifact("referrers-other-repository", SBOM, subject=subject)
+    _push(client, other, stranger)
+    result.elsewhere = (other, stranger)
     result.probe = client.referrers(repo, subject.digest)
     return result
 
@@ -80,6 +118,19 @@ def referrers(pushed: Referrers) -> Referrers:
     if pushed.probe.status_code == 404:
         unsupported(f"{describe(pushed.probe)}: {NOT_SUPPORTED}")
     return pushed
+
+
+@pytest.fixture
+def listed_subject(regsuite_run: Run, request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(repository, subject digest) to list referrers of: the pushed subject, or --ro-subject-digest read-only."""
+    s = regsuite_run.settings
+    if not s.read_only:
+        pushed = request.getfixturevalue("referrers")
+        return pushed.repo, pushed.subject.digest
+    if not s.ro_subject_digest:
+        pytest.skip("read-only mode: give --ro-subject-digest (a manifest in --ro-repo with referrers) to list them")
+    assert s.ro_repo
+    return s.ro_repo, s.ro_subject_digest
 
 
 def _index(response: httpx.Response, what: str) -> list[dict[str, object]]:
@@ -120,9 +171,12 @@ def test_list(registry: RegistryClient, referrers: Referrers) -> None:
 
 
 @check("referrers.index-format")
-def test_index_format(registry: RegistryClient, referrers: Referrers) -> None:
-    response = registry.referrers(referrers.repo, referrers.subject.digest)
-    _index(response, "GET referrers/<subject>")
+def test_index_format(registry: RegistryClient, listed_subject: tuple[str, str]) -> None:
+    repo, subject = listed_subject
+    response = registry.referrers(repo, subject)
+    if response.status_code == 404:
+        unsupported(f"{describe(response)}: {NOT_SUPPORTED}")
+    descriptors = _index(response, "GET referrers/<subject>")
     ctype = response.headers.get("content-type", "").split(";")[0].strip()
     assert ctype == mt.OCI_INDEX, f"{describe(response)}\nContent-Type is {ctype!r}; the spec wants {mt.OCI_INDEX}"
     body = response.json()
@@ -131,6 +185,19 @@ def test_index_format(registry: RegistryClient, referrers: Referrers) -> None:
     )
     media_type = body.get("mediaType")
     assert media_type in (None, mt.OCI_INDEX), f"{describe(response)}\nmediaType is {media_type!r}, want {mt.OCI_INDEX}"
+    broken = [
+        d
+        for d in descriptors
+        if not (
+            isinstance(d.get("mediaType"), str)
+            and isinstance(d.get("size"), int)
+            and isinstance(d.get("digest"), str)
+            and is_valid_digest(str(d["digest"]))
+        )
+    ]
+    assert not broken, (
+        f"{describe(response)}\n{len(broken)} entries are not descriptors (mediaType, digest, size): {broken[:2]}"
+    )
 
 
 @check("referrers.descriptors")
@@ -243,3 +310,86 @@ def test_pagination(registry: RegistryClient, referrers: Referrers) -> None:
     assert not duplicates(digests), f"following Link over {pages} page(s) listed {duplicates(digests)} more than once"
     missing = set(referrers.by_digest()) - set(digests)
     assert not missing, f"following Link over {pages} page(s) never listed {sorted(missing)}"
+
+
+def _listed(registry: RegistryClient, repo: str, subject: str, what: str) -> tuple[httpx.Response, list[str]]:
+    first = registry.referrers(repo, subject)
+    descriptors, _ = _all_pages(registry, first, what)
+    return first, _digests(descriptors)
+
+
+def _judge_only_referrer(
+    registry: RegistryClient, repo: str, subject: content.Manifest, referrer: content.Manifest, what: str
+) -> None:
+    """The referrers of `subject` are exactly `referrer`."""
+    first, listed = _listed(registry, repo, subject.digest, f"GET referrers/<{what}>")
+    assert listed == [referrer.digest], (
+        f"{describe(first)}\nreferrers of {subject.digest}, {what}, list {listed}; the spec wants the one manifest "
+        f"whose subject it is, {referrer.digest} (end-12a)"
+    )
+
+
+@check("referrers.subject-pushed-later")
+def test_subject_pushed_later(registry: RegistryClient, referrers: Referrers) -> None:
+    assert referrers.early is not None
+    put = referrers.put_responses[0]
+    assert put.status_code == 201, (
+        f"{describe(put)}\na manifest whose subject is not pushed yet was refused; registries MUST accept a "
+        "manifest with a subject that does not exist, so referrers may be pushed before their subject (push)"
+    )
+    first, listed = _listed(registry, referrers.repo, referrers.subject.digest, "GET referrers/<subject>")
+    assert referrers.early.digest in listed, (
+        f"{describe(first)}\nthe referrer {referrers.early.digest}, pushed before its subject, is not listed once "
+        "the subject is there; the list holds every manifest whose subject it is (end-12a)"
+    )
+
+
+@check("referrers.missing-subject")
+def test_missing_subject(registry: RegistryClient, referrers: Referrers) -> None:
+    assert referrers.orphan is not None
+    missing, orphan, put = referrers.orphan
+    assert put.status_code == 201, (
+        f"{describe(put)}\na manifest whose subject {missing.digest} was never pushed was refused; registries "
+        "MUST accept it (push)"
+    )
+    assert put.headers.get("oci-subject") == missing.digest, (
+        f"{describe(put)}\nOCI-Subject is {put.headers.get('oci-subject')!r}; a registry with the referrers API "
+        f"answers the subject's digest, {missing.digest}, whether or not the subject exists (end-7)"
+    )
+    _judge_only_referrer(registry, referrers.repo, missing, orphan, "a subject never pushed")
+
+
+@check("referrers.index-subject")
+def test_index_subject(registry: RegistryClient, referrers: Referrers) -> None:
+    assert referrers.index_subject is not None
+    index, referrer = referrers.index_subject
+    _judge_only_referrer(registry, referrers.repo, index, referrer, "an image index")
+
+
+@check("referrers.index-artifact-type-omitted")
+def test_index_artifact_type_omitted(registry: RegistryClient, referrers: Referrers) -> None:
+    assert referrers.untyped_index is not None
+    first = registry.referrers(referrers.repo, referrers.subject.digest)
+    descriptors, _ = _all_pages(registry, first, "GET referrers/<subject>")
+    found = [d for d in descriptors if d.get("digest") == referrers.untyped_index.digest]
+    assert found, f"{describe(first)}\nthe index referrer {referrers.untyped_index.digest} is not listed (end-12a)"
+    assert "artifactType" not in found[0], (
+        f"the index referrer without artifactType is listed as {found[0]}; for an index without artifactType the "
+        "spec wants artifactType omitted (end-12a)"
+    )
+
+
+@check("referrers.other-repository")
+def test_other_repository(registry: RegistryClient, referrers: Referrers) -> None:
+    assert referrers.elsewhere is not None
+    other, stranger = referrers.elsewhere
+    own, listed_there = _listed(registry, other, referrers.subject.digest, "GET referrers/<subject> elsewhere")
+    if stranger.digest not in listed_there:
+        pytest.skip(
+            f"{describe(own)}: the referrer is not listed even in its own repository; see referrers.missing-subject"
+        )
+    first, listed = _listed(registry, referrers.repo, referrers.subject.digest, "GET referrers/<subject>")
+    assert stranger.digest not in listed, (
+        f"{describe(first)}\nlists {stranger.digest}, a referrer pushed to {other}; the spec lists only manifests "
+        "in the same repository (end-12a)"
+    )

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import itertools
 import os
+import random
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -21,27 +22,33 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from locust import between, constant, task
+from gevent.event import Event
+from locust import task
 from locust.contrib.fasthttp import FastHttpUser
+from locust.exception import StopUser
 
 from regsuite import flows, protocol
 from regsuite import mediatypes as mt
 from regsuite.auth import RegistryAuth
 from regsuite.content import Manifest, canonical_json, image_config
+from regsuite.load import intended_type
 from regsuite.load.blobs import UniqueBlobs
 from regsuite.load.profiles import size_label
-from regsuite.loadtest.settings import from_environment
+from regsuite.loadtest.bodies import BodyError, drain
+from regsuite.loadtest.settings import LoadSettings, from_environment
 
+# Module globals, read at call time: a worker replaces them when its master's settings arrive
+# (apply_settings), a local process has them from the environment at import.
 SETTINGS = from_environment()
 PROFILE = SETTINGS.profile
+SETTINGS_READY = Event()  # users of a worker wait for their master's settings before they start
+SETTINGS_WAIT = 60.0
+if SETTINGS.from_master:
+    SETTINGS_READY.set()
 _PROCESS_TAG = os.urandom(3).hex()  # keeps repositories and tags of distributed workers apart
 _user_numbers = itertools.count()
 # Registry logs (and self-tests) tell the generator processes apart by this.
 USER_AGENT = f"regsuite-load/{_PROCESS_TAG}"
-
-# Download reads: 64 KiB beat 256 KiB and 1 MiB here (geventhttpclient copies its buffer per read);
-# all are far above its 4 KiB default.
-DOWNLOAD_READ = 64 << 10
 
 T = TypeVar("T")
 Body = Callable[[], Any] | None  # a fresh request body per attempt (a retry after a challenge resends it)
@@ -72,12 +79,17 @@ class RegistryUser(FastHttpUser):
     abstract = True
     network_timeout = 120.0
     connection_timeout = 10.0
-    insecure = SETTINGS.insecure
     ssl_context_factory = staticmethod(lambda: _ssl_context())
     default_headers = {"User-Agent": USER_AGENT}
-    wait_time = constant(0) if max(PROFILE.wait) <= 0 else between(*PROFILE.wait)
+    intended_start: float | None = None  # arrival runs: when the schedule meant this iteration to start
+
+    def wait_time(self) -> float:
+        low, high = PROFILE.wait
+        return random.uniform(low, high) if high > 0 else 0.0
 
     def on_start(self) -> None:
+        if not SETTINGS_READY.wait(SETTINGS_WAIT):
+            raise StopUser(f"no settings from the master within {SETTINGS_WAIT:g} s")
         self.number = next(_user_numbers)
         self.auth = RegistryAuth(SETTINGS.username, SETTINGS.password) if SETTINGS.username else None
 
@@ -159,11 +171,21 @@ class RegistryUser(FastHttpUser):
             yield tx
         except StepError as exc:
             error = exc  # recorded on the step's row already; the transaction fails with it
+        except Exception as exc:  # anything else fails the transaction too, then locust logs it
+            error = exc
+            raise
         finally:
+            ended = time.perf_counter()
             self.environment.events.request.fire(
-                request_type=request_type, name=name, response_time=(time.perf_counter() - started) * 1000,
+                request_type=request_type, name=name, response_time=(ended - started) * 1000,
                 response_length=tx.bytes, exception=error, context={},
             )
+            if self.intended_start is not None:  # the same operation, timed from its intended start
+                self.environment.events.request.fire(
+                    request_type=intended_type(request_type), name=name,
+                    response_time=(ended - self.intended_start) * 1000, response_length=0, exception=error,
+                    context={},
+                )
 
 
     def drive(self, flow: flows.Flow[T], tx: Transaction | None = None) -> T:
@@ -186,18 +208,14 @@ class RegistryUser(FastHttpUser):
 
     @staticmethod
     def _reader(blob: flows.Download) -> Callable[[Any], int]:
-        """Consume a blob body in DOWNLOAD_READ slices, never held whole; its size (and digest) checked."""
+        """Consume a blob body (loadtest.bodies.drain: never held whole); its size (and digest) checked."""
 
         def read(response: Any) -> int:
             hasher = hashlib.sha256() if PROFILE.pull.verify else None
-            total = 0
-            for _ in range(blob.size // DOWNLOAD_READ + 2):
-                chunk = response.read(DOWNLOAD_READ)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if hasher:
-                    hasher.update(chunk)
+            try:
+                total = drain(response, blob.size, hasher)
+            except (BodyError, OSError) as exc:
+                raise StepError(f"GET blob: {exc}") from None
             if total != blob.size:
                 raise StepError(f"GET blob: got {total} bytes, the descriptor says {blob.size}")
             if hasher and f"sha256:{hasher.hexdigest()}" != blob.digest:
@@ -275,9 +293,16 @@ class PullUser(RegistryUser):
 # -- push -----------------------------------------------------------------------
 
 # Generated once per process, before any user starts: pushes never hash a large buffer.
-_PUSH_BLOBS = (
-    {size: UniqueBlobs(f"load-push/{size}", size) for size in PROFILE.push.sizes} if PROFILE.mix.get("push") else {}
-)
+_PUSH_BLOBS: dict[int, UniqueBlobs] = {}
+
+
+def _make_push_blobs() -> None:
+    _PUSH_BLOBS.clear()
+    if PROFILE.mix.get("push") and SETTINGS.from_master:
+        _PUSH_BLOBS.update({size: UniqueBlobs(f"load-push/{size}", size) for size in PROFILE.push.sizes})
+
+
+_make_push_blobs()
 
 
 class PushUser(RegistryUser):
@@ -333,12 +358,29 @@ class ListUser(RegistryUser):
 USER_TYPES: dict[str, type[RegistryUser]] = {"pull": PullUser, "push": PushUser, "list": ListUser}
 
 
+def apply_settings(settings: LoadSettings) -> bool:
+    """Take the master's settings (a worker); False when they are the ones in force already."""
+    global SETTINGS, PROFILE
+    if settings == SETTINGS:
+        return False
+    SETTINGS, PROFILE = settings, settings.profile
+    _ssl_context.cache_clear()
+    _token_client.cache_clear()
+    _make_push_blobs()
+    SETTINGS_READY.set()
+    return True
+
+
 def selected_users() -> dict[str, type[RegistryUser]]:
     """Concrete user classes for the profile's mix (zero-weight types left out)."""
-    out: dict[str, type[RegistryUser]] = {}
-    for kind, weight in PROFILE.mix.items():
-        if weight > 0:
-            base = USER_TYPES[kind]
-            out[base.__name__] = type(base.__name__, (base,), {"abstract": False, "weight": weight,
-                                                               "__module__": base.__module__})
-    return out
+    return {USER_TYPES[kind].__name__: _concrete(USER_TYPES[kind], weight)
+            for kind, weight in PROFILE.mix.items() if weight > 0}
+
+
+def every_user() -> dict[str, type[RegistryUser]]:
+    """Every user type (a worker: its master names the ones to start)."""
+    return {base.__name__: _concrete(base, 1) for base in USER_TYPES.values()}
+
+
+def _concrete(base: type[RegistryUser], weight: int) -> type[RegistryUser]:
+    return type(base.__name__, (base,), {"abstract": False, "weight": weight, "__module__": base.__module__})

@@ -271,18 +271,27 @@ class FaultProxy:
         return response
 
     def _reply(self, handler: BaseHTTPRequestHandler, request: ProxyRequest, response: ProxyResponse) -> None:
+        # A mutation that sets Transfer-Encoding: chunked gets the body streamed without a Content-Length.
+        chunked = (response.header("Transfer-Encoding") or "").lower() == "chunked"
         try:
             handler.send_response_only(response.status)
             has_length = False
             for k, v in response.headers:
                 if k.lower() == "content-length":
                     has_length = True
+                    if chunked:
+                        continue
                 handler.send_header(k, v)
-            if not has_length:
+            if not has_length and not chunked:
                 handler.send_header("Content-Length", str(len(response.body)))
             handler.end_headers()
-            if request.method != "HEAD" and response.status not in (204, 304) and response.body:
-                handler.wfile.write(response.body)
+            if request.method != "HEAD" and response.status not in (204, 304):
+                if chunked:
+                    if response.body:
+                        handler.wfile.write(b"%x\r\n%s\r\n" % (len(response.body), response.body))
+                    handler.wfile.write(b"0\r\n\r\n")
+                elif response.body:
+                    handler.wfile.write(response.body)
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True

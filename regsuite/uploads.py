@@ -78,7 +78,10 @@ def judge(send: flows.Send, response: httpx.Response) -> None:
         if response.status_code == 201:
             check_digest_header(response, _query(send, "mount"), "end-11")
     elif role == "status":
-        expect(response, (204,), "204 No Content with Range and Location", "end-13", "Range")
+        expect(response, (204,), "204 No Content with Range and Location", "end-13", "Range", "Location")
+        require_header(response, "Location", "the upload URL to go on with in Location", "end-13")
+    elif role == "skip-ahead":
+        expect(response, (416,), "416 Requested Range Not Satisfiable for a chunk that skips bytes", "end-5", "Range")
 
 
 def judged(client: RegistryClient, flow: flows.Flow[flows.Reply]) -> httpx.Response:

@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
@@ -112,11 +112,33 @@ def tag_deletion(upstream: str, keep_other_tags: bool = True) -> Mutation:
 class ReferrersEmulation:
     """The referrers API in front of a registry without one, from the manifests pushed through the proxy."""
 
-    def __init__(self, page_size: int | None = None, apply_filter: bool = True) -> None:
+    def __init__(
+        self,
+        page_size: int | None = None,
+        apply_filter: bool = True,
+        *,
+        per_repository: bool = True,
+        subject_required_at: str | None = None,
+        index_subjects: bool = True,
+        type_untyped_indexes: bool = False,
+    ) -> None:
+        """The faults a registry's referrers API can have, each off by default.
+
+        `per_repository=False` lists referrers across repositories; `subject_required_at` (the upstream
+        URL) records only referrers whose subject is already there; `index_subjects=False` ignores
+        referrers of an index; `type_untyped_indexes` gives an index without artifactType one.
+        """
         self.page_size = page_size
         self.apply_filter = apply_filter
+        self.per_repository = per_repository
+        self.subject_required_at = subject_required_at
+        self.index_subjects = index_subjects
+        self.type_untyped_indexes = type_untyped_indexes
         self.referrers: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+
+    def _key(self, name: str, digest: str) -> tuple[str, str]:
+        return (name if self.per_repository else "*", digest)
 
     def mutations(self) -> list[Mutation]:
         return [
@@ -132,7 +154,7 @@ class ReferrersEmulation:
     def known(self, request: ProxyRequest) -> bool:
         m = _REFERRERS.match(urlsplit(request.path).path)
         with self._lock:
-            return bool(m) and (m.group("name"), m.group("digest")) in self.referrers  # type: ignore[union-attr]
+            return bool(m) and self._key(m.group("name"), m.group("digest")) in self.referrers  # type: ignore[union-attr]
 
     def _on_put(self, request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
         m = _MANIFEST.match(urlsplit(request.path).path)
@@ -145,6 +167,12 @@ class ReferrersEmulation:
         subject = body.get("subject") if isinstance(body, dict) else None
         if not isinstance(subject, dict):
             return response
+        if not self.index_subjects and subject.get("mediaType") == mt.OCI_INDEX:
+            return response
+        if self.subject_required_at:
+            with RegistryClient(Target(self.subject_required_at)) as client:
+                if client.head_manifest(m.group("name"), subject["digest"]).status_code != 200:
+                    return response
         media_type = body.get("mediaType") or request.headers.get("content-type", "")
         descriptor: dict[str, Any] = {
             "mediaType": media_type,
@@ -152,12 +180,14 @@ class ReferrersEmulation:
             "size": len(request.body),
         }
         artifact_type = body.get("artifactType") or (body.get("config") or {}).get("mediaType")
+        if self.type_untyped_indexes and not artifact_type:
+            artifact_type = media_type
         if artifact_type:
             descriptor["artifactType"] = artifact_type
         if body.get("annotations"):
             descriptor["annotations"] = body["annotations"]
         with self._lock:
-            entries = self.referrers.setdefault((m.group("name"), subject["digest"]), [])
+            entries = self.referrers.setdefault(self._key(m.group("name"), subject["digest"]), [])
             if all(e["digest"] != descriptor["digest"] for e in entries):
                 entries.append(descriptor)
         response.set_header("OCI-Subject", subject["digest"])
@@ -174,7 +204,7 @@ class ReferrersEmulation:
             response.set_header("Content-Type", "application/json")
             return response
         with self._lock:
-            entries = list(self.referrers.get((m.group("name"), m.group("digest")), []))
+            entries = list(self.referrers.get(self._key(m.group("name"), m.group("digest")), []))
         wanted = query.get("artifactType")
         if wanted and self.apply_filter:
             entries = [e for e in entries if e.get("artifactType") == wanted]
@@ -189,3 +219,117 @@ class ReferrersEmulation:
             entries = entries[start : start + self.page_size]
         index = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": entries}
         return _json_response(response, 200, index, mt.OCI_INDEX)
+
+
+# -- upload URLs: any earlier one of an upload still works ----------------------------------------
+
+_UPLOAD = re.compile(r"^(?P<prefix>/v2/.+/blobs/uploads/(?P<uuid>[^/?]+))(?:\?(?P<query>.*))?$")
+
+
+def latest_upload_state() -> Mutation:
+    """Every request to an upload goes to its latest Location, as if the registry kept state on its side.
+
+    distribution 2.8 signs the upload state (with the offset) into the URL, so an earlier URL of the
+    same upload answers 404; with this, the status of any earlier POST or PATCH URL can be asked.
+    """
+    latest: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def rewrite(request: ProxyRequest) -> ProxyRequest:
+        m = _UPLOAD.match(request.path)
+        if m and "_state=" in request.path:
+            with lock:
+                current = latest.get(m.group("uuid"))
+            if current:
+                extra = "&".join(p for p in (m.group("query") or "").split("&") if p and not p.startswith("_state="))
+                request.path = current + (("&" if "?" in current else "?") + extra if extra else "")
+        return request
+
+    def record(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        location = urlsplit(response.header("Location") or "")
+        m = _UPLOAD.match(location.path + (f"?{location.query}" if location.query else ""))
+        if m and response.status in (202, 204):
+            with lock:
+                latest[m.group("uuid")] = location.path + (f"?{location.query}" if location.query else "")
+        return response
+
+    return Mutation(
+        "uploads: earlier URLs reach the latest state", path=r"/blobs/uploads/", request=rewrite, response=record
+    )
+
+
+# -- ?tag= parameters on a manifest PUT by digest --------------------------------------------------
+
+
+def tag_parameters(upstream: str, limit: int | None = None) -> Mutation:
+    """PUT /manifests/<digest>?tag=a&tag=b: push by digest, then each tag, and answer one OCI-Tag per tag.
+
+    With `limit`, only the first `limit` tags are applied (and answered): a registry with a low cap.
+    """
+
+    def put(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        path, _ = _query(request)
+        tags = parse_qs(urlsplit(request.path).query).get("tag", [])[:limit]
+        m = _MANIFEST.match(path)
+        if response.status != 201 or not m:
+            return response
+        with RegistryClient(Target(upstream)) as client:
+            for tag in tags:
+                client.put_manifest(m.group("name"), tag, request.body, request.headers.get("content-type"))
+        for tag in tags:
+            response.headers.append(("OCI-Tag", tag))
+        return response
+
+    return Mutation("tag parameters", method="PUT", path=r"/manifests/[^/?]+\?.*tag=", response=put)
+
+
+# -- sha512: stored under sha256 upstream, served under sha512 ---------------------------------------
+
+_SHA512 = re.compile(r"sha512(?::|%3A)[a-f0-9]{128}")
+
+
+class Sha512Emulation:
+    """A registry that keeps sha512 digests, in front of one that stores everything under sha256.
+
+    Monolithic uploads closed with a sha512 digest are stored under the data's sha256 digest; every
+    later request naming the sha512 digest (blob paths, mount=) is sent under the sha256 one, and
+    answers name the sha512 digest again (Docker-Content-Digest, Location).
+    """
+
+    def __init__(self) -> None:
+        self.to_sha256: dict[str, str] = {}
+        self._asked: dict[int, str] = {}  # id(request) -> the sha512 digest it named
+        self._lock = threading.Lock()
+
+    def mutations(self) -> list[Mutation]:
+        return [Mutation("sha512 emulation", when=self._names_sha512, request=self._rewrite, response=self._restore)]
+
+    def _names_sha512(self, request: ProxyRequest) -> bool:
+        return bool(_SHA512.search(request.path))
+
+    def _rewrite(self, request: ProxyRequest) -> ProxyRequest:
+        asked = unquote(_SHA512.search(request.path).group(0))  # type: ignore[union-attr]
+        if request.method == "PUT" and "/blobs/uploads/" in request.path:
+            if digest_of(request.body, "sha512") == asked:
+                with self._lock:
+                    self.to_sha256[asked] = digest_of(request.body)
+        with self._lock:
+            mapped = self.to_sha256.get(asked)
+            if mapped:
+                self._asked[id(request)] = asked
+        if mapped:
+            request.path = _SHA512.sub(mapped, request.path)
+        return request
+
+    def _restore(self, request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        with self._lock:
+            asked = self._asked.pop(id(request), None)
+        if asked is None:
+            return response
+        sha256 = self.to_sha256[asked]
+        if response.header("Docker-Content-Digest") == sha256:
+            response.set_header("Docker-Content-Digest", asked)
+        location = response.header("Location")
+        if location and sha256 in location:
+            response.set_header("Location", location.replace(sha256, asked))
+        return response

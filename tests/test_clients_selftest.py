@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
-from support import ConformanceRun, run_conformance
 
 from regsuite.clients.certs import DOCKER_CERTS_D
 from regsuite.clients.docker import docker_unavailable
@@ -25,6 +23,8 @@ from regsuite.providers import HtpasswdAuth, RegistryConfig, TokenAuth
 from regsuite.results import Outcome
 from regsuite.target import Target
 from regsuite.tls import TLSMaterial
+from tests.auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
+from tests.support import ConformanceRun, run_conformance
 
 CLIENT_OF = {
     "clients.docker-login": "docker",

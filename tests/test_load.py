@@ -167,8 +167,11 @@ def test_forked_processes_share_one_report(distribution: Target, tmp_path: Path)
 
     assert result.exit_code == 0, result.verdict()
     assert result.stats.total_requests > 0 and result.stats.total_failures == 0
-    children = [p for p in result.cpu.processes if "/child" in p.name]
-    assert len(children) == 2, [p.name for p in result.cpu.processes]
+    # The forked children are the master's workers: each reports itself (requests, CPU).
+    assert result.generator is not None and len(result.generator.workers) == 2, result.generator
+    assert sum(w.requests for w in result.generator.workers) == result.stats.total_requests
+    workers = [p for p in result.cpu.processes if p.name.startswith("worker ")]
+    assert len(workers) == 2 and all(p.samples for p in workers), [p.name for p in result.cpu.processes]
 
 
 def test_basic_auth_runs_clean(registry_factory, htpasswd_file, tmp_path: Path) -> None:
@@ -294,3 +297,142 @@ def test_failure_text_is_shown_without_locusts_wrapper() -> None:
     assert ErrorKind("GET", "/v2/[repo]/tags/list", text, 3).label == text
     assert ErrorKind("GET", "/v2/_catalog", "ConnectionRefusedError(111)", 1).label == \
         "GET /v2/_catalog: ConnectionRefusedError(111)"
+
+
+# -- the open model (arrival rate) -------------------------------------------------------
+
+
+def arrival(rate: float, seconds: float, users: int = 2, max_users: int = 20) -> Profile:
+    profile = profile_named(PROFILES, "arrival")
+    shape = replace(profile.shape, rate=rate, duration=seconds, users=users, max_users=max_users)
+    return replace(profile, shape=shape)
+
+
+def test_arrival_profile_holds_its_intended_rate(distribution: Target, tmp_path: Path) -> None:
+    # A low rate (a pull every 200 ms) leaves a loaded two-core machine room to keep up.
+    result = run(distribution, arrival(rate=5, seconds=10), tmp_path)
+
+    assert result.exit_code == 0, result.verdict()
+    assert result.intended_rate == pytest.approx(5.0)
+    assert result.achieved_rate is not None and abs(result.achieved_rate - 5.0) <= 0.5, result.achieved_rate
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["intended_rate"] == pytest.approx(5.0) and summary["achieved_rate"] == result.achieved_rate
+    assert summary["arrival"]["scheduled"] >= 45 and summary["arrival"]["dropped"] == 0, summary["arrival"]
+    sent, intended = result.stats.row("image-pull"), result.stats.row("image-pull@intended")
+    assert sent is not None and intended is not None and sent.requests == intended.requests
+    page = (result.run_dir / "summary.html").read_text()
+    assert "Iterations per second: intended vs achieved" in page and "Latency from the intended start" in page
+
+
+def test_a_slow_registry_shows_in_latency_from_the_intended_start(distribution: Target, fault_proxy,
+                                                                  tmp_path: Path) -> None:
+    # Each pull is 4 requests of at least 0.2 s: 2 users finish at most 2.5 pulls/s of the 10/s intended,
+    # so iterations queue, and only the latency from their intended start shows the wait.
+    slow = fault_proxy(Mutation("slow registry", delay=0.2))
+    result = run(replace(distribution, url=slow.url), arrival(rate=10, seconds=5, users=2, max_users=2), tmp_path)
+
+    sent, intended = result.stats.row("image-pull"), result.stats.row("image-pull@intended")
+    assert sent is not None and intended is not None and intended.requests > 0
+    assert sent.percentile(0.5) >= 800, "the proxy's delay did not show"
+    assert intended.percentile(0.5) > 2 * sent.percentile(0.5), (intended.percentile(0.5), sent.percentile(0.5))
+    assert intended.percentile(0.95) > sent.percentile(0.95)
+    notice = result.keep_up_notice()
+    assert notice is not None and "all 2 users (max_users) were busy" in notice, notice
+    assert result.achieved_rate is not None and result.achieved_rate < 5
+    # The SLO on a transaction type is judged from the intended start in an arrival run.
+    breaches = evaluate(Slo(p95_ms={"image-pull": sent.percentile(0.95) + 1}), result.stats)
+    assert breaches and breaches[0].startswith("image-pull (from intended start) p95 "), breaches
+
+
+def test_rate_override_and_its_usage_errors(tmp_path: Path) -> None:
+    from regsuite.cli import build_parser
+    from regsuite.commands.load import profile_from
+
+    def parsed(*argv: str) -> Profile:
+        return profile_from(build_parser().parse_args(["load", *argv]))
+
+    assert parsed("--profile", "arrival", "--rate", "7.5").shape.rate == 7.5
+    with pytest.raises(UsageError, match="--rate applies to arrival shapes"):
+        parsed("--profile", "smoke", "--rate", "5")
+    with pytest.raises(UsageError, match="positive"):
+        parsed("--profile", "arrival", "--rate", "0")
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"shape": {"kind": "arrival", "rate": 0}}, "positive rate"),
+    ({"shape": {"kind": "arrival", "rate": 5, "users": 10, "max_users": 4}}, "users <= max_users"),
+])
+def test_bad_arrival_shapes_are_usage_errors(raw: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        from_dict({"name": "bad", **raw})
+
+
+def test_arrival_schedule_and_mix() -> None:
+    from regsuite.load.arrival import KindCycle, Schedule
+    from regsuite.load.schedule import rate_at, scheduled_iterations, users_for
+
+    stepped = Shape("arrival", rate=10, step_rate=5, steps=3, step_duration=4)
+    assert [rate_at(stepped, t) for t in (0, 4, 11.9, 12)] == [10, 15, 20, None]
+    assert scheduled_iterations(stepped, 12) == 4 * (10 + 15 + 20) and scheduled_iterations(stepped, 6) == 70
+    assert users_at(stepped, 1) == (1, 10.0) and users_at(stepped, 12) is None
+    schedule = Schedule(start=100.0)
+    assert schedule.due(100.35, rate=10) == pytest.approx([100.0, 100.1, 100.2, 100.3])
+    assert schedule.due(101.0, rate=0) == [] and schedule.due(101.0, rate=2) == [101.0]
+    kinds = KindCycle({"pull": 3, "push": 1, "list": 0})
+    assert [kinds.next() for _ in range(8)] == ["pull", "pull", "push", "pull"] * 2
+    assert users_for(current=4, busy=4, backlog=3, max_users=10) == 8
+    assert users_for(current=4, busy=1, backlog=0, max_users=10) == 4
+    assert users_for(current=9, busy=9, backlog=5, max_users=10) == 10
+
+
+def test_keep_up_notice_names_the_cause() -> None:
+    from regsuite.load.arrival import ArrivalCounts, keep_up_notice
+
+    kept = ArrivalCounts(scheduled=100, started=100, late=2, users=3)
+    assert keep_up_notice(10, 9.9, kept, max_users=20, saturated=False) is None
+    behind = ArrivalCounts(scheduled=100, started=80, late=40, unstarted=20, max_backlog=12, max_lag_ms=2500,
+                           users=20)
+    notice = keep_up_notice(10, 7.5, behind, max_users=20, saturated=True)
+    assert notice is not None
+    for part in ("all 20 users (max_users) were busy", "CPU-saturated", "20 iterations never started",
+                 "50% of iterations started over 100 ms late", "achieved 7.5/s of 10.0/s"):
+        assert part in notice, part
+
+
+def test_summary_names_workers_and_lost_ones(tmp_path: Path) -> None:
+    from regsuite.load.arrival import ArrivalCounts
+    from regsuite.load.cpu import CpuReport
+    from regsuite.load.generator import GeneratorReport, WorkerFigures
+    from regsuite.load.summary import render
+
+    def worker(index: int, name: str, requests: int, cpu: float, lost: dict | None = None) -> WorkerFigures:
+        return WorkerFigures(f"id{index}", index, name, "node-a", 100 + index, requests, requests, [cpu] * 5, 2,
+                             ArrivalCounts(), lost)
+
+    lost = {"at": 12.5, "last_heard": 9.0, "how": "stopped sending heartbeats", "requests_lost": 7}
+    generator = GeneratorReport("master", 1.0, 30.0, [], [worker(0, "alpha", 120, 95.0), worker(1, "beta", 40, 20.0,
+                                                                                              lost)])
+    stats = RunStats([Row("GET", "/v2/", requests=160, per_second=Counter({100: 160}))], [], {}, [], seconds=10.0)
+    cpu = CpuReport([w.cpu_record() for w in generator.workers], [], 2)
+    result = LoadResult(tmp_path, smoke(), stats, cpu, [], 0, 0.5, generator=generator)
+
+    page = render(result)
+    assert "Worker lost." in page and "worker 2 (beta) on node-a was lost 12.5 s into the run" in page
+    assert "add up to 160" in page and "Generator saturated" in page and "worker 1 (alpha) on node-a 95%" in page
+    assert generator.workers_dict()["workers"][0]["saturated"] is True
+
+
+def test_pulled_layers_are_read_whole_and_verified_against_their_digest(distribution: Target, fault_proxy,
+                                                                        tmp_path: Path) -> None:
+    profile = Profile("verify", shape=Shape("constant", users=2, spawn_rate=2, duration=3), max_requests=10_000,
+                      mix={"pull": 1}, pull=PullSpec(sizes=(1 << 20, 3 << 20), verify=True))
+    clean = run(distribution, profile, tmp_path / "clean")
+    assert clean.exit_code == 0 and clean.stats.total_failures == 0, clean.stats.errors
+    pulled = clean.stats.by_type()["image-pull"]
+    assert pulled.requests > 0 and pulled.bytes >= pulled.requests * (1 << 20)
+
+    flip = fault_proxy(Mutation("one flipped byte per layer", method="GET", path=r"/blobs/sha256:",
+                                body=lambda b: b[:-1] + bytes([b[-1] ^ 1]) if b else b))
+    corrupt = run(replace(distribution, url=flip.url), profile, tmp_path / "corrupt").stats
+    assert corrupt.total_failures > 0
+    assert any("content does not match its digest" in e.error for e in corrupt.errors), corrupt.errors

@@ -8,9 +8,10 @@ shows those verdicts passing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from regsuite.faultproxy import Mutation
+from regsuite.faultproxy import Mutation, ProxyRequest
 from regsuite.target import Target
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body
@@ -20,6 +21,17 @@ JSON = {"Content-Type": "application/json"}
 
 def _code(code: str):  # noqa: ANN202 - a json mutation
     return lambda body: {"errors": [{**e, "code": code} for e in body.get("errors", [])]}
+
+
+def _after_probe() -> Callable[[ProxyRequest], bool]:
+    """Every /v2/ but the run's first (its probe of the registry must succeed)."""
+    seen = [0]
+
+    def when(_: ProxyRequest) -> bool:
+        seen[0] += 1
+        return seen[0] > 1
+
+    return when
 
 
 ROWS = [
@@ -61,6 +73,32 @@ ROWS = [
             "errors.right-code[manifest-put-digest-malformed]",
             "errors.spec-code[manifest-put-digest-malformed]",
         ),
+    ),
+    Row(
+        "well-formed warning",
+        lambda _: [Mutation("warning", path=r"^/v2/$", set_headers={"Warning": '299 - "deprecated endpoint"'})],
+        passes=("errors.warning-header",),
+    ),
+    Row(
+        "warning with another code, an agent and a date",
+        lambda _: [
+            Mutation(
+                "warning",
+                path=r"^/v2/$",
+                set_headers={"Warning": '199 registry "stale" "Sat, 01 Jan 2000 00:00:00 GMT"'},
+            )
+        ],
+        fail=("errors.warning-header",),
+    ),
+    Row(
+        "429 with Retry-After",
+        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), respond=(429, {"Retry-After": "5"}, b""))],
+        passes=("errors.retry-after",),
+    ),
+    Row(
+        "429 without Retry-After",
+        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), respond=(429, {}, b""))],
+        fail=("errors.retry-after",),
     ),
 ]
 

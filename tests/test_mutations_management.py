@@ -30,6 +30,7 @@ MANAGEMENT = (
     "management.deleted-blob-gone",
     "management.delete-unknown[manifest]",
     "management.delete-unknown[blob]",
+    "management.delete-unknown[repository]",
 )
 REFUSALS = (
     "errors.unsupported-code[delete-tag]",
@@ -56,7 +57,31 @@ ROWS = [
     Row(
         "DELETE of unknown content answers 202",
         lambda _: [Mutation("202", method="DELETE", path=r"/test-delete-unknown-", status=202)],
-        fail=("management.delete-unknown[manifest]", "management.delete-unknown[blob]"),
+        fail=(
+            "management.delete-unknown[manifest]",
+            "management.delete-unknown[blob]",
+            "management.delete-unknown[repository]",
+        ),
+    ),
+    Row(
+        "data set deletes acknowledged, not done",
+        lambda _: [
+            Mutation("fake 202", method="DELETE", path=r"/datasets/(manifests|blobs)/sha256:", respond=(202, {}, b""))
+        ],
+        fail=("management.delete-dataset[image]", "management.delete-dataset[nested-index]"),
+    ),
+    Row(
+        "a deleted data set's tag still listed",
+        lambda _: [
+            Mutation(
+                "listed",
+                method="GET",
+                path=r"/datasets/tags/list",
+                json=lambda b: {**b, "tags": sorted({*(b.get("tags") or []), "index"})},
+            )
+        ],
+        fail=("management.delete-dataset[index]",),
+        passes=("management.delete-dataset[image]",),
     ),
     Row(
         "tag deletion supported",

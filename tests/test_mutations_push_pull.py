@@ -5,7 +5,7 @@ distribution registry, runs only the checks concerned in a pytest subprocess
 and asserts their verdicts: the checks the fault breaks fail; "control" rows
 show that a check distribution 2.8.2 fails can pass when the answer is right.
 A last test runs the areas against plain distribution and compares the
-verdicts with its known deviations.
+verdicts with the shipped expectations (tests/expected_verdicts.py).
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from regsuite.client import RegistryClient
 from regsuite.content import random_bytes
 from regsuite.digest import digest_of
 from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.results import Outcome
 from regsuite.target import Target
+from tests.expected_verdicts import verdict_mismatches
 from tests.mutation_table import Row, each_row, run_row
+from tests.registry_fixes import error_body, latest_upload_state, tag_parameters
 from tests.support import run_conformance
 
 UPLOAD = r"/blobs/uploads/"
@@ -68,6 +71,67 @@ def _keep_sha512(request: ProxyRequest, response: ProxyResponse) -> ProxyRespons
     if m and response.status == 201:
         response.set_header("Docker-Content-Digest", unquote(m.group(1)))
     return response
+
+
+def _misplaced_closing_chunk(request: ProxyRequest) -> bool:
+    """A closing PUT carrying a chunk that does not start at byte 1000 (what the check sends after 0-999)."""
+    return request.method == "PUT" and not request.headers.get("content-range", "1000-").startswith("1000-")
+
+
+def _with_parameter(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+    ctype = response.header("Content-Type")
+    if ctype:
+        response.set_header("Content-Type", f"{ctype}; charset=utf-8")
+    return response
+
+
+def _echo_ns(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+    """What a registry scoping requests by ns answers: OCI-Namespace with the ns value."""
+    ns = parse_qs(urlsplit(request.path).query).get("ns")
+    if ns:
+        response.set_header("OCI-Namespace", ns[0])
+    return response
+
+
+def _stored_on_post(upstream: str) -> Callable[[ProxyRequest, ProxyResponse], ProxyResponse]:
+    """A registry that answers 202 to a POST with ?digest= and the blob, but stores the blob all the same."""
+
+    def store(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        path = urlsplit(request.path).path.removesuffix("/blobs/uploads/").removeprefix("/v2/")
+        with RegistryClient(Target(upstream)) as client:
+            client.push_blob(path, request.body)
+        return response
+
+    return store
+
+
+def _upload_id(path: str) -> str:
+    return urlsplit(path).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _skip_ahead(request: ProxyRequest) -> bool:
+    """The chunk the resumable check sends after bytes 0-1023, skipping byte 1024."""
+    return request.headers.get("content-range", "").startswith("1025-")
+
+
+def _lost_after_status() -> list[Mutation]:
+    """A registry that forgets an upload once its status was asked: later PATCH and PUT answer 404."""
+    asked: set[str] = set()
+
+    def remember(request: ProxyRequest, response: ProxyResponse) -> ProxyResponse:
+        if response.status == 204:
+            asked.add(_upload_id(request.path))
+        return response
+
+    return [
+        Mutation("remember status queries", method="GET", path=UPLOAD, response=remember),
+        Mutation(
+            "forget the upload",
+            path=UPLOAD,
+            when=lambda r: r.method in ("PATCH", "PUT") and _upload_id(r.path) in asked,
+            respond=(404, {"Content-Type": "application/json"}, error_body("BLOB_UPLOAD_UNKNOWN")),
+        ),
+    ]
 
 
 ROWS = [
@@ -150,6 +214,59 @@ ROWS = [
         passes=("push.chunk-out-of-order", "push.chunk-overlap"),
     ),
     Row(
+        "closing-chunk-misplaced-201",
+        _m("closing-chunk-misplaced-201", path=UPLOAD, when=_misplaced_closing_chunk, respond=(201, {}, b"")),
+        fail=("push.chunk-put-misplaced[skips-bytes]", "push.chunk-put-misplaced[overlaps]"),
+    ),
+    Row(
+        "closing-chunk-misplaced-416",
+        _m("closing-chunk-misplaced-416", path=UPLOAD, when=_misplaced_closing_chunk, respond=(416, {}, b"")),
+        passes=("push.chunk-put-misplaced[skips-bytes]", "push.chunk-put-misplaced[overlaps]"),
+    ),
+    Row(
+        "stale-upload-status-kept",
+        lambda upstream: [latest_upload_state()],
+        passes=("push.upload-status-stale", "push.upload-status"),
+    ),
+    Row(
+        "stale-upload-status-without-range",
+        lambda upstream: [
+            latest_upload_state(),
+            Mutation("no Range", method="GET", path=UPLOAD, drop_headers=("Range",)),
+        ],
+        fail=("push.upload-status-stale",),
+    ),
+    Row(
+        "post-digest-202-but-stored",
+        lambda upstream: [
+            Mutation("stored on POST", method="POST", path=r"uploads/\?digest=", response=_stored_on_post(upstream))
+        ],
+        fail=("push.blob-post-digest-fallback",),
+    ),
+    Row(
+        "chunk-order-ignored",
+        _m(
+            "chunk-order-ignored",
+            method="PATCH",
+            when=lambda r: r.headers.get("content-range", "").startswith(("2000-", "500-")),
+            status=202,
+        ),
+        fail=("push.chunk-out-of-order", "push.chunk-overlap"),
+    ),
+    Row(
+        "skip-ahead-refused",
+        _m("skip-ahead-refused", method="PATCH", when=_skip_ahead, respond=(416, {}, b"")),
+        passes=("push.resumable", "push.resume-after-416"),
+    ),
+    Row(
+        "upload-lost-after-status",
+        lambda upstream: [
+            Mutation("skip-ahead refused", method="PATCH", when=_skip_ahead, respond=(416, {}, b"")),
+            *_lost_after_status(),
+        ],
+        fail=("push.resumable", "push.resume-after-416"),
+    ),
+    Row(
         "upload-status-200",
         _m("upload-status-200", method="GET", path=UPLOAD, status=200),
         fail=("push.upload-status", "push.upload-cancel"),
@@ -168,17 +285,24 @@ ROWS = [
             "push.blob-bad-digest[post-digest]",
             "push.blob-bad-digest[chunked]",
             "push.blob-bad-digest[stream]",
+            "push.blob-bad-digest[sha512]",
+            "push.blob-bad-digest[unknown-algorithm]",
         ),
     ),
     Row(
         "mount-200",
         _m("mount-200", method="POST", path=r"mount=", status=200),
-        fail=("push.mount-from[sha256]", "push.mount-anonymous[sha256]", "push.mount-missing"),
+        fail=(
+            "push.mount-from[sha256]",
+            "push.mount-anonymous[sha256]",
+            "push.mount-missing[from]",
+            "push.mount-missing[anonymous]",
+        ),
     ),
     Row(
         "mount-missing-201",
         _m("mount-missing-201", method="POST", path=r"mount=", status=201),
-        fail=("push.mount-missing",),
+        fail=("push.mount-missing[from]", "push.mount-missing[anonymous]"),
     ),
     # -- manifest PUT
     Row(
@@ -241,9 +365,72 @@ ROWS = [
         passes=("push.manifest-malformed-digest",),
     ),
     Row(
+        "malformed-digest-500",
+        _m("malformed-digest-500", method="PUT", path=MANIFEST + "sha256:0123abc$", respond=(500, {}, b"")),
+        fail=("push.manifest-malformed-digest",),
+    ),
+    Row(
         "oci-tag-wrong",
         _m("oci-tag-wrong", method="PUT", path=r"\?tag=", set_headers={"OCI-Tag": "other"}),
         fail=("push.manifest-tag-param",),
+    ),
+    Row(
+        "manifest-by-digest-served-as-json",
+        _m(
+            "manifest-by-digest-served-as-json",
+            method="GET",
+            path=MANIFEST + "sha256:",
+            set_headers={"Content-Type": "application/json"},
+        ),
+        fail=("push.manifest-by-digest[index]", "push.manifest-by-digest[artifact]"),
+    ),
+    Row(
+        "tag-overwrite-acknowledged-not-done",
+        _m(
+            "tag-overwrite-acknowledged-not-done",
+            method="PUT",
+            path=MANIFEST + "overwritten$",
+            when=_after_first(),
+            respond=(201, {"Location": "/v2/x/manifests/overwritten"}, b""),
+        ),
+        fail=("push.tag-overwrite",),
+    ),
+    Row(
+        "large-manifest-413",
+        _m("large-manifest-413", method="PUT", path=MANIFEST + "large-manifest$", respond=(413, {}, b"")),
+        fail=("push.manifest-large",),
+    ),
+    Row(
+        "too-large-413",
+        _m("too-large-413", method="PUT", path=MANIFEST + "too-large$", respond=(413, {}, b"")),
+        passes=("push.manifest-too-large",),
+    ),
+    Row(
+        "too-large-500",
+        _m("too-large-500", method="PUT", path=MANIFEST + "too-large$", respond=(500, {}, b"")),
+        fail=("push.manifest-too-large",),
+    ),
+    Row(
+        "content-type-parameters-refused",
+        _m(
+            "content-type-parameters-refused",
+            method="PUT",
+            path=MANIFEST,
+            when=lambda r: ";" in r.headers.get("content-type", ""),
+            respond=(415, {}, b""),
+        ),
+        fail=("push.manifest-content-type-params",),
+    ),
+    Row(
+        "tag-parameters",
+        lambda upstream: [tag_parameters(upstream)],
+        passes=("push.manifest-tag-param", "push.manifest-tag-param-ten"),
+    ),
+    Row(
+        "tag-parameters-capped-at-five",
+        lambda upstream: [tag_parameters(upstream, limit=5)],
+        fail=("push.manifest-tag-param-ten",),
+        passes=("push.manifest-tag-param",),
     ),
     # -- manifest pull
     Row(
@@ -270,6 +457,33 @@ ROWS = [
         "manifest-unknown-200",
         _m("manifest-unknown-200", path=MANIFEST + r"(no-such-tag|sha256:)", status=200),
         fail=("pull.manifest-unknown[tag]", "pull.manifest-unknown[digest]"),
+    ),
+    Row(
+        "manifest-content-type-with-parameter",
+        _m("manifest-content-type-with-parameter", method="GET", path=MANIFEST, response=_with_parameter),
+        fail=("pull.manifest-content-type-exact[image]", "pull.manifest-content-type-exact[docker-schema2]"),
+        passes=("pull.manifest-content-type[image]",),
+    ),
+    Row(
+        "ns-echoed",
+        _m("ns-echoed", method="GET", path=r"[?&]ns=", response=_echo_ns),
+        passes=("pull.oci-namespace",),
+    ),
+    Row(
+        "ns-answered-with-another-namespace",
+        _m(
+            "ns-answered-with-another-namespace",
+            method="GET",
+            path=r"[?&]ns=",
+            set_headers={"OCI-Namespace": "docker.io"},
+        ),
+        fail=("pull.oci-namespace",),
+    ),
+    Row(
+        "blob-streamed-without-length",
+        _m("blob-streamed-without-length", method="GET", path=BLOB, set_headers={"Transfer-Encoding": "chunked"}),
+        fail=("pull.blob-get-length[post-put-sha256]", "pull.blob-get-length[stream-sha256]"),
+        passes=("pull.blob-get[post-put-sha256]",),
     ),
     # -- blob pull
     Row(
@@ -334,51 +548,12 @@ def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -
         assert run.record(check_id).message, f"{row.name}: {check_id} failed without a message"
 
 
-def test_every_check_has_a_row() -> None:
-    from regsuite.checklist import CHECKLIST
-
-    covered = {c.split("[")[0] for row in ROWS for c in (*row.fail, *row.passes)}
-    mine = {cid for cid, info in CHECKLIST.items() if info.area in ("ping", "push", "pull")}
-    assert mine - covered == set(), f"checks without a self-test row: {sorted(mine - covered)}"
-
-
-# distribution 2.8.2's known deviations (docs/push-pull.md): everything else passes.
-DISTRIBUTION_FAILS = {
-    "push.chunk-out-of-order",
-    "push.chunk-overlap",  # PATCH ignores Content-Range
-    "push.digest-algorithm",
-    "push.manifest-put[sha512]",  # sha512 stored as sha256
-    *(
-        f"{check}[sha512]"
-        for check in (
-            "push.blob-post-put",
-            "push.blob-post-digest",
-            "push.blob-chunked-single",
-            "push.blob-chunked-multi",
-            "push.blob-chunked-put-last",
-            "push.blob-stream",
-        )
-    ),
-    *(
-        f"pull.blob-head[{case}-sha512]"
-        for case in ("post-put", "post-digest", "chunked-single", "chunked-multi", "chunked-put-last", "stream")
-    ),
-    "push.manifest-put[non-distributable]",  # foreign-URL layers answer 500
-    "push.manifest-malformed-digest",  # 500
-    "pull.blob-range-unsatisfiable[beyond-the-end]",
-    "pull.blob-range-unsatisfiable[inverted]",  # short 416 body
-}
-DISTRIBUTION_UNSUPPORTED = {"push.manifest-tag-param"}
-
-
 def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
+    """Plain distribution 2.8.2: every verdict as expectations/distribution-2.8.2.yaml says."""
     run = run_conformance(distribution.url, tmp_path, *FAST, timeout=240, paths=PATHS)
     assert run.results is not None, run.output[-3000:]
-    failed = set(run.with_outcome(Outcome.FAILED))
-    assert failed == DISTRIBUTION_FAILS, (
-        f"unexpected: {sorted(failed - DISTRIBUTION_FAILS)}; missing: {sorted(DISTRIBUTION_FAILS - failed)}"
-    )
-    assert set(run.with_outcome(Outcome.UNSUPPORTED)) == DISTRIBUTION_UNSUPPORTED
+    problems = verdict_mismatches(run, ("ping", "push", "pull"))
+    assert not problems, "\n".join(problems)
     assert run.with_outcome(Outcome.ERROR) == []
     for skipped in run.with_outcome(Outcome.SKIPPED):
         # only the checks reading content distribution refused to store

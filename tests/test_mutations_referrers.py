@@ -10,18 +10,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from regsuite import content
 from regsuite.checklist import CHECKLIST
+from regsuite.client import RegistryClient
 from regsuite.faultproxy import Mutation
+from regsuite.results import Outcome
 from regsuite.target import Target
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import ReferrersEmulation
+from tests.support import run_conformance
 
 REFERRERS = tuple(sorted(cid for cid, info in CHECKLIST.items() if info.area == "referrers"))
 GET = r"/referrers/"
+PATHS = ["conformance/test_referrers.py"]
 
 
-def _faulty(*faults: Mutation, page_size: int | None = None, apply_filter: bool = True):  # noqa: ANN202
-    return lambda _: [*ReferrersEmulation(page_size, apply_filter).mutations(), *faults]
+def _faulty(*faults: Mutation, page_size: int | None = None, apply_filter: bool = True, **fault: bool):  # noqa: ANN202
+    """The emulated referrers API (with `fault` options of ReferrersEmulation) and `faults` on top."""
+    return lambda _: [*ReferrersEmulation(page_size, apply_filter, **fault).mutations(), *faults]
 
 
 def _without(*keys: str):  # noqa: ANN202 - a json mutation
@@ -101,6 +107,29 @@ ROWS = [
         passes=("referrers.list",),
     ),
     Row(
+        "referrers listed across repositories",
+        _faulty(per_repository=False),
+        fail=("referrers.other-repository", "referrers.list"),
+    ),
+    Row(
+        "referrers recorded only when their subject is there",
+        lambda upstream: ReferrersEmulation(subject_required_at=upstream).mutations(),
+        fail=("referrers.subject-pushed-later", "referrers.missing-subject"),
+        passes=("referrers.index-subject",),
+    ),
+    Row(
+        "referrers of an index ignored",
+        _faulty(index_subjects=False),
+        fail=("referrers.index-subject",),
+        passes=("referrers.list",),
+    ),
+    Row(
+        "an index without artifactType listed with one",
+        _faulty(type_untyped_indexes=True),
+        fail=("referrers.index-artifact-type-omitted", "referrers.descriptors"),
+        passes=("referrers.list",),
+    ),
+    Row(
         "Link dropped from paginated answers",
         _faulty(Mutation("no Link", method="GET", path=GET, drop_headers=("Link",)), page_size=2),
         fail=("referrers.list", "referrers.pagination"),
@@ -111,3 +140,22 @@ ROWS = [
 @each_row(ROWS)
 def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
     run_row(fault_proxy, distribution.url, row, tmp_path)
+
+
+def test_read_only_listing_of_a_given_subject(fault_proxy, distribution: Target, tmp_path: Path) -> None:
+    """--ro-subject-digest lists referrers with GET only: passes, fails on a wrong Content-Type, unsupported on 404."""
+    proxy = fault_proxy(*ReferrersEmulation().mutations())
+    repo, subject = "selftest/referrers-read-only", content.image("referrers-read-only", layers=0)
+    with RegistryClient(Target(proxy.url)) as client:
+        client.push_image(repo, subject, "v1")
+        client.push_image(repo, content.artifact("referrers-read-only", subject=subject))
+    args = ("--read-only", "--ro-repo", repo, "--ro-tag", "v1", "--ro-subject-digest", subject.digest)
+
+    def verdict(url: str, report: str) -> Outcome:
+        run = run_conformance(url, tmp_path / report, *args, checks=["referrers.index-format"], paths=PATHS)
+        return run.outcome("referrers.index-format")
+
+    assert verdict(proxy.url, "emulated") == Outcome.PASSED
+    proxy.mutations.append(Mutation("type", method="GET", path=GET, set_headers={"Content-Type": "application/json"}))
+    assert verdict(proxy.url, "wrong-type") == Outcome.FAILED
+    assert verdict(distribution.url, "without-api") == Outcome.UNSUPPORTED

@@ -181,7 +181,7 @@ def test_a_bad_expectations_file_is_a_usage_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content, says", [
     ("schema: regsuite.expectations/1\nchecks:\n  ping.v2-200: {outcome: failed}\n", "needs a 'reason'"),
     ("schema: regsuite.expectations/1\nchecks:\n  ping.v2-200: {outcome: passed, reason: x}\n",
-     "must be failed or error"),
+     "must be failed, error or unsupported"),
     ("schema: regsuite.expectations/1\nchecks: [ping.v2-200]\n", "must map check ids"),
     ("{}", "schema"),
 ])

@@ -82,6 +82,8 @@ def metrics_of(run: RunDoc) -> dict[str, tuple[Metric, float | None]]:
     if run.kind == "capacity":
         knee = run.doc.get("knee") or {}
         put(Metric("users", "knee users", True, 0.5), knee.get("users"))
+        if knee.get("rate") is not None:  # open-model searches
+            put(Metric("rate", "knee rate held", True, 0.0, "iterations/s"), knee.get("rate"))
         put(Metric("rps", "knee requests/s", True, 0.0, "req/s"), knee.get("requests_per_s"))
         put(Metric("pulls", "knee pulls/s", True, 0.0), knee.get("pulls_per_s"))
         put(Metric("pushes", "knee pushes/s", True, 0.0), knee.get("pushes_per_s"))

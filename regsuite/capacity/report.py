@@ -35,9 +35,11 @@ def knee_line(result: CapacityResult) -> str:
     knee = result.knee
     if knee is None:
         first = result.steps[0] if result.steps else None
-        return (f"no sustainable load: the first step ({first.users} users) already failed"
+        return (f"no sustainable load: the first step ({first.level_text}) already failed"
                 if first else "no step ran")
     parts = [f"{knee.users} user{'' if knee.users == 1 else 's'}", f"{knee.rps:,.1f} req/s"]
+    if knee.rate is not None:  # open model: the rate held comes first
+        parts.insert(0, f"held {knee.rate:g} iterations/s (achieved {knee.achieved_rate or 0:,.1f}/s)")
     for kind, label in (("image-pull", "pulls"), ("image-push", "pushes")):
         if kind in knee.transactions:
             parts.append(f"{knee.ops_per_s(kind):,.1f} {label}/s ({knee.mb_per_s(kind):,.1f} MB/s)")
@@ -70,24 +72,29 @@ def ticket_text(result: CapacityResult) -> str:
         *([f"Caveat: {result.caveat}"] if result.caveat else []),
         f"SLO: {slo_text(result.slo)}",
         f"Search: {len(result.steps)} steps of {result.plan.step_seconds:g} s, "
-        f"{_users_range(result)} users, {result.seconds / 60:.1f} min in all{workers}",
+        f"{_load_range(result)}, {result.seconds / 60:.1f} min in all{workers}",
         "",
         steps_table(result.steps),
     ]
     return "\n".join(lines) + "\n"
 
 
-def _users_range(result: CapacityResult) -> str:
-    users = [s.users for s in result.steps]
-    return f"{min(users)}-{max(users)}" if users else "0"
+def _load_range(result: CapacityResult) -> str:
+    levels = [s.level for s in result.steps]
+    unit = "iterations/s (open model)" if result.plan.is_open else "users"
+    return f"{min(levels):g}-{max(levels):g} {unit}" if levels else f"0 {unit}"
 
 
 def steps_table(steps: list[StepResult]) -> str:
-    head = ("users", "req/s", "pulls/s", "pushes/s", "pull MB/s", "push MB/s", "p50 ms", "p95 ms", "p99 ms",
-            "errors", "gen CPU", "verdict")
+    open_model = any(s.rate is not None for s in steps)
+    head: tuple[str, ...] = ("users", "req/s", "pulls/s", "pushes/s", "pull MB/s", "push MB/s", "p50 ms",
+                             "p95 ms", "p99 ms", "errors", "gen CPU", "verdict")
+    if open_model:
+        head = ("rate/s", "achieved/s", *head)
     rows = [head]
     for s in steps:
-        rows.append((str(s.users), f"{s.rps:.1f}", f"{s.ops_per_s('image-pull'):.1f}",
+        rate = (f"{s.rate:g}", f"{s.achieved_rate or 0:.1f}") if open_model else ()
+        rows.append((*rate, str(s.users), f"{s.rps:.1f}", f"{s.ops_per_s('image-pull'):.1f}",
                      f"{s.ops_per_s('image-push'):.1f}", f"{s.mb_per_s('image-pull'):.1f}",
                      f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}", f"{s.p95_ms:g}", f"{s.p99_ms:g}",
                      f"{s.error_rate:.2%}", f"{s.generator_cpu:.0f}%{'!' if s.generator_saturated else ''}",
@@ -103,6 +110,8 @@ def _verdict_text(step: StepResult) -> str:
         return "pass" + (f" ({step.gain:+.0%})" if step.gain is not None else "")
     if step.verdict == "plateau":
         return f"plateau ({(step.gain or 0):+.1%})"
+    if step.verdict == "behind":
+        return f"behind ({step.achieved_rate or 0:.1f}/s of {step.rate or 0:g}/s)"
     if step.verdict == "failed":
         return f"failed: {step.problems[0]}" if step.problems else "failed"
     return f"SLO: {step.breaches[0]}" if step.breaches else "SLO"
@@ -110,10 +119,11 @@ def _verdict_text(step: StepResult) -> str:
 
 def render(result: CapacityResult, run_dir: Path) -> str:
     steps, knee = result.steps, result.knee
-    marks = [(float(knee.users), f"knee: {knee.users} users")] if knee else []
+    marks = [(float(knee.level), f"knee: {knee.level_text}")] if knee else []
+    x_label = "intended iterations/s" if result.plan.is_open else "users"
 
     def series(label: str, value: Callable[[StepResult], float | None]) -> Series:
-        return Series(label, [(float(s.users), float(v)) for s in steps if (v := value(s)) is not None])
+        return Series(label, [(float(s.level), float(v)) for s in steps if (v := value(s)) is not None])
 
     def chart(title: str, lines: list[Series], unit: str, limits: list[tuple[float, str]] | None = None,
               *, keep_zero: bool = False) -> str:
@@ -125,26 +135,33 @@ def render(result: CapacityResult, run_dir: Path) -> str:
         off_scale = [label for y, label in limits or [] if (y, label) not in drawn]
         if off_scale:
             title = f"{title} · {'; '.join(off_scale)} far above"
-        return line_chart(title, shown, unit, x_label="users", marks=marks, limits=drawn, dots=True, x_whole=True)
+        return line_chart(title, shown, unit, x_label=x_label, marks=marks, limits=drawn, dots=True,
+                          x_whole=not result.plan.is_open)
 
     kinds = sorted({k for s in steps for k in s.transactions})
     transaction_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n in kinds})
     row_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n not in kinds})
+    vs = "vs rate" if result.plan.is_open else "vs users"
     charts = [
-        chart("Throughput vs users", [series("requests/s", lambda s: s.rps)], "req/s", keep_zero=True),
-        chart("Image operations per second vs users",
+        *([chart("Achieved vs intended rate", [series("intended", lambda s: s.rate),
+                                               series("achieved", lambda s: s.achieved_rate)], "iterations/s")]
+          if result.plan.is_open else []),
+        chart(f"Throughput {vs}", [series("requests/s", lambda s: s.rps)], "req/s", keep_zero=True),
+        chart(f"Image operations per second {vs}",
               [series(f"{k}/s", _of_kind(StepResult.ops_per_s, k)) for k in kinds], "ops/s"),
-        chart("Latency percentiles vs users (all requests)",
+        chart(f"Latency percentiles {vs} (all requests)",
               [series("p50", lambda s: s.p50_ms), series("p95", lambda s: s.p95_ms),
                series("p99", lambda s: s.p99_ms)], "ms", row_limits),
-        chart("Whole-operation p95 vs users",
+        chart(f"Whole-operation p95 {vs}",
               [series(f"{k} p95", _of_kind(_transaction_p95, k)) for k in kinds]
-              + [series("final PUT p95", lambda s: s.final_put_p95_ms)], "ms", transaction_limits),
-        chart("Error rate vs users", [series("errors", lambda s: 100 * s.error_rate)], "%",
+              + [series("final PUT p95", lambda s: s.final_put_p95_ms)]
+              + [series(f"{k} p95 from intended start", _of_kind(_intended_p95, k)) for k in kinds],
+              "ms", transaction_limits),
+        chart(f"Error rate {vs}", [series("errors", lambda s: 100 * s.error_rate)], "%",
               [(100 * result.slo.max_error_rate, f"SLO {result.slo.max_error_rate:.1%}")]
               if result.slo.max_error_rate else None, keep_zero=True),
-        chart("Transfer vs users", [series(f"{k} MB/s", _of_kind(StepResult.mb_per_s, k)) for k in kinds], "MB/s"),
-        chart("CPU vs users (generator, registry: % of a core; machine, others: % of all cores)",
+        chart(f"Transfer {vs}", [series(f"{k} MB/s", _of_kind(StepResult.mb_per_s, k)) for k in kinds], "MB/s"),
+        chart(f"CPU {vs} (generator, registry: % of a core; machine, others: % of all cores)",
               [series("generator", lambda s: s.generator_cpu_total), series("registry", lambda s: s.registry_cpu),
                series("machine", lambda s: s.machine_cpu), series("others", lambda s: s.other_cpu)], "%"),
     ]
@@ -187,11 +204,17 @@ def _transaction_p95(step: StepResult, kind: str) -> float | None:
     return step.transactions[kind].p95_ms if kind in step.transactions else None
 
 
+def _intended_p95(step: StepResult, kind: str) -> float | None:
+    return step.intended_p95_ms.get(kind)
+
+
 def _cards(result: CapacityResult) -> str:
     knee = result.knee
     if knee is None:
         return ""
     items = [Card(knee.users, "users at the knee"), Card(f"{knee.rps:,.1f}", "requests/s")]
+    if knee.rate is not None:
+        items[:0] = [Card(f"{knee.rate:g}", "iterations/s held"), Card(f"{knee.achieved_rate or 0:,.1f}", "achieved/s")]
     for kind, label in (("image-pull", "pulls/s"), ("image-push", "pushes/s")):
         if kind in knee.transactions:
             items.append(Card(f"{knee.ops_per_s(kind):,.1f}", label))
@@ -203,13 +226,17 @@ def _cards(result: CapacityResult) -> str:
 
 
 def _steps_html(result: CapacityResult, run_dir: Path) -> str:
-    head = ["step", "users", "req/s", "pulls/s", "pushes/s", "pull MB/s", "push MB/s", "p50 ms", "p95 ms", "p99 ms",
-            "final PUT p95", "errors", "generator CPU", "registry CPU", Cell("verdict", "")]
+    open_model = result.plan.is_open
+    head = ["step", *(["rate/s", "achieved/s"] if open_model else []), "users", "req/s", "pulls/s", "pushes/s",
+            "pull MB/s", "push MB/s", "p50 ms", "p95 ms", "p99 ms", "final PUT p95", "errors", "generator CPU",
+            "registry CPU", Cell("verdict", "")]
     knee = result.knee
     rows = []
     for s in result.steps:
         link = os.path.relpath(Path(s.run_dir) / "summary.html", run_dir) if s.run_dir else ""
-        cells = [Markup(f'<a href="{esc(link)}">{s.index}</a>') if link else s.index, s.users, f"{s.rps:,.1f}",
+        rate = [f"{s.rate or 0:g}", f"{s.achieved_rate or 0:,.1f}"] if open_model else []
+        cells = [Markup(f'<a href="{esc(link)}">{s.index}</a>') if link else s.index, *rate, s.users,
+                 f"{s.rps:,.1f}",
                  f"{s.ops_per_s('image-pull'):.1f}", f"{s.ops_per_s('image-push'):.1f}",
                  f"{s.mb_per_s('image-pull'):.1f}", f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}",
                  f"{s.p95_ms:g}", f"{s.p99_ms:g}",

@@ -1,12 +1,22 @@
-"""The capacity search: more users each step until the SLO breaks or throughput stops rising.
+"""The capacity search: more load each step until the SLO breaks or the registry stops keeping up.
 
-Every step is one bounded load run (`regsuite.load.runner.run_profile`) at a
-constant number of users. A step *passes* when it meets the SLO and its
-throughput grew by at least `min_gain` over the previous passing step. The
-search stops at the first step that breaches the SLO (then bisects between
-the last passing and the breaching user counts, `refine` times), at the first
-plateau, or at a bound: `max_users`, `max_steps`, `max_seconds`. The knee is
-the passing step with the most users.
+Every step is one bounded load run (`regsuite.load.runner.run_profile`).
+
+- **closed model** (default): a constant number of users per step. A step
+  *passes* when it meets the SLO and its throughput grew by at least
+  `min_gain` over the previous passing step; the first step without that
+  gain is a *plateau*.
+- **open model** (`--model open`): a constant arrival rate per step
+  (iterations per second, users added as needed up to `max_users`). A step
+  *passes* when it meets the SLO (latency from each iteration's intended
+  start) and its achieved rate held at least 90 % of the intended one; else
+  the registry fell *behind*.
+
+The search stops at the first step that breaches the SLO or falls behind
+(then bisects between the last passing and that load, `refine` times), at
+the first plateau, or at a bound: `max_users`/`max_rate`, `max_steps`,
+`max_seconds`. The knee is the passing step with the most load: the most
+users, or the highest rate held.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ from typing import Any
 import psutil
 
 from ..errors import ExitCode, UsageError
+from ..load import INTENDED
+from ..load.arrival import HELD_SHARE
 from ..load.cpu import SATURATED_PERCENT  # also the load reports' mark of a busy machine
 from ..load.profiles import Profile, Shape, Slo
 from ..load.runner import LoadOptions, LoadResult, default_locustfile, run_profile
@@ -29,7 +41,9 @@ from ..load.stats import Row, RunStats
 from ..target import Target
 from .scenarios import FINAL_PUT_ROW
 
-PASS, BREACH, PLATEAU, FAILED = "pass", "slo", "plateau", "failed"
+PASS, BREACH, PLATEAU, BEHIND, FAILED = "pass", "slo", "plateau", "behind", "failed"
+STOPS = (BREACH, PLATEAU, BEHIND)  # verdicts that end the climb (the knee is below)
+MODELS = ("closed", "open")
 GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
 _STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
 
@@ -43,10 +57,43 @@ class SearchPlan:
     max_steps: int = 12
     max_seconds: float = 600.0  # the whole search, locust start-up included
     min_gain: float = 0.05  # a step must raise throughput by this share to count as progress
-    refine: int = 2  # bisection steps between the last passing and the first breaching user count
+    refine: int = 2  # bisection steps between the last passing and the first breaching load
+    model: str = "closed"  # closed: users per step; open: an arrival rate per step (max_users caps the users)
+    start_rate: float = 5.0  # iterations per second (open model)
+    step_rate: float = 5.0
+    max_rate: float = 500.0
+
+    @property
+    def is_open(self) -> bool:
+        return self.model == "open"
+
+    # The load of a step in the plan's model: users (closed) or iterations per second (open).
+    @property
+    def start(self) -> float:
+        return self.start_rate if self.is_open else self.start_users
+
+    @property
+    def step(self) -> float:
+        return self.step_rate if self.is_open else self.step_users
+
+    @property
+    def maximum(self) -> float:
+        return self.max_rate if self.is_open else self.max_users
+
+    def between(self, low: float, high: float) -> float | None:
+        """The bisection point between a passing and a failing load, None when they are neighbours."""
+        if self.is_open:
+            return round((low + high) / 2, 2) if high - low > max(self.step_rate / 8, 0.1) else None
+        return (int(low) + int(high)) // 2 if high - low > 1 else None
 
     def validate(self) -> None:
-        if self.start_users < 1 or self.step_users < 1 or self.max_users < self.start_users:
+        if self.model not in MODELS:
+            raise UsageError(f"capacity search: --model is one of {', '.join(MODELS)}")
+        if self.is_open:
+            if not 0 < self.start_rate <= self.max_rate or self.step_rate <= 0 or self.max_users < 1:
+                raise UsageError("capacity search: need 0 < --start-rate <= --max-rate, --step-rate > 0 and "
+                                 "--max-users >= 1")
+        elif self.start_users < 1 or self.step_users < 1 or self.max_users < self.start_users:
             raise UsageError("capacity search: need 1 <= --start-users <= --max-users and --step-users >= 1")
         if self.step_seconds < 1 or self.max_steps < 1 or self.refine < 0:
             raise UsageError("capacity search: --step-seconds >= 1, --max-steps >= 1 and --refine >= 0")
@@ -94,6 +141,23 @@ class StepResult:
     wall_seconds: float = 0.0  # the step's whole cost, start-up included
     generator_cpu_total: float = 0.0  # every generator process together, % of one core
     other_cpu: float | None = None  # the rest of the machine (neither generator nor registry), % of all cores
+    rate: float | None = None  # open model: intended iterations per second
+    achieved_rate: float | None = None  # open model: iterations per second that ran
+    intended_p95_ms: dict[str, float] = field(default_factory=dict)  # open model: p95 from intended start, by type
+
+    @property
+    def level(self) -> float:
+        """The step's load: its intended rate (open model) or its users."""
+        return self.rate if self.rate is not None else self.users
+
+    @property
+    def level_text(self) -> str:
+        return f"{self.rate:g} iterations/s" if self.rate is not None else f"{self.users} users"
+
+    @property
+    def held(self) -> bool:
+        """Open model: the achieved rate kept up with the intended one."""
+        return self.rate is None or (self.achieved_rate or 0.0) >= HELD_SHARE * self.rate
 
     def ops_per_s(self, kind: str) -> float:
         tx = self.transactions.get(kind)
@@ -129,7 +193,7 @@ class CapacityResult:
     @property
     def knee(self) -> StepResult | None:
         passing = [s for s in self.steps if s.verdict == PASS]
-        return max(passing, key=lambda s: s.users) if passing else None
+        return max(passing, key=lambda s: s.level) if passing else None
 
     @property
     def limited_by(self) -> str:
@@ -139,9 +203,9 @@ class CapacityResult:
         decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
         if self.stop_reason == GENERATOR or any(s.generator_saturated for s in decisive):
             return "generator"
-        if self.stop_reason in ("max-users", "max-steps", "time"):
+        if self.stop_reason in ("max-users", "max-rate", "max-steps", "time"):
             return "search bounds (no knee reached)"
-        if self.stop_reason == PLATEAU and self._machine_busy():
+        if self.stop_reason in (PLATEAU, BEHIND) and self._machine_busy():
             # Throughput stopped rising while every core was busy: the cores set the limit.
             return "CPU of this machine (shared by the generator, a local registry and anything else running)"
         return "registry"
@@ -161,7 +225,7 @@ class CapacityResult:
 
     def _stop_step(self) -> StepResult | None:
         failing = [s for s in self.steps if s.verdict != PASS]
-        return min(failing, key=lambda s: s.users) if failing else None
+        return min(failing, key=lambda s: s.level) if failing else None
 
     @property
     def exit_code(self) -> int:
@@ -197,7 +261,8 @@ class CapacityResult:
 def knee_figures(step: StepResult) -> dict[str, Any]:
     """The sustainable load in the units planners quote."""
     return {
-        "users": step.users, "requests_per_s": round(step.rps, 1),
+        "users": step.users, "rate": step.rate, "achieved_rate": step.achieved_rate,
+        "requests_per_s": round(step.rps, 1),
         "pulls_per_s": round(step.ops_per_s("image-pull"), 2), "pushes_per_s": round(step.ops_per_s("image-push"), 2),
         "pull_mb_per_s": round(step.mb_per_s("image-pull"), 2), "push_mb_per_s": round(step.mb_per_s("image-push"), 2),
         "p95_ms": step.p95_ms, "error_rate": round(step.error_rate, 5), "final_put_p95_ms": step.final_put_p95_ms,
@@ -219,9 +284,9 @@ class CapacityOptions:
 
 def fit_to_mix(plan: SearchPlan, profile: Profile) -> SearchPlan:
     """Every user type of the mix needs a user of its own: with fewer, locust leaves a type out
-    and the SLO on its transactions sees no requests."""
+    and the SLO on its transactions sees no requests. (The open model's one user runs every type.)"""
     types = sum(1 for weight in profile.mix.values() if weight > 0)
-    if plan.start_users >= types:
+    if plan.start_users >= types or plan.is_open:
         return plan
     return replace(plan, start_users=types, max_users=max(plan.max_users, types))
 
@@ -232,39 +297,49 @@ def step_profile(profile: Profile, users: int, seconds: float) -> Profile:
     return replace(profile, shape=shape)
 
 
+def rate_profile(profile: Profile, rate: float, seconds: float, max_users: int) -> Profile:
+    """The scenario at a constant arrival `rate`: a few users at once, more as iterations wait."""
+    users = min(max(2, int(rate // 10)), max_users)
+    shape = Shape("arrival", rate=rate, duration=seconds, users=users, max_users=max_users,
+                  spawn_rate=float(max(4 * users, 10)))
+    return replace(profile, shape=shape)
+
+
 def judge(step: StepResult, previous: StepResult | None, min_gain: float) -> tuple[str, float | None]:
-    """A step's verdict, and its throughput gain over the previous passing step with fewer users."""
+    """A step's verdict, and its throughput gain over the previous passing step with less load."""
     if step.problems:
         return FAILED, None
     gain = step.rps / previous.rps - 1 if previous and previous.rps > 0 else None
     if step.breaches:
         return BREACH, gain
+    if step.rate is not None:  # open model: the rate is the load; throughput follows it or falls behind
+        return (PASS if step.held else BEHIND), gain
     if previous is not None and gain is not None and gain < min_gain:
         return PLATEAU, gain
     return PASS, gain
 
 
-def next_users(steps: list[StepResult], plan: SearchPlan, refined: int) -> int | None:
-    """Users of the next step, or None when the search is over."""
+def next_level(steps: list[StepResult], plan: SearchPlan, refined: int) -> float | None:
+    """Load of the next step (users, or iterations per second in the open model), None when the search is over."""
     passing = [s for s in steps if s.verdict == PASS]
-    failing = [s for s in steps if s.verdict in (BREACH, PLATEAU)]
-    best = max((s.users for s in passing), default=0)
+    failing = [s for s in steps if s.verdict in STOPS]
+    best = max((s.level for s in passing), default=0)
     if any(s.verdict == FAILED for s in steps):
         return None
     if any(s.generator_saturated for s in steps) and not failing:
-        return None  # more users would measure the generator, not the registry
+        return None  # more load would measure the generator, not the registry
     if failing:
-        low = min(s.users for s in failing)
-        breach = any(s.verdict == BREACH and s.users == low for s in failing)
-        # Bisection only below an SLO breach: a plateau is already the knee's neighbour.
-        if breach and refined < plan.refine and low - best > 1 and best:
-            return (best + low) // 2
+        low = min(s.level for s in failing)
+        breach = any(s.verdict in (BREACH, BEHIND) and s.level == low for s in failing)
+        # Bisection only below a breach: a plateau is already the knee's neighbour.
+        if breach and refined < plan.refine and best:
+            return plan.between(best, low)
         return None
     if not steps:
-        return plan.start_users
-    if best >= plan.max_users:
+        return plan.start
+    if best >= plan.maximum:
         return None
-    return min(best + plan.step_users, plan.max_users)
+    return min(best + plan.step, plan.maximum)
 
 
 def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | None = None) -> CapacityResult:
@@ -277,21 +352,21 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
     steps: list[StepResult] = []
     refined, stop, detail = 0, "", ""
     while True:
-        users = next_users(steps, plan, refined)
-        if users is None:
+        level = next_level(steps, plan, refined)
+        if level is None:
             stop, detail = _why_stopped(steps, plan)
             break
         bound = bound_reached(steps, plan, time.monotonic() - wall)
         if bound:
             stop, detail = bound
-            if any(s.verdict in (BREACH, PLATEAU) for s in steps):  # a knee was found; its bisection was cut short
+            if any(s.verdict in STOPS for s in steps):  # a knee was found; its bisection was cut short
                 found, why = _why_stopped(steps, plan)
                 stop, detail = found, f"{why}; {bound[1]}"
             break
-        if any(s.verdict in (BREACH, PLATEAU) for s in steps):
+        if any(s.verdict in STOPS for s in steps):
             refined += 1
-        step = _run_step(options, run_dir, len(steps) + 1, users)
-        previous = max((s for s in steps if s.verdict == PASS and s.users < users), key=lambda s: s.users,
+        step = _run_step(options, run_dir, len(steps) + 1, level)
+        previous = max((s for s in steps if s.verdict == PASS and s.level < level), key=lambda s: s.level,
                        default=None)
         # Bisection steps after a breach are judged on the SLO alone: their smaller user
         # increments would look like a plateau.
@@ -303,7 +378,7 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
     return CapacityResult(
         scenario=options.profile.name, description=options.profile.description,
         target=options.target.public_dict(), slo=options.profile.slo, plan=plan,
-        steps=sorted(steps, key=lambda s: (s.users, s.index)), stop_reason=stop, stop_detail=detail,
+        steps=sorted(steps, key=lambda s: (s.level, s.index)), stop_reason=stop, stop_detail=detail,
         started=started, seconds=time.monotonic() - wall, workers=options.workers, processes=options.processes,
         run_dir=str(run_dir),
     )
@@ -321,27 +396,35 @@ def bound_reached(steps: list[StepResult], plan: SearchPlan, elapsed: float) -> 
 def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
     failed = [s for s in steps if s.verdict == FAILED]
     if failed:
-        return FAILED, f"step {failed[0].index} ({failed[0].users} users) failed: {failed[0].problems[0]}"
-    breaches = sorted((s for s in steps if s.verdict == BREACH), key=lambda s: s.users)
-    plateaus = sorted((s for s in steps if s.verdict == PLATEAU), key=lambda s: s.users)
-    first = min([*breaches[:1], *plateaus[:1]], key=lambda s: s.users, default=None)
+        return FAILED, f"step {failed[0].index} ({failed[0].level_text}) failed: {failed[0].problems[0]}"
+    first = min((s for s in steps if s.verdict in STOPS), key=lambda s: s.level, default=None)
     if first is not None and first.verdict == BREACH:
-        return BREACH, f"SLO breached at {first.users} users: {first.breaches[0]}"
+        return BREACH, f"SLO breached at {first.level_text}: {first.breaches[0]}"
+    if first is not None and first.verdict == BEHIND:
+        return BEHIND, (f"the registry fell behind at {first.level_text}: {first.achieved_rate or 0:.1f}/s achieved, "
+                        f"less than {HELD_SHARE:.0%} of the intended rate")
     if first is not None:
-        return PLATEAU, (f"throughput stopped rising at {first.users} users "
+        return PLATEAU, (f"throughput stopped rising at {first.level_text} "
                          f"({(first.gain or 0):+.1%} requests/s, less than {plan.min_gain:.0%})")
     saturated = [s for s in steps if s.generator_saturated]
     if saturated:
-        return GENERATOR, (f"the load generator saturated at {saturated[0].users} users "
+        return GENERATOR, (f"the load generator saturated at {saturated[0].level_text} "
                            f"({saturated[0].generator_cpu:.0f} % of a core): add --workers or generator machines")
+    if plan.is_open:
+        return "max-rate", f"reached --max-rate {plan.max_rate:g} iterations/s within the SLO"
     return "max-users", f"reached --max-users {plan.max_users} within the SLO"
 
 
-def _run_step(options: CapacityOptions, run_dir: Path, index: int, users: int) -> StepResult:
+def _run_step(options: CapacityOptions, run_dir: Path, index: int, level: float) -> StepResult:
     plan = options.plan
+    if plan.is_open:
+        profile = rate_profile(options.profile, level, plan.step_seconds, plan.max_users)
+        name = f"step{index:02d}-{level:g}ps"
+    else:
+        profile, name = step_profile(options.profile, int(level), plan.step_seconds), f"step{index:02d}-{int(level)}u"
     load = LoadOptions(
-        target=options.target, profile=step_profile(options.profile, users, plan.step_seconds),
-        report_dir=run_dir, run_name=f"step{index:02d}-{users}u", workers=options.workers,
+        target=options.target, profile=profile,
+        report_dir=run_dir, run_name=name, workers=options.workers,
         processes=options.processes, locustfile=options.locustfile,
         namespace=f"regsuite-capacity/{_repository_part(run_dir.name)}",
     )
@@ -350,7 +433,14 @@ def _run_step(options: CapacityOptions, run_dir: Path, index: int, users: int) -
     result = run_profile(load)
     wall = time.monotonic() - began
     samples = sampler.stop()
+    users = int(level) if not plan.is_open else _users_reached(result)
     return measure(result, index, users, registry_cpu=_cpu_between(samples, result.stats), wall_seconds=wall)
+
+
+def _users_reached(result: LoadResult) -> int:
+    """The most users an arrival step ran (it adds users while iterations wait)."""
+    reached = result.generator.arrival.users if result.generator else 0
+    return max(reached, result.profile.shape.users)
 
 
 def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float | None = None,
@@ -384,6 +474,10 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
         breaches=list(result.breaches), problems=list(result.problems), run_dir=str(result.run_dir),
         wall_seconds=round(wall_seconds, 1), generator_cpu_total=round(generator_total, 1),
         other_cpu=None if other is None else round(other, 1),
+        intended_p95_ms={kind.removesuffix(INTENDED): row.percentile(0.95)
+                         for kind, row in stats.intended_by_type().items()},
+        rate=None if result.intended_rate is None else round(result.intended_rate, 3),
+        achieved_rate=None if result.achieved_rate is None else round(result.achieved_rate, 3),
     )
 
 

@@ -3,6 +3,8 @@
 from . import SPEC_BASE, CheckInfo, Level
 
 CODES = f"{SPEC_BASE}#error-codes"
+WARNINGS = f"{SPEC_BASE}#warnings"
+RFC6585 = "https://www.rfc-editor.org/rfc/rfc6585#section-4"
 
 CHECKS = [
     CheckInfo(
@@ -37,5 +39,22 @@ CHECKS = [
         Level.SHOULD,
         "error-codes",
         CODES,
+    ),
+    CheckInfo(
+        "errors.warning-header",
+        "Every Warning header is 299 - \"text\" without a date, 4096 bytes at most per response",
+        "errors",
+        Level.MUST,
+        "warnings",
+        WARNINGS,
+    ),
+    CheckInfo(
+        "errors.retry-after",
+        "Every 429 answer says when to retry: a well-formed Retry-After",
+        "errors",
+        Level.SHOULD,
+        "RFC 6585 4",
+        RFC6585,
+        "beyond",
     ),
 ]

@@ -29,5 +29,20 @@ CHECKS = [
     ),
     _check("management.delete-blob", "DELETE of a blob answers 202", "end-10"),
     _check("management.deleted-blob-gone", "A deleted blob answers 404 to GET and HEAD", "end-10"),
-    _check("management.delete-unknown", "DELETE of an unknown manifest or blob answers 404", "end-9"),
+    _check(
+        "management.delete-unknown",
+        "DELETE of an unknown manifest or blob, or in a repository that does not exist, answers 404",
+        "end-9/end-10",
+    ),
+    _check(
+        "management.delete-dataset",
+        "Every data set deleted (tags, manifests parents first, blobs): each delete answers 202, and what it "
+        "deleted answers 404 by digest and by every tag that pointed at it, tags gone from tags/list",
+        "end-9/end-10",
+    ),
+    _check(
+        "management.sha512-delete",
+        "a sha512 blob deletes by its sha512 digest and is gone",
+        "end-10",
+    ),
 ]

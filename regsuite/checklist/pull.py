@@ -5,6 +5,7 @@ from . import SPEC_BASE, SPEC_MAIN, CheckInfo, Level
 BLOBS = f"{SPEC_BASE}#pulling-blobs"
 MANIFESTS = f"{SPEC_BASE}#pulling-manifests"
 EXISTS = f"{SPEC_BASE}#checking-if-content-exists-in-the-registry"
+PROXYING = f"{SPEC_BASE}#registry-proxying"
 
 
 def _pull(id: str, title: str, spec: str, url: str, level: Level = Level.MUST, version: str = "1.1") -> CheckInfo:
@@ -32,6 +33,13 @@ CHECKS = [
         MANIFESTS,
     ),
     _pull(
+        "pull.manifest-content-type-exact",
+        "a manifest's Content-Type carries no parameters: exactly its mediaType",
+        "end-3",
+        MANIFESTS,
+        Level.SHOULD,
+    ),
+    _pull(
         "pull.digest-header",
         "Docker-Content-Digest on every GET/HEAD of a manifest or blob, equal to its digest",
         "end-2/end-3",
@@ -47,6 +55,13 @@ CHECKS = [
     ),
     _pull("pull.manifest-unknown", "GET and HEAD of an unknown manifest answer 404", "end-3", MANIFESTS),
     _pull("pull.blob-get", "GET a blob: 200, its bytes, Content-Length", "end-2", BLOBS),
+    _pull(
+        "pull.blob-get-length",
+        "GET a blob announces its size: Content-Length equal to the body",
+        "end-2",
+        BLOBS,
+        Level.SHOULD,
+    ),
     _pull("pull.blob-head", "HEAD a blob: 200, Content-Length, no body", "end-2", EXISTS),
     _pull("pull.blob-unknown", "GET and HEAD of an unknown blob answer 404", "end-2", BLOBS),
     _pull(
@@ -61,6 +76,20 @@ CHECKS = [
         "an unsatisfiable Range answers 416, and the answer is well-formed HTTP",
         "end-2",
         BLOBS,
+        Level.SHOULD,
+    ),
+    _pull(
+        "pull.sha512-range",
+        "a Range request on a sha512 blob answers 206 with the bytes asked for",
+        "end-2",
+        BLOBS,
+        Level.SHOULD,
+    ),
+    _pull(
+        "pull.oci-namespace",
+        "a pull with ?ns= answered with OCI-Namespace names that ns value",
+        "registry-proxying",
+        PROXYING,
         Level.SHOULD,
     ),
 ]

@@ -4,6 +4,7 @@ from . import SPEC_BASE, CheckInfo, Level
 
 LISTING = f"{SPEC_BASE}#listing-referrers"
 PUSHING = f"{SPEC_BASE}#pushing-manifests-with-subject"
+PUSH = f"{SPEC_BASE}#push"
 
 
 def _check(id: str, title: str, spec: str, level: Level = Level.MUST, url: str = LISTING) -> CheckInfo:
@@ -34,6 +35,29 @@ CHECKS = [
         url=PUSHING,
     ),
     _check("referrers.unknown-subject", "Referrers of a digest nothing refers to: 200 and an empty index", "end-12a"),
+    _check(
+        "referrers.subject-pushed-later",
+        "A referrer pushed before its subject is accepted and listed",
+        "end-7/end-12a",
+        url=PUSH,
+    ),
+    _check(
+        "referrers.missing-subject",
+        "Referrers of a subject never pushed are listed (and their PUT answers OCI-Subject)",
+        "end-7/end-12a",
+        url=PUSH,
+    ),
+    _check("referrers.index-subject", "Referrers of an image index (an index as subject) are listed", "end-12a"),
+    _check(
+        "referrers.index-artifact-type-omitted",
+        "An index referrer without artifactType is listed with artifactType omitted",
+        "end-12a",
+    ),
+    _check(
+        "referrers.other-repository",
+        "Referrers pushed to another repository never show in this repository's list",
+        "end-12a",
+    ),
     _check(
         "referrers.pagination",
         'Following Link rel="next" through referrers gives every referrer exactly once',

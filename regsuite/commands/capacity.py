@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..capacity.report import knee_line, write_reports
 from ..capacity.scenarios import SCENARIOS, scenario_profile
-from ..capacity.search import CapacityOptions, SearchPlan, StepResult, search
+from ..capacity.search import MODELS, CapacityOptions, SearchPlan, StepResult, search
 from ..errors import UsageError
 from ..load.profiles import Profile, Slo
 from ..load.runner import default_profiles
@@ -25,7 +25,8 @@ from ..target import Target
 from .load import add_generator_arguments, add_target_arguments, external_target
 
 NAME = "capacity"
-HELP = "capacity search: step up users until the SLO breaks or throughput stops rising; report the knee"
+HELP = ("capacity search: step up users (or, --model open, an arrival rate) until the SLO breaks or the "
+        "registry stops keeping up; report the knee")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,7 +52,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     plan.add_argument("--min-gain", type=float, default=default.min_gain,
                       help="throughput gain a step needs over the previous one, 0..1 (default 0.05)")
     plan.add_argument("--refine", type=int, default=default.refine,
-                      help="bisection steps between the last passing and the breaching user count")
+                      help="bisection steps between the last passing and the breaching load")
+    plan.add_argument("--model", choices=MODELS, default=default.model,
+                      help="closed: step up users (default); open: step up an arrival rate (iterations per "
+                           "second, users added as needed up to --max-users) and report the highest rate held")
+    plan.add_argument("--start-rate", type=float, default=default.start_rate, help="open model: first rate, per s")
+    plan.add_argument("--step-rate", type=float, default=default.step_rate, help="open model: rate added per step")
+    plan.add_argument("--max-rate", type=float, default=default.max_rate, help="open model: highest rate tried")
     add_target_arguments(p)
     add_generator_arguments(p)
     gen = p.add_argument_group("registry CPU")
@@ -95,7 +102,8 @@ def profile_from(args: argparse.Namespace) -> Profile:
 def run(args: argparse.Namespace) -> int:
     profile = profile_from(args)
     plan = SearchPlan(args.start_users, args.step_users, args.max_users, args.step_seconds, args.max_steps,
-                      args.max_seconds, args.min_gain, args.refine)
+                      args.max_seconds, args.min_gain, args.refine, args.model, args.start_rate, args.step_rate,
+                      args.max_rate)
     plan.validate()
     if not args.host:
         provider = ProcessProvider()
@@ -111,7 +119,8 @@ def _run(args: argparse.Namespace, profile: Profile, plan: SearchPlan, target: T
                               registry_pid=pid)
 
     def progress(step: StepResult) -> None:
-        print(f"regsuite capacity: step {step.index}: {step.users} users, {step.rps:.1f} req/s, "
+        held = f" (achieved {step.achieved_rate or 0:.1f}/s, {step.users} users)" if step.rate is not None else ""
+        print(f"regsuite capacity: step {step.index}: {step.level_text}{held}, {step.rps:.1f} req/s, "
               f"p95 {step.p95_ms:g} ms, errors {step.error_rate:.2%} -> {step.verdict}", flush=True)
 
     result = search(options, on_step=progress)

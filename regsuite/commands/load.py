@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..load.profiles import Profile, load_profiles, profile_named
-from ..load.runner import LoadOptions, default_profiles, run_profile
+from ..load.runner import DEFAULT_MASTER_PORT, LoadOptions, MasterOptions, default_profiles, run_profile
 from ..probe import validate_url
 from ..providers import ProcessProvider
 from ..target import Target
@@ -29,9 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="leave what the run pushed (by default it is deleted where the registry allows deletes)")
     add_target_arguments(p)
     add_generator_arguments(p)
+    add_master_arguments(p)
     over = p.add_argument_group("overrides of the profile")
-    over.add_argument("--users", type=int, help="users (constant, soak, spike base, ramp peak)")
-    over.add_argument("--duration", type=float, help="seconds (constant, soak, spike)")
+    over.add_argument("--users", type=int, help="users (constant, soak, spike base, ramp peak; arrival: at start)")
+    over.add_argument("--duration", type=float, help="seconds (constant, soak, spike, arrival)")
+    over.add_argument("--rate", type=float, help="iterations per second (arrival; the first step when in steps)")
     over.add_argument("--max-requests", type=int, help="request budget")
     over.add_argument("--slo-p95", action="append", default=[], metavar="NAME=MS",
                       help="p95 limit for a transaction or row")
@@ -62,6 +64,29 @@ def add_generator_arguments(p: argparse.ArgumentParser) -> None:
     dist.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback")
 
 
+def add_master_arguments(p: argparse.ArgumentParser) -> None:
+    dist = p.add_argument_group("master for workers on other machines (start them with `regsuite worker`)")
+    dist.add_argument("--master", action="store_true",
+                      help="run only the locust master: it waits for --expect-workers workers, hands them the "
+                           "profile, pull pool and credentials, and writes the reports")
+    dist.add_argument("--expect-workers", type=int, default=1, help="workers to wait for (default 1)")
+    dist.add_argument("--master-bind-host", default="*", help="interface the master listens on (default: all)")
+    dist.add_argument("--master-bind-port", type=int, default=DEFAULT_MASTER_PORT,
+                      help=f"port the master listens on (default {DEFAULT_MASTER_PORT})")
+    dist.add_argument("--workers-wait", type=float, default=MasterOptions.wait,
+                      help=f"seconds to wait for the workers before giving up (default {MasterOptions.wait:g}; "
+                           "exit 30)")
+    dist.add_argument("--min-workers", type=int, default=1,
+                      help="stop the run (exit 30) when fewer workers than this remain (default 1)")
+
+
+def master_options(args: argparse.Namespace) -> MasterOptions | None:
+    if not args.master:
+        return None
+    return MasterOptions(expect_workers=args.expect_workers, bind_host=args.master_bind_host,
+                         bind_port=args.master_bind_port, wait=args.workers_wait)
+
+
 def external_target(args: argparse.Namespace) -> Target:
     """The --host registry with the credential and TLS options."""
     password = args.registry_password or os.environ.get("REGSUITE_PASSWORD")
@@ -79,11 +104,18 @@ def profile_from(args: argparse.Namespace) -> Profile:
     profile = profile_named(_profiles_file(args), args.profile)
     shape = profile.shape
     if args.users is not None:
-        shape = replace(shape, users=args.users)
+        shape = replace(shape, users=args.users, max_users=max(shape.max_users, args.users))
     if args.duration is not None:
-        if shape.kind not in ("constant", "soak", "spike"):
-            raise UsageError(f"--duration applies to constant, soak and spike shapes; {args.profile!r} is {shape.kind}")
+        if shape.kind not in ("constant", "soak", "spike", "arrival") or (shape.is_arrival and shape.steps > 1):
+            raise UsageError(f"--duration applies to constant, soak, spike and arrival (not in steps) shapes; "
+                             f"{args.profile!r} is {shape.kind}")
         shape = replace(shape, duration=args.duration)
+    if args.rate is not None:
+        if not shape.is_arrival:
+            raise UsageError(f"--rate applies to arrival shapes; {args.profile!r} is {shape.kind}")
+        if args.rate <= 0:
+            raise UsageError("--rate takes a positive number of iterations per second")
+        shape = replace(shape, rate=args.rate)
     profile = replace(profile, shape=shape, max_requests=args.max_requests or profile.max_requests)
     return profile.with_slo(
         p95_ms={**profile.slo.p95_ms, **_limits(args.slo_p95, "--slo-p95")},
@@ -108,8 +140,8 @@ def _limits(values: list[str], flag: str) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     if args.list_profiles:
         for name, p in load_profiles(_profiles_file(args)).items():
-            print(f"{name:14} {p.shape.kind:8} {p.shape.total_seconds():>6g} s  peak {p.shape.peak_users():>3} users  "
-                  f"{p.description}")
+            load = (f"{p.shape.peak_rate():>4g}/s" if p.shape.is_arrival else f"{p.shape.peak_users():>3} users")
+            print(f"{name:14} {p.shape.kind:8} {p.shape.total_seconds():>6g} s  peak {load:9}  {p.description}")
         return 0
     profile = profile_from(args)
     if not args.host:
@@ -122,11 +154,23 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, profile: Profile, target: Target) -> int:
     options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
                           run_name=args.run_name, processes=args.processes, workers=args.workers,
+                          master=master_options(args), min_workers=args.min_workers,
                           keep_content=args.keep_content)
+    if options.master:
+        m = options.master
+        print(f"regsuite load: master on {m.bind_host}:{m.bind_port}, waiting up to {m.wait:g} s for "
+              f"{m.expect_workers} worker(s): regsuite worker --master-host HOST --master-port {m.bind_port}",
+              flush=True)
     result = run_profile(options)
-    for note in (result.cpu.warning(), result.cpu.machine_note()):
+    lost = result.generator.lost if result.generator else []
+    notes = [result.cpu.warning(), result.cpu.machine_note(), result.keep_up_notice(),
+             *(w.loss_line() for w in lost)]
+    for note in notes:
         if note:
             print(f"regsuite load: warning: {note}")
+    if result.intended_rate is not None:
+        print(f"regsuite load: intended {result.intended_rate:.2f} iterations/s, achieved "
+              f"{result.achieved_rate or 0:.2f}/s")
     print(f"regsuite load: report {result.run_dir / 'summary.html'}")
     if result.cleanup:
         print(f"regsuite load: cleanup: {result.cleanup}")

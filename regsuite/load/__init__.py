@@ -7,3 +7,16 @@ caller's process.
 
 # Request types of whole operations, kept apart from the per-request rows everywhere.
 TRANSACTION_TYPES = ("image-pull", "image-push")
+
+# Arrival-rate runs also time every iteration from the moment the schedule meant it to start
+# (its intended start), under the request type "<kind>@intended": next to the transaction's
+# own time (from the actual send) this shows coordinated omission.
+INTENDED = "@intended"
+ITERATION_KINDS = (*TRANSACTION_TYPES, "list")  # what one arrival iteration is, by user type
+INTENDED_TYPES = tuple(f"{kind}{INTENDED}" for kind in ITERATION_KINDS)
+NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES)  # statistics rows that are not HTTP requests
+
+
+def intended_type(kind: str) -> str:
+    """'image-pull' -> 'image-pull@intended'."""
+    return f"{kind}{INTENDED}"

@@ -2,8 +2,9 @@
 
 Each locust process runs on one core (the GIL), so a process near 100 % of
 one core is saturated: latencies and throughput then describe the generator,
-not the registry. The monitor samples every process of the run (master,
-workers, forked children) and the whole machine.
+not the registry. The monitor samples the run's processes on this machine
+(the locust process, or the master) and the whole machine; locust workers,
+wherever they run, report their own CPU (regsuite.load.generator).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class ProcessCpu:
     pid: int
     name: str
     samples: list[float] = field(default_factory=list)  # percent of one core
+    host: str = ""  # a worker's machine, as it reported itself ("" for processes on this machine)
 
     def steady(self) -> list[float]:
         return self.samples[_SETTLE_SAMPLES:] or self.samples
@@ -36,6 +38,10 @@ class ProcessCpu:
     def peak(self) -> float:
         return max(self.samples, default=0.0)
 
+    @property
+    def is_saturated(self) -> bool:
+        return self.mean >= SATURATED_PERCENT
+
 
 @dataclass
 class CpuReport:
@@ -45,7 +51,7 @@ class CpuReport:
 
     @property
     def saturated(self) -> list[ProcessCpu]:
-        return [p for p in self.processes if p.mean >= SATURATED_PERCENT]
+        return [p for p in self.processes if p.is_saturated]
 
     @property
     def machine_mean(self) -> float:
@@ -55,7 +61,7 @@ class CpuReport:
     def warning(self) -> str | None:
         if not self.saturated:
             return None
-        names = ", ".join(f"{p.name} {p.mean:.0f}%" for p in self.saturated)
+        names = ", ".join(f"{p.name}{f' on {p.host}' if p.host else ''} {p.mean:.0f}%" for p in self.saturated)
         return (f"the load generator was saturated ({names} of a core, mean): the figures measure "
                 f"the generator, not the registry; add --processes or workers")
 
@@ -72,8 +78,8 @@ class CpuReport:
             "saturated_percent": SATURATED_PERCENT,
             "machine_mean_percent": round(self.machine_mean, 1),
             "processes": [
-                {"pid": p.pid, "name": p.name, "mean_percent": round(p.mean, 1), "peak_percent": round(p.peak, 1),
-                 "samples": len(p.samples)}
+                {"pid": p.pid, "name": p.name, "host": p.host, "mean_percent": round(p.mean, 1),
+                 "peak_percent": round(p.peak, 1), "samples": len(p.samples), "saturated": p.is_saturated}
                 for p in self.processes
             ],
             "warning": self.warning(),
@@ -92,12 +98,14 @@ class CpuMonitor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="regsuite-cpu", daemon=True)
 
-    def watch(self, pid: int, name: str) -> None:
+    def watch(self, pid: int, name: str, *, children: bool = True) -> None:
+        """Sample `pid`, and its children unless they report their own CPU (locust workers do)."""
         try:
             proc = psutil.Process(pid)
         except psutil.NoSuchProcess:
             return
-        self._roots.append(proc)
+        if children:
+            self._roots.append(proc)
         self._track(proc, name)
 
     def _track(self, proc: psutil.Process, name: str) -> None:

@@ -20,7 +20,7 @@ import yaml
 from .. import flows
 from ..errors import UsageError
 
-SHAPE_KINDS = ("constant", "ramp", "step", "spike", "soak")
+SHAPE_KINDS = ("constant", "ramp", "step", "spike", "soak", "arrival")
 USER_TYPES = ("pull", "push", "list")
 PUSH_METHODS = flows.METHODS  # one vocabulary with the conformance side; "monolithic" is accepted for post-put
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|kb|mb|gb)?\s*$", re.IGNORECASE)
@@ -47,11 +47,13 @@ def size_label(size: int) -> str:
 
 @dataclass(frozen=True)
 class Shape:
-    """Users over time. Parameters by kind (seconds and user counts):
+    """Users over time, or iterations per second. Parameters by kind (seconds and user counts):
 
     constant/soak: users, duration; ramp: users, ramp, hold;
     step: start_users, step_users, step_duration, steps;
-    spike: users, spike_users, spike_at, spike_for, duration.
+    spike: users, spike_users, spike_at, spike_for, duration;
+    arrival: rate (iterations per second) for duration, or in steps (steps, step_duration,
+    step_rate added per step); users started at once, more as needed up to max_users.
     """
 
     kind: str = "constant"
@@ -67,11 +69,18 @@ class Shape:
     spike_users: int = 0
     spike_at: float = 0.0
     spike_for: float = 0.0
+    rate: float = 0.0
+    step_rate: float = 0.0
+    max_users: int = 50
+
+    @property
+    def is_arrival(self) -> bool:
+        return self.kind == "arrival"
 
     def total_seconds(self) -> float:
         if self.kind == "ramp":
             return self.ramp + self.hold
-        if self.kind == "step":
+        if self.kind == "step" or (self.is_arrival and self.steps > 1):
             return self.step_duration * self.steps
         return self.duration
 
@@ -80,7 +89,15 @@ class Shape:
             return self.start_users + self.step_users * (self.steps - 1)
         if self.kind == "spike":
             return max(self.users, self.spike_users)
+        if self.is_arrival:
+            return max(self.users, self.max_users)
         return self.users
+
+    def peak_rate(self) -> float:
+        """Highest intended iterations per second (arrival shapes; 0 for the others)."""
+        if not self.is_arrival:
+            return 0.0
+        return self.rate + max(self.steps - 1, 0) * max(self.step_rate, 0.0)
 
 
 @dataclass(frozen=True)
@@ -188,6 +205,16 @@ def _validate(p: Profile, where: str) -> None:
         raise UsageError(f"{where}: push repositories must be 'shared' or 'many'")
     if p.shape.peak_users() < 1:
         raise UsageError(f"{where}: the shape never starts a user")
+    if p.shape.is_arrival:
+        _validate_arrival(p.shape, where)
+
+
+def _validate_arrival(shape: Shape, where: str) -> None:
+    if shape.rate <= 0 or shape.rate + (shape.steps - 1) * shape.step_rate <= 0:
+        raise UsageError(f"{where}: an arrival shape needs a positive rate (iterations per second)")
+    if shape.users < 1 or shape.max_users < shape.users:
+        raise UsageError(f"{where}: an arrival shape needs 1 <= users <= max_users "
+                         f"(users {shape.users}, max_users {shape.max_users})")
 
 
 def load_profiles(path: Path) -> dict[str, Profile]:

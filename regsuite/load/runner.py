@@ -3,8 +3,10 @@
 `run_profile(options)` is the whole run as a function returning parsed
 statistics, so other tools (a capacity search, comparisons) can call it in a
 loop. Locust runs as a subprocess so gevent's monkey-patching stays out of
-the caller's process; locally, with `--processes N`, or as a master with
-workers on loopback.
+the caller's process; locally, with `--processes N`, as a master with workers
+on loopback, or as a master that waits for workers started elsewhere
+(`regsuite worker`). Workers get the run's settings from the master's
+messages, never from files or from this process's environment.
 """
 
 from __future__ import annotations
@@ -24,15 +26,21 @@ from ..providers.config import free_port
 from ..redact import redact_text, register_secret
 from ..target import Target
 from . import env as load_env
+from .arrival import keep_up_notice
 from .cleanup import delete_namespace
 from .cpu import CpuMonitor, CpuReport
+from .generator import GeneratorReport, read_generator
 from .profiles import Profile
+from .schedule import scheduled_iterations
 from .seed import seed_pull_pool, write_pool
 from .slo import evaluate
 from .stats import RunStats, parse_run
 from .summary import write_summary
 
 _STOP_GRACE = 60.0  # seconds past the shape's end (imports, stopping users) before the run is cut off
+DEFAULT_MASTER_PORT = 5557  # locust's
+_LOCAL_WORKERS_WAIT = 30.0  # seconds the master waits for workers it started itself
+_GAVE_UP = "Gave up waiting for workers to connect"  # locust's log line
 
 
 def _loadtest_dir() -> Path:
@@ -51,6 +59,16 @@ def default_profiles() -> Path:
     return _loadtest_dir() / "profiles.yml"
 
 
+@dataclass(frozen=True)
+class MasterOptions:
+    """A master for workers started elsewhere (`regsuite worker --master-host H --master-port P`)."""
+
+    expect_workers: int = 1
+    bind_host: str = "*"  # every interface, as locust
+    bind_port: int = DEFAULT_MASTER_PORT
+    wait: float = 120.0  # seconds to wait for expect_workers before giving up
+
+
 @dataclass
 class LoadOptions:
     target: Target
@@ -59,10 +77,16 @@ class LoadOptions:
     run_name: str | None = None
     processes: int | None = None  # locust --processes (forked workers; -1 = one per core)
     workers: int = 0  # > 0: a master and this many worker processes on loopback
+    master: MasterOptions | None = None  # a master only: the workers come from elsewhere
+    min_workers: int = 1  # the run stops (exit WORKERS_LOST) when fewer workers remain
     locustfile: Path = field(default_factory=default_locustfile)
     namespace: str = "regsuite-load"
     keep_content: bool = False  # leave what the run pushed (otherwise deleted where the registry allows)
     python: str = sys.executable
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.master or self.processes is not None)
 
 
 @dataclass
@@ -76,15 +100,21 @@ class LoadResult:
     seed_seconds: float
     problems: list[str] = field(default_factory=list)  # the run itself went wrong (not an SLO)
     cleanup: str = ""  # what happened to the content the run pushed
+    generator: GeneratorReport | None = None  # workers, lost workers, the arrival schedule
+    workers_short: str | None = None  # too few workers: never connected, or --min-workers stopped the run
 
     @property
     def exit_code(self) -> int:
+        if self.workers_short:
+            return int(ExitCode.WORKERS_LOST)
         if self.problems:
             return int(ExitCode.INTERNAL_ERROR)
         return int(ExitCode.CHECKS_FAILED) if self.breaches else int(ExitCode.OK)
 
     def verdict(self) -> str:
         """One line: passed, or the first reason it did not."""
+        if self.workers_short:
+            return f"load run stopped: {self.workers_short}"
         if self.problems:
             return f"load run failed: {self.problems[0]}"
         if self.breaches:
@@ -93,15 +123,58 @@ class LoadResult:
         return (f"load run passed: {self.stats.total_requests} requests, {self.stats.total_rps:.1f} req/s, "
                 f"{self.stats.total_failures} failures")
 
+    # -- the open model ------------------------------------------------------------------
+
+    @property
+    def schedule_seconds(self) -> float:
+        """How long the arrival schedule ran (its end, or an early stop)."""
+        ran = self.generator.seconds if self.generator else 0.0
+        return min(ran, self.profile.shape.total_seconds()) if ran else self.profile.shape.total_seconds()
+
+    @property
+    def intended_rate(self) -> float | None:
+        """Iterations per second the schedule asked for (arrival runs; None for the closed model)."""
+        if not self.profile.shape.is_arrival:
+            return None
+        seconds = self.schedule_seconds
+        return scheduled_iterations(self.profile.shape, seconds) / seconds if seconds else 0.0
+
+    @property
+    def achieved_rate(self) -> float | None:
+        """Iterations per second that ran (finished, successful or not) over the same time."""
+        if not self.profile.shape.is_arrival:
+            return None
+        seconds = self.schedule_seconds
+        done = sum(row.requests for row in self.stats.intended_by_type().values())
+        return done / seconds if seconds else 0.0
+
+    def keep_up_notice(self) -> str | None:
+        """The "could not keep up" notice, when the generator fell behind its schedule."""
+        if self.intended_rate is None or self.achieved_rate is None or self.generator is None:
+            return None
+        return keep_up_notice(self.intended_rate, self.achieved_rate, self.generator.arrival,
+                              self.profile.shape.max_users, bool(self.cpu.saturated))
+
+
+def _validate(options: LoadOptions) -> None:
+    if not options.locustfile.exists():
+        raise UsageError(f"locustfile {options.locustfile} not found")
+    if sum(bool(x) for x in (options.processes is not None, options.workers, options.master)) > 1:
+        raise UsageError("use one of --processes, --workers and --master")
+    if options.workers < 0 or options.processes == 0 or (options.processes or 0) < -1:
+        raise UsageError("--workers takes 0 or more; --processes takes -1 (one per core) or more than 0")
+    master = options.master
+    if master and (master.expect_workers < 1 or not 0 < master.bind_port < 65536 or master.wait <= 0):
+        raise UsageError("--master needs --expect-workers >= 1, a --master-bind-port between 1 and 65535 "
+                         "and a positive --workers-wait")
+    expected = master.expect_workers if master else options.workers
+    if options.min_workers < 1 or (expected and options.min_workers > expected):
+        raise UsageError(f"--min-workers {options.min_workers}: give 1 to the number of workers ({expected or 1})")
+
 
 def run_profile(options: LoadOptions) -> LoadResult:
     profile = options.profile
-    if not options.locustfile.exists():
-        raise UsageError(f"locustfile {options.locustfile} not found")
-    if options.processes is not None and options.workers:
-        raise UsageError("use either --processes or --workers, not both")
-    if options.workers < 0 or options.processes == 0 or (options.processes or 0) < -1:
-        raise UsageError("--workers takes 0 or more; --processes takes -1 (one per core) or more than 0")
+    _validate(options)
     register_secret(options.target.password)
     probe(options.target)
     run_name = options.run_name or f"{time.strftime('%Y%m%d-%H%M%S')}-{profile.name}"
@@ -117,23 +190,63 @@ def run_profile(options: LoadOptions) -> LoadResult:
     write_pool(pool, run_dir / "pool.json")
     (run_dir / "profile.json").write_text(profile.to_json())
 
+    generator_path = run_dir / "generator.json"
+    generator_path.unlink(missing_ok=True)
     child_env = _child_env(options, run_dir, namespace)
-    deadline = profile.shape.total_seconds() + _STOP_GRACE
+    wait = options.master.wait if options.master else _LOCAL_WORKERS_WAIT if options.workers else 0.0
+    deadline = profile.shape.total_seconds() + _STOP_GRACE + wait
     commands = _commands(options, run_dir)
     monitor = CpuMonitor().start()
-    returncode, problems = _run_all(commands, child_env, run_dir, monitor, timeout=deadline)
+    returncode, problems = _run_all(commands, child_env, run_dir, monitor, timeout=deadline,
+                                    children=not options.distributed)
+    generator = read_generator(generator_path)
     cpu = monitor.stop()
+    if generator:  # workers report their own CPU, wherever they run
+        cpu.processes += [w.cpu_record() for w in generator.workers if w.cpu]
 
     stats = parse_run(run_dir, prefix="locust")
-    if stats.total_requests == 0 and not problems:
+    short = _workers_short(options, generator, run_dir)
+    if short:
+        problems = [p for p in problems if not p.startswith("locust exited with")]
+    elif stats.total_requests == 0 and not problems:
         problems.append(f"locust reported no requests (exit {returncode}); see {run_dir / 'locust.log'}")
     breaches = evaluate(profile.slo, stats)
-    result = LoadResult(run_dir, profile, stats, cpu, breaches, returncode, seed_seconds, problems)
+    result = LoadResult(run_dir, profile, stats, cpu, breaches, returncode, seed_seconds, problems,
+                        generator=generator, workers_short=short)
     if not options.keep_content:
         result.cleanup = delete_namespace(options.target, namespace).line(namespace)
     _write_result(result, options)
     write_summary(result, run_dir / "summary.html")
     return result
+
+
+def _workers_short(options: LoadOptions, generator: GeneratorReport | None, run_dir: Path) -> str | None:
+    """Why the run had too few workers, or None."""
+    if generator and generator.stopped_by:
+        lost = ", ".join(f"{w.label} at {(w.lost or {}).get('at', 0):g} s" for w in generator.lost)
+        return generator.stopped_by + (f"; lost: {lost}" if lost else "")
+    expected = options.master.expect_workers if options.master else options.workers
+    log = run_dir / "locust.log"
+    if expected and log.exists() and _GAVE_UP in log.read_text(errors="replace"):
+        connected = len(generator.workers) if generator else 0
+        wait = options.master.wait if options.master else _LOCAL_WORKERS_WAIT
+        return f"only {connected} of {expected} workers connected within {wait:g} s"
+    return None
+
+
+_WORKER_PRIVATE = (load_env.USERNAME, load_env.PASSWORD, load_env.CA, load_env.INSECURE)
+
+
+def worker_env(base: dict[str, str]) -> dict[str, str]:
+    """A worker's environment: nothing of the run (its master sends that), no credentials."""
+    return {k: v for k, v in base.items() if not k.startswith("REGSUITE_LOAD_") and k not in _WORKER_PRIVATE}
+
+
+def worker_command(python: str, locustfile: Path, master_host: str, master_port: int,
+                   loglevel: str = "WARNING") -> list[str]:
+    """The locust worker process of `regsuite worker` and of local --workers."""
+    return [python, "-m", "locust", "-f", str(locustfile), "--worker", "--master-host", master_host,
+            "--master-port", str(master_port), "--loglevel", loglevel]
 
 
 def _child_env(options: LoadOptions, run_dir: Path, namespace: str) -> dict[str, str]:
@@ -143,6 +256,8 @@ def _child_env(options: LoadOptions, run_dir: Path, namespace: str) -> dict[str,
         load_env.PROFILE: options.profile.to_json(),
         load_env.POOL: str(run_dir / "pool.json"),
         load_env.NAMESPACE: namespace,
+        load_env.GENERATOR_REPORT: str(run_dir / "generator.json"),
+        load_env.MIN_WORKERS: str(options.min_workers),
         load_env.USERNAME: target.username or "",
         load_env.PASSWORD: target.password or "",
         load_env.CA: str(target.ca) if target.ca else "",
@@ -151,8 +266,8 @@ def _child_env(options: LoadOptions, run_dir: Path, namespace: str) -> dict[str,
     return env
 
 
-def _commands(options: LoadOptions, run_dir: Path) -> list[tuple[str, list[str]]]:
-    """(name, argv) of every locust process; the first one writes the reports."""
+def _commands(options: LoadOptions, run_dir: Path) -> list[tuple[str, list[str], bool]]:
+    """(name, argv, is a worker) of every locust process this machine starts; the first writes the reports."""
     base = [options.python, "-m", "locust", "-f", str(options.locustfile)]
     main = [
         *base, "--headless", "--host", options.target.url,
@@ -164,30 +279,38 @@ def _commands(options: LoadOptions, run_dir: Path) -> list[tuple[str, list[str]]
         "--loglevel", "INFO", "--logfile", str(run_dir / "locust.log"),
     ]
     if options.processes is not None:
-        return [("locust", [*main, "--processes", str(options.processes)])]
+        return [("locust", [*main, "--processes", str(options.processes)], False)]
+    if options.master:
+        m = options.master
+        return [("master", [*main, *_master_flags(m.bind_host, m.bind_port, m.expect_workers, m.wait)], False)]
     if not options.workers:
-        return [("locust", main)]
+        return [("locust", main, False)]
     port = free_port()
-    master = [*main, "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-              "--expect-workers", str(options.workers), "--expect-workers-max-wait", "30"]
-    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
-              "--loglevel", "WARNING"]
-    return [("master", master)] + [(f"worker{i + 1}", worker) for i in range(options.workers)]
+    master = [*main, *_master_flags("127.0.0.1", port, options.workers, _LOCAL_WORKERS_WAIT)]
+    worker = worker_command(options.python, options.locustfile, "127.0.0.1", port)
+    return [("master", master, False)] + [(f"worker{i + 1}", worker, True) for i in range(options.workers)]
 
 
-def _run_all(commands: list[tuple[str, list[str]]], env: dict[str, str], run_dir: Path,
-             monitor: CpuMonitor, timeout: float) -> tuple[int, list[str]]:
+def _master_flags(host: str, port: int, expect: int, wait: float) -> list[str]:
+    # Rebalancing: the users of a worker that is lost move to the others, and the run goes on.
+    return ["--master", "--master-bind-host", host, "--master-bind-port", str(port), "--expect-workers",
+            str(expect), "--expect-workers-max-wait", f"{wait:g}", "--enable-rebalancing"]
+
+
+def _run_all(commands: list[tuple[str, list[str], bool]], env: dict[str, str], run_dir: Path,
+             monitor: CpuMonitor, timeout: float, children: bool) -> tuple[int, list[str]]:
     """Start every process, wait for the first (locust or master), then the rest."""
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     problems: list[str] = []
     try:
-        for name, argv in commands:
+        for name, argv, is_worker in commands:
             out = open(run_dir / f"{name}.out", "wb")  # noqa: SIM115 - closed with the process below
-            proc = subprocess.Popen(argv, env=env, cwd=run_dir, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(argv, env=worker_env(env) if is_worker else env, cwd=run_dir, stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
             out.close()
             procs.append((name, proc))
-            monitor.watch(proc.pid, name)
+            if not is_worker:  # workers report their own CPU
+                monitor.watch(proc.pid, name, children=children)
         first = procs[0][1]
         try:
             returncode = first.wait(timeout=timeout)
@@ -215,6 +338,8 @@ def _run_all(commands: list[tuple[str, list[str]]], env: dict[str, str], run_dir
 
 
 def _write_result(result: LoadResult, options: LoadOptions) -> None:
+    intended, achieved = result.intended_rate, result.achieved_rate
+    generator = result.generator
     doc = {
         "schema": "regsuite.load/1",
         "profile": result.profile.name,
@@ -223,8 +348,15 @@ def _write_result(result: LoadResult, options: LoadOptions) -> None:
         "exit_code": result.exit_code,
         "slo_breaches": result.breaches,
         "problems": result.problems,
+        "workers_short": result.workers_short,
         "cleanup": result.cleanup,
         "seed_seconds": round(result.seed_seconds, 2),
+        "intended_rate": None if intended is None else round(intended, 3),
+        "achieved_rate": None if achieved is None else round(achieved, 3),
+        "arrival": None if intended is None or generator is None else {
+            **generator.arrival.to_dict(), "max_users": result.profile.shape.max_users,
+            "schedule_seconds": round(result.schedule_seconds, 2), "notice": result.keep_up_notice()},
+        "generator": generator.workers_dict() if generator else None,
         "cpu": result.cpu.to_dict(),
         "stats": result.stats.to_dict(),
     }

@@ -1,8 +1,10 @@
 """The pull pool: images pushed before measurement starts, one per size class.
 
 Seeding runs in the parent process with the conformance client, before
-locust starts, so its time never enters the results. The pool file tells
-the pull users what to fetch and which digests to expect.
+locust starts, so its time never enters the results. The pool (repositories,
+digests, sizes) tells the pull users what to fetch and which digests to
+expect; it reaches them from the pool file or, on workers, in the master's
+settings message.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -66,15 +69,20 @@ def seed_pull_pool(target: Target, repo: str, spec: PullSpec, *, timeout: float 
     return pool
 
 
+def pool_to_data(pool: list[PoolImage]) -> list[dict[str, Any]]:
+    """Plain data (for the pool file and for the master's message to its workers)."""
+    return [asdict(p) for p in pool]
+
+
+def pool_from_data(data: list[dict[str, Any]]) -> list[PoolImage]:
+    return [PoolImage(raw["label"], raw["repo"], raw["tag"], raw["manifest_digest"], raw["media_type"],
+                      PoolBlob(**raw["config"]), tuple(PoolBlob(**b) for b in raw["layers"]))
+            for raw in data]
+
+
 def write_pool(pool: list[PoolImage], path: Path) -> None:
-    path.write_text(json.dumps([asdict(p) for p in pool], indent=1))
+    path.write_text(json.dumps(pool_to_data(pool), indent=1))
 
 
 def read_pool(path: Path) -> list[PoolImage]:
-    out = []
-    for raw in json.loads(path.read_text()):
-        out.append(PoolImage(
-            raw["label"], raw["repo"], raw["tag"], raw["manifest_digest"], raw["media_type"],
-            PoolBlob(**raw["config"]), tuple(PoolBlob(**b) for b in raw["layers"]),
-        ))
-    return out
+    return pool_from_data(json.loads(path.read_text()))

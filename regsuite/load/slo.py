@@ -1,7 +1,9 @@
 """The SLO gate: a run's statistics against the profile's thresholds.
 
 Each breach is one line naming the measure, the value and the limit; an
-empty list means the run passed.
+empty list means the run passed. In an arrival-rate run, latency limits on a
+transaction type are judged from each iteration's intended start
+(`RunStats.latency_row`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ def evaluate(slo: Slo, stats: RunStats) -> list[str]:
     breaches: list[str] = []
     for label, quantile, limits in (("p95", 0.95, slo.p95_ms), ("p99", 0.99, slo.p99_ms)):
         for name, limit in limits.items():
-            row = stats.row(name)
+            row, judged = stats.latency_row(name)
             if row is None or not row.requests:
                 breaches.append(f"{name} {label}: no requests were measured (limit {limit:g} ms)")
                 continue
             value = row.percentile(quantile)
             if value > limit:
-                breaches.append(f"{name} {label} {value:g} ms > {limit:g} ms")
+                breaches.append(f"{judged} {label} {value:g} ms > {limit:g} ms")
     if slo.max_error_rate is not None and stats.error_rate > slo.max_error_rate:
         breaches.append(
             f"error rate {stats.error_rate:.2%} ({stats.total_failures}/{stats.total_requests}) "

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import TRANSACTION_TYPES
+from . import INTENDED, INTENDED_TYPES, TRANSACTION_TYPES, intended_type
 
 MB = 1_000_000.0
 
@@ -43,6 +43,11 @@ class Row:
     @property
     def is_transaction(self) -> bool:
         return self.kind in TRANSACTION_TYPES
+
+    @property
+    def is_intended(self) -> bool:
+        """An arrival iteration timed from its intended start (not an HTTP request)."""
+        return self.kind in INTENDED_TYPES
 
     @property
     def mean_ms(self) -> float:
@@ -120,7 +125,7 @@ class RunStats:
 
     @property
     def requests(self) -> list[Row]:
-        return [r for r in self.rows if not r.is_transaction]
+        return [r for r in self.rows if not r.is_transaction and not r.is_intended]
 
     @property
     def transactions(self) -> list[Row]:
@@ -176,15 +181,48 @@ class RunStats:
             out.setdefault(row.kind, Row(row.kind, "all")).merge(row)
         return out
 
+    def intended_by_type(self) -> dict[str, Row]:
+        """Arrival iterations timed from their intended start, merged per type ('image-pull@intended')."""
+        out: dict[str, Row] = {}
+        for row in self.rows:
+            if row.is_intended:
+                out.setdefault(row.kind, Row(row.kind, "all")).merge(row)
+        return out
+
+    @property
+    def is_arrival(self) -> bool:
+        """The run followed an arrival-rate schedule (it has intended-start rows)."""
+        return any(row.is_intended for row in self.rows)
+
+    def iterations_per_second(self) -> list[tuple[float, int]]:
+        """(unix second, arrival iterations finished) for every second from the first to the last."""
+        merged = Row("", "all")
+        for row in self.intended_by_type().values():
+            merged.merge(row)
+        if not merged.per_second:
+            return []
+        low, high = min(merged.per_second), max(merged.per_second)
+        return [(float(t), merged.per_second[t]) for t in range(low, high + 1)]
+
     def row(self, name: str) -> Row | None:
-        """A transaction type, a row name, or 'METHOD name'."""
-        merged = self.by_type()
+        """A transaction type, an intended-start type ('image-pull@intended'), a row name, or 'METHOD name'."""
+        merged = {**self.by_type(), **self.intended_by_type()}
         if name in merged:
             return merged[name]
         for row in self.rows:
             if name in (row.name, f"{row.kind} {row.name}"):
                 return row
         return None
+
+    def latency_row(self, name: str) -> tuple[Row | None, str]:
+        """The row an SLO latency limit on `name` is judged on, and how to label it.
+
+        In an arrival run a transaction type is judged from its iterations' intended
+        start: that is the latency a client keeping to the schedule sees, waits included.
+        """
+        if name in TRANSACTION_TYPES and intended_type(name) in self.intended_by_type():
+            return self.row(intended_type(name)), f"{name} (from intended start)"
+        return self.row(name), name
 
     def to_dict(self) -> dict[str, Any]:
         s = self.seconds
@@ -193,6 +231,7 @@ class RunStats:
             "total": {"requests": self.total_requests, "failures": self.total_failures,
                       "rps": round(self.total_rps, 2), "error_rate": round(self.error_rate, 5)},
             "transactions": {kind: row.summary(s) for kind, row in self.by_type().items()},
+            "intended": {kind: row.summary(s) for kind, row in self.intended_by_type().items()},
             "rows": [row.summary(s) for row in self.rows],
             "errors": [e.__dict__ for e in self.errors],
         }
@@ -257,7 +296,7 @@ def _history(path: Path) -> tuple[list[Sample], dict[str, list[Sample]]]:
                             _percentile(rec["95%"]), _percentile(rec["99%"]), _number(rec["Failures/s"]) or 0.0)
             if rec["Name"] == "Aggregated" and not kind:
                 timeline.append(sample)
-            elif kind in TRANSACTION_TYPES:
+            elif kind in TRANSACTION_TYPES or kind.endswith(INTENDED):
                 # Several rows (sizes, methods) per type: keep the slowest window percentile.
                 prev = per_type[kind].get(t)
                 if prev is None or (sample.p95_ms or 0) > (prev.p95_ms or 0):

@@ -1,8 +1,11 @@
 """summary.html: one self-contained page per load run.
 
-Verdict and generator honesty first, then the charts (throughput, latency
-percentiles, transaction latency, push/pull MB/s, users, errors by type),
-then the tables (transactions apart from per-request rows), SLO and CPU.
+Verdict and generator honesty first (saturation, a busy machine, a schedule
+the generator could not keep, lost workers), then the charts (throughput,
+latency percentiles, transaction latency, push/pull MB/s, intended vs achieved
+iterations for arrival runs, users, errors by type), then the tables
+(transactions apart from per-request rows, latency from the intended start),
+SLO, workers and CPU.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
     from .runner import LoadResult
 
 RUN_FILES = ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust.json",
-             "summary.json", "profile.json")
+             "summary.json", "profile.json", "generator.json")
 
 
 def write_summary(result: LoadResult, path: Path, target: Mapping[str, Any] | None = None) -> None:
@@ -40,7 +43,7 @@ def render(result: LoadResult, target: Mapping[str, Any] | None = None) -> str:
         facts=[*([("target", target.get("url", "?"))] if target else []), ("profile", profile.name),
                profile.description, _when(start), f"measured {stats.seconds:.1f} s",
                f"seeding {result.seed_seconds:.1f} s (excluded)", f"shape {profile.shape.kind}",
-               f"peak {profile.shape.peak_users()} users", f"max {profile.max_requests} requests"],
+               _load_level(result), f"max {profile.max_requests} requests"],
     )
     parts = []
     warning = result.cpu.warning()
@@ -49,6 +52,11 @@ def render(result: LoadResult, target: Mapping[str, Any] | None = None) -> str:
     busy = result.cpu.machine_note()
     if busy:
         parts.append(alert("Machine busy.", busy))
+    behind = result.keep_up_notice()
+    if behind:
+        parts.append(alert("Could not keep up.", behind))
+    for worker in result.generator.lost if result.generator else []:
+        parts.append(alert("Worker lost.", worker.loss_line()))
     parts.append(_cards(result))
     parts.append("<h2>Over time</h2><div class='charts'>")
     parts.append(line_chart("Throughput (requests per second)", [
@@ -63,16 +71,59 @@ def render(result: LoadResult, target: Mapping[str, Any] | None = None) -> str:
     parts.append(line_chart("Push and pull throughput", [
         Series(kind, [(t - start, v) for t, v in points]) for kind, points in sorted(stats.mb_per_second().items())
     ], "MB/s"))
+    if result.intended_rate is not None:
+        parts.append(line_chart("Iterations per second: intended vs achieved", [
+            Series("intended", [(t - start, rate) for t, rate in _intended_steps(result)]),
+            Series("achieved (finished)", [(t - start, n) for t, n in stats.iterations_per_second()])],
+            "iterations/s"))
     parts.append(line_chart("Users", [Series("users", _pts(stats.timeline, start, "users"))], "users"))
     parts.append(bar_chart("Errors by type", [(e.label, e.occurrences)
                                               for e in stats.errors], "×"))
     parts.append("</div>")
     parts.append("<h2>Transactions</h2>" + _table(stats.transactions, stats.seconds, bytes_col=True))
     parts.append("<h2>Requests</h2>" + _table(stats.requests, stats.seconds, bytes_col=False))
+    if stats.is_arrival:
+        parts.append("<h2>Latency from the intended start</h2><p>Each iteration timed from when the schedule "
+                     "meant it to start (waits for a free user included), beside the same operations timed from "
+                     "the actual send above: a gap between the two is latency a closed model would hide.</p>"
+                     + _table(sorted(stats.intended_by_type().values(), key=lambda r: r.kind), stats.seconds,
+                              bytes_col=False))
     parts.append(_slo(result))
+    parts.append(_workers(result))
     parts.append(_cpu(result))
     files = [n for n in RUN_FILES if (result.run_dir / n).exists()]
     return page(f"regsuite load: {profile.name}", header, "".join(parts), files=files)
+
+
+def _intended_steps(result: LoadResult) -> list[tuple[float, float]]:
+    """The intended rate as the shape set it each second, until the stop."""
+    rates = list(result.generator.rates) if result.generator else []
+    if rates and result.generator and result.generator.stopped:
+        rates.append((result.generator.stopped, rates[-1][1]))
+    return rates
+
+
+def _workers(result: LoadResult) -> str:
+    generator = result.generator
+    if generator is None or not generator.workers:
+        return ""
+    rows = []
+    for w in generator.workers:
+        cpu = w.cpu_record()
+        lost = w.lost
+        state = f"lost at {lost['at']:g} s ({lost['how']})" if lost else "to the end"
+        rows.append(TableRow([w.name, w.host, "saturated" if cpu.is_saturated else "ok", state, w.index + 1,
+                              w.requests, f"{cpu.mean:.0f}", f"{cpu.peak:.0f}"],
+                             "bad" if lost or cpu.is_saturated else ""))
+    total = sum(w.requests for w in generator.workers)
+    rule = (f"<p>The run stopped by the --min-workers rule: {esc(generator.stopped_by)}.</p>"
+            if generator.stopped_by else "")
+    return (f"<h2>Workers</h2><p>{len(generator.workers)} workers; the requests each counted itself add up to "
+            f"{total} (the run's statistics: {result.stats.total_requests}). CPU as each worker reported it, "
+            f"% of one core; over 90 % a worker is saturated and its figures describe itself, not the "
+            f"registry.</p>{rule}"
+            + table(["name", "host", "generator", "connected", "#", "requests", "mean CPU %", "peak CPU %"], rows,
+                    text_columns=4))
 
 
 def _when(t: float) -> str:
@@ -83,6 +134,13 @@ def _pts(samples: list, start: float, attr: str) -> list[tuple[float, float]]:  
     return [(s.time - start, float(getattr(s, attr))) for s in samples if getattr(s, attr) is not None]
 
 
+def _load_level(result: LoadResult) -> str:
+    shape = result.profile.shape
+    if shape.is_arrival:
+        return f"peak {shape.peak_rate():g} iterations/s, {shape.users} to {shape.max_users} users"
+    return f"peak {shape.peak_users()} users"
+
+
 def _cards(result: LoadResult) -> str:
     stats = result.stats
     items = [
@@ -90,6 +148,11 @@ def _cards(result: LoadResult) -> str:
         Card(f"{stats.total_rps:,.1f}", "requests/s"),
         Card(f"{stats.error_rate:.2%}", f"errors ({stats.total_failures})", BAD if stats.total_failures else GOOD),
     ]
+    if result.intended_rate is not None:
+        items.append(Card(f"{result.achieved_rate or 0:,.2f} / {result.intended_rate:,.2f}",
+                          "iterations/s achieved / intended", BAD if result.keep_up_notice() else INK))
+        for kind, row in sorted(stats.intended_by_type().items()):
+            items.append(Card(f"{row.percentile(0.95):g} ms", f"{kind} p95"))
     for kind, row in sorted(stats.by_type().items()):
         s = row.summary(stats.seconds)
         items.append(Card(f"{s['p95_ms']:g} ms", f"{kind} p95 ({row.requests} ops)"))

@@ -1,15 +1,18 @@
 """Expectations: the known deviations of one registry, and the CI gate they give.
 
 An expectations file (YAML or JSON, schema `regsuite.expectations/1`) lists
-check ids the registry is known to fail, each with a reason a person can
-read. Applied to a run:
+check ids the registry is known to fail (`outcome: failed` or `error`) or not
+to support (`outcome: unsupported`), each with a reason a person can read.
+Applied to a run:
 
-- a listed check that fails (or errors) is *expected*: shown, but the run passes;
-- an unlisted check that fails or errors is *unexpected*: the run fails;
+- a check listed as failing that fails (or errors) is *expected*: shown, but the run passes;
+- an unlisted check that fails or errors is *unexpected*: the run fails (so does
+  one listed as unsupported: the registry answered, but wrongly);
 - a listed check that passes is a *stale* expectation: reported as a warning
   (the registry got better; drop the entry), failing the run only in strict mode;
-- a listed check that did not run (skipped, unsupported, not selected) is
-  left alone: it says nothing about the registry.
+- a check listed as unsupported that is unsupported matches its entry and changes nothing;
+- a listed check that did not run (skipped, not selected) is left alone: it
+  says nothing about the registry.
 
 A key may be a check id with its parameters (`push.chunked[sha512]`) or the
 bare id, which then covers every parameter set of that check.
@@ -29,13 +32,19 @@ from ..results import CheckResult, Outcome, RunResults
 
 SCHEMA = "regsuite.expectations/1"
 GATING = frozenset({Outcome.FAILED, Outcome.ERROR})  # outcomes that fail a run unless expected
+RECORDED = GATING | {Outcome.UNSUPPORTED}  # outcomes an expectations file may list
 
 
 @dataclass(frozen=True)
 class Expectation:
     check_id: str
     reason: str
-    outcome: str = Outcome.FAILED.value  # what the run that recorded it saw (informational)
+    outcome: str = Outcome.FAILED.value  # failed or error (a known deviation), or unsupported
+
+    @property
+    def covers_failure(self) -> bool:
+        """A failing (or erroring) verdict of this check is expected."""
+        return self.outcome in {o.value for o in GATING}
 
 
 @dataclass
@@ -104,16 +113,19 @@ def load_expectations(path: Path) -> Expectations:
         if not isinstance(entry, dict) or not str(entry.get("reason") or "").strip():
             raise UsageError(f"expectations file {path}: {check_id} needs a 'reason'")
         outcome = str(entry.get("outcome", Outcome.FAILED.value))
-        if outcome not in {o.value for o in GATING}:
-            raise UsageError(f"expectations file {path}: {check_id} outcome must be failed or error, not {outcome!r}")
+        if outcome not in {o.value for o in RECORDED}:
+            raise UsageError(
+                f"expectations file {path}: {check_id} outcome must be failed, error or unsupported, not {outcome!r}"
+            )
         entries[str(check_id)] = Expectation(str(check_id), str(entry["reason"]).strip(), outcome)
     return Expectations(entries, str(data.get("registry") or ""), str(path))
 
 
 def dump_expectations(expectations: Expectations) -> str:
     header = (
-        "# Known deviations of one registry, per check id (regsuite expectations).\n"
-        "# A listed check that fails does not fail the run; one that passes is reported as stale.\n"
+        "# Known deviations (failed, error) and unsupported features of one registry, per check id (regsuite\n"
+        "# expectations). A check listed as failing that fails does not fail the run; a listed check that passes\n"
+        "# is reported as stale.\n"
     )
     return header + yaml.safe_dump(expectations.to_dict(), sort_keys=False, width=1000, allow_unicode=True)
 
@@ -121,14 +133,14 @@ def dump_expectations(expectations: Expectations) -> str:
 def expectations_from_run(
     results: RunResults, previous: Expectations | None = None, registry: str = ""
 ) -> Expectations:
-    """Every failing check of a run as an expectation.
+    """Every failing or unsupported check of a run as an expectation.
 
     Reasons come from `previous` where it has the check (reasons are written
     by people; a regenerated file keeps them), else from the check's title.
     """
     entries: dict[str, Expectation] = {}
     for check in results.checks:
-        if check.outcome not in GATING:
+        if check.outcome not in RECORDED:
             continue
         known = previous.lookup(check.id) if previous else None
         key = known.check_id if known else check.id
@@ -194,14 +206,14 @@ def apply_expectations(results: RunResults, expectations: Expectations | None, *
         if entry is not None:
             matched.setdefault(entry.check_id, []).append(check)
         if check.outcome in GATING:
-            if entry is not None:
+            if entry is not None and entry.covers_failure:
                 check.expectation, check.expectation_reason = "expected", entry.reason
                 gate.expected.append(check.id)
             else:
                 check.expectation = "unexpected" if expectations else None
                 gate.unexpected.append(check.id)
     for key, checks in matched.items():
-        ran = [c for c in checks if c.outcome in GATING or c.outcome == Outcome.PASSED]
+        ran = [c for c in checks if c.outcome in RECORDED or c.outcome == Outcome.PASSED]
         # a bare-id entry is stale only when every parameter set of the check passed
         if ran and all(c.outcome == Outcome.PASSED for c in ran):
             for c in ran:
