@@ -14,6 +14,7 @@ import httpx
 from .client import RegistryClient
 from .errors import TargetAuthError, TargetError, TargetNotRegistry, TargetTLSError, TargetUnreachable, UsageError
 from .target import Target
+from .transcript import Transcript
 
 
 def validate_url(url: str) -> str:
@@ -83,9 +84,12 @@ def _short(text: str) -> str:
     return " ".join(text.split())[:160]
 
 
-def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
-    """GET /v2/ with the target's credentials; raise TargetError when unusable."""
-    client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+def probe(target: Target, *, timeout: float = 10.0, transcript: Transcript | None = None) -> httpx.Response:
+    """GET /v2/ with the target's credentials; raise TargetError when unusable.
+
+    `transcript` collects the exchanges (the report of a run whose first contact failed shows them).
+    """
+    client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), transcript=transcript)
     try:
         try:
             response = client.ping()

@@ -25,12 +25,15 @@ def write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_reports(results: RunResults, directory: Path, *, html: bool = True) -> list[Path]:
-    """results.json (again, with the expectations applied), junit.xml, badge.svg and report.html."""
-    results.write_json(directory / RESULTS_JSON)
+def write_reports(results: RunResults, directory: Path, *, html: bool = True, snapshot: bool = False) -> list[Path]:
+    """results.json (again, with the expectations applied), junit.xml, badge.svg and report.html.
+
+    A `snapshot` (written while the run goes) is results.json and junit.xml only.
+    """
+    results.write_json(directory / RESULTS_JSON, indent=None if snapshot else 2)
     written = [directory / RESULTS_JSON]
-    outputs = {JUNIT_XML: junit_xml, BADGE_SVG: badge_svg}
-    if html:
+    outputs = {JUNIT_XML: junit_xml} if snapshot else {JUNIT_XML: junit_xml, BADGE_SVG: badge_svg}
+    if html and not snapshot:
         outputs[REPORT_HTML] = render_report
     for name, render in outputs.items():
         write_text(directory / name, render(results))
