@@ -8,6 +8,7 @@ record per check verdict.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -21,6 +22,23 @@ from . import __version__
 from .redact import redact_mapping, redact_text
 
 SCHEMA = "regsuite.results/1"
+_temporary = itertools.count()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step: a reader (or a run killed meanwhile) sees the old file or the new one.
+
+    Each write has its own temporary file, so a write interrupted by a signal whose handler writes the
+    same report cannot mix the two.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary)}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Outcome(StrEnum):
@@ -151,10 +169,7 @@ class RunResults:
 
     def write_json(self, path: Path, *, indent: int | None = 2) -> None:
         """Write atomically (a reader never sees half a file); `indent` None is compact and several times faster."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(redact_text(json.dumps(self.to_dict(), indent=indent)))
-        os.replace(tmp, path)
+        write_atomically(path, redact_text(json.dumps(self.to_dict(), indent=indent)))
 
     @classmethod
     def load(cls, path: Path) -> RunResults:

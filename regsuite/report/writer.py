@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..redact import redact_text
-from ..results import RunResults
+from ..results import RunResults, write_atomically
 from .badge import badge_svg
 from .html_report import render_report
 from .junit import junit_xml
@@ -19,10 +18,7 @@ BADGE_SVG = "badge.svg"
 
 def write_text(path: Path, text: str) -> None:
     """Write atomically, redacted once more: a report file never carries a known secret."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(redact_text(text), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, redact_text(text))
 
 
 def write_reports(results: RunResults, directory: Path, *, html: bool = True, snapshot: bool = False) -> list[Path]:
