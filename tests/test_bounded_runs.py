@@ -31,6 +31,9 @@ from regsuite.target import Target
 from tests.support import ROOT, conformance_command, conformance_env, run_conformance
 
 BLOB_GET = "GET /v2/<name>/blobs/<digest>"
+# What a stalled request gets once the stall is over: every client has given up by then, and answering
+# without asking upstream keeps a late proxy thread quiet after the test stopped the proxy.
+GAVE_UP = (504, {}, b"")
 NAMESPACE = "team/manifests/ci"  # API words as components: legal, and a trap for a path parser
 
 
@@ -52,7 +55,8 @@ def test_stalled_blob_gets_end_in_error_verdicts_and_the_rest_keeps_its_verdicts
     With the shipped expectations of distribution 2.8.2, the only verdicts that may differ from a clean run
     are errors, and every error names the stalled endpoint.
     """
-    proxy = fault_proxy(Mutation("stall every blob GET", method="GET", path=r"/blobs/(?!uploads/)", delay=30))
+    proxy = fault_proxy(Mutation("stall every blob GET", method="GET", path=r"/blobs/(?!uploads/)", delay=30,
+                                 respond=GAVE_UP))
     begin = time.monotonic()
     run = run_conformance(proxy.url, tmp_path, "--request-timeout", "2", "--expectations", "distribution-2.8.2",
                           timeout=600)
@@ -79,37 +83,35 @@ def test_stalled_blob_gets_end_in_error_verdicts_and_the_rest_keeps_its_verdicts
 # -- killed part-way ------------------------------------------------------------------------------
 
 
-def _start(url: str, report_dir: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(conformance_command(url, report_dir, *args), cwd=ROOT, env=conformance_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
-
-
-def _when_results_appear(proc: subprocess.Popen[str], report_dir: Path, bound: float = 120) -> None:
-    path = report_dir / "conformance" / "results.json"
-    end = time.monotonic() + bound
-    while not path.exists():
-        assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before writing any results"
-        assert time.monotonic() < end, "no results.json while the run went on"
-        time.sleep(0.2)
-    time.sleep(2)  # a few more checks
-
-
-@pytest.fixture
-def stall_everything_after(fault_proxy: Callable[..., FaultProxy]) -> FaultProxy:
-    """A registry that stops answering part-way: a run through it is still going when it is killed."""
-    return fault_proxy(Mutation("stall", delay=60, when=lambda r: "/blobs/" in r.path and r.method == "GET"))
-
-
-def test_sigterm_writes_the_final_reports_marked_cut_short(stall_everything_after: FaultProxy,
-                                                           tmp_path: Path) -> None:
-    proc = _start(stall_everything_after.url, tmp_path, "--request-timeout", "20")
+def _kill_part_way(url: str, report_dir: Path, sig: signal.Signals, bound: float = 120) -> tuple[int, str]:
+    """Start a run, wait until its first results are on disk and a few more checks ran, then send `sig`."""
+    proc = subprocess.Popen(conformance_command(url, report_dir, "--request-timeout", "20"), cwd=ROOT,
+                            env=conformance_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
     try:
-        _when_results_appear(proc, tmp_path)
-        proc.send_signal(signal.SIGTERM)
+        path = report_dir / "conformance" / "results.json"
+        end = time.monotonic() + bound
+        while not path.exists():
+            assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before writing any results"
+            assert time.monotonic() < end, "no results.json while the run went on"
+            time.sleep(0.2)
+        time.sleep(2)
+        proc.send_signal(sig)
         output, _ = proc.communicate(timeout=90)
     finally:
         proc.kill()
-    assert proc.returncode == ExitCode.INTERRUPTED, output[-3000:]
+    return proc.returncode, output
+
+
+@pytest.fixture
+def stalling_registry(fault_proxy: Callable[..., FaultProxy]) -> FaultProxy:
+    """Blob GETs stall for a minute: a run through it is still going when it is killed."""
+    return fault_proxy(Mutation("stall", method="GET", path=r"/blobs/(?!uploads/)", delay=60, respond=GAVE_UP))
+
+
+def test_sigterm_writes_the_final_reports_marked_cut_short(stalling_registry: FaultProxy, tmp_path: Path) -> None:
+    returncode, output = _kill_part_way(stalling_registry.url, tmp_path, signal.SIGTERM)
+    assert returncode == ExitCode.INTERRUPTED, output[-3000:]
     results = RunResults.load(tmp_path / "conformance" / "results.json")
     assert results.run.state == RunState.INTERRUPTED and results.run.reason == "SIGTERM received"
     assert len(results.checks) == results.run.selected, "every selected check is listed"
@@ -121,15 +123,9 @@ def test_sigterm_writes_the_final_reports_marked_cut_short(stall_everything_afte
     assert "Traceback" not in output
 
 
-def test_a_run_killed_without_warning_leaves_parseable_partial_results(stall_everything_after: FaultProxy,
+def test_a_run_killed_without_warning_leaves_parseable_partial_results(stalling_registry: FaultProxy,
                                                                        tmp_path: Path) -> None:
-    proc = _start(stall_everything_after.url, tmp_path, "--request-timeout", "20")
-    try:
-        _when_results_appear(proc, tmp_path)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
-    finally:
-        proc.kill()
+    _kill_part_way(stalling_registry.url, tmp_path, signal.SIGKILL)
     data = json.loads((tmp_path / "conformance" / "results.json").read_text())
     assert data["run"]["state"] == "running" and data["run"]["complete"] is False
     results = RunResults.load(tmp_path / "conformance" / "results.json")
@@ -201,7 +197,7 @@ def test_a_load_run_under_a_namespace_named_like_the_api(distribution: Target, t
 
 def test_a_stalled_registry_stops_a_property_at_once(fault_proxy: Callable[..., FaultProxy]) -> None:
     """No shrinking against a registry that does not answer: one example times out, the property ends."""
-    proxy = fault_proxy(Mutation("stall manifest PUTs", method="PUT", path=r"/manifests/", delay=10))
+    proxy = fault_proxy(Mutation("stall manifest PUTs", method="PUT", path=r"/manifests/", delay=10, respond=GAVE_UP))
     with RegistryClient(Target(proxy.url), timeout=httpx.Timeout(0.5, connect=0.5)) as client:
         target = FuzzTarget(client, f"selftest/stalled/r{int(time.time())}", PROFILES["fast"],
                             explicit_examples=False)
