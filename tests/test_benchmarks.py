@@ -20,7 +20,7 @@ BENCHMARKS = ROOT / "benchmarks"
 SMOKE_TIMEOUT = 240.0  # seconds; a smoke mode takes seconds, a loaded CI machine more
 # Scripts whose --smoke is on its way in another change; remove a name once its smoke mode has landed
 # (the strict xfail turns into a failure when the script passes, as a reminder).
-PENDING_SMOKE = {"capacity_distribution.py"}
+PENDING_SMOKE: set[str] = set()
 # Scripts whose smoke mode a self-test of their own runs (with closer checks of its output): not run twice.
 DEDICATED = {"load_vs_wrk.py": "test_load_benchmark.py"}
 
