@@ -20,6 +20,12 @@ from .transcript import Transcript
 def validate_url(url: str) -> str:
     """Check the shape of a registry URL; raise UsageError saying what is wrong."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Checked first, and the URL is not echoed: it holds a password that must reach no log or report.
+        raise UsageError(
+            "the registry URL carries credentials (user:password@host); give only scheme://host[:port] and pass "
+            "them with --registry-username and REGSUITE_PASSWORD"
+        )
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"registry URL {url!r} needs http:// or https:// in front (e.g. http://127.0.0.1:5000)")
     if not parts.hostname:

@@ -247,6 +247,7 @@ def test_certificate_faults(registry_factory: Callable[..., Target], tls: TLSMat
     (["--registry-url", "http://"], "has no host"),
     (["--registry-url", "http://127.0.0.1:99999"], "invalid port"),
     (["--registry-url", "http://127.0.0.1:5000/v2/"], "has a path or query"),
+    (["--registry-url", "https://judy:Sec-in-url-9@127.0.0.1:5000"], "carries credentials"),
     (["--registry-provider", "kubernetes"], "--registry-provider must be one of"),
     (["--request-timeout", "soon"], "--request-timeout wants a number"),
     (["--request-timeout", "-1"], "--request-timeout must be positive"),
@@ -259,6 +260,7 @@ def test_certificate_faults(registry_factory: Callable[..., Target], tls: TLSMat
 def test_bad_option_values(tmp_path: Path, args: list[str], fragment: str) -> None:
     run, elapsed = run_bad(None, tmp_path, *args)
     assert_one_clear_line(run, elapsed, ExitCode.USAGE_ERROR, fragment)
+    assert "Sec-in-url-9" not in run.output, "a password in the URL was echoed"
 
 
 def test_no_embedded_registry_possible(tmp_path: Path) -> None:
