@@ -1,6 +1,7 @@
 """Capacity of a local distribution registry (process) for each capacity scenario.
 
     python benchmarks/capacity_distribution.py [--scenarios a,b] [--step-seconds 8] [--out FILE]
+    python benchmarks/capacity_distribution.py --smoke     # seconds: one tiny search, nothing recorded
 
 Each scenario gets a fresh embedded registry (regsuite.providers.ProcessProvider)
 and one capacity search (regsuite.capacity.search) with the registry's CPU
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,12 @@ def cases(step_seconds: float) -> list[Case]:
     ]
 
 
+def smoke_cases() -> list[Case]:
+    """One search of two short steps: the script's whole path, in seconds (CI runs it so it cannot rot)."""
+    return [Case("hot-image", SearchPlan(start_users=1, step_users=1, max_users=2, step_seconds=2.0, max_steps=2,
+                                         max_seconds=60.0, refine=0))]
+
+
 def run_case(case: Case, report_dir: Path) -> CapacityResult:
     provider = ProcessProvider()
     with provider as target:
@@ -64,9 +72,15 @@ def main() -> None:
     parser.add_argument("--step-seconds", type=float, default=10.0)
     parser.add_argument("--report-dir", type=Path, default=Path("reports/bench-capacity"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/capacity.md"))
+    parser.add_argument("--smoke", action="store_true",
+                        help="one tiny search; the markdown goes to a temporary file, never to benchmarks/results/")
     args = parser.parse_args()
     wanted = set(args.scenarios.split(",")) if args.scenarios else None
     chosen = [c for c in cases(args.step_seconds) if wanted is None or c.scenario in wanted]
+    if args.smoke:
+        chosen = smoke_cases()
+        smoke_dir = Path(tempfile.mkdtemp(prefix="regsuite-capacity-smoke-"))
+        args.report_dir, args.out = smoke_dir / "reports", smoke_dir / "capacity.md"
     version = subprocess.run(["docker-registry", "--version"], capture_output=True, text=True,
                              timeout=10).stdout.strip()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -13,6 +13,10 @@ on the machine slows a registry-bound run a lot; the figure is only
 comparable at a similar load, so the CPU seconds of the pytest process and of
 the registry are recorded too: they hardly depend on the load). Usage:
     python benchmarks/conformance_speed.py [--rounds 3] [--selection api|all|both]
+    python benchmarks/conformance_speed.py --smoke   # seconds: one round of the ping area, nothing recorded
+
+`--smoke` is what CI runs (tests/test_benchmarks.py) so the script cannot rot;
+its figures mean nothing and are only printed.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from regsuite.providers import ProcessProvider, RegistryConfig  # noqa: E402
 from regsuite.results import RunResults  # noqa: E402
 
 API_AREAS = "ping or pull or push or discovery or management or referrers or naming or errors"
-SELECTIONS = {"api": ["-m", API_AREAS], "all": []}
+SELECTIONS = {"api": ["-m", API_AREAS], "all": [], "smoke": ["-m", "ping"]}
 OFFICIAL = "official OCI suite (Go), same registry setting: about 4-5 s for 848 verdicts (measured with the official suite against distribution 2.8.2 on a 2-core machine)"
 
 
@@ -131,11 +135,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--selection", choices=["api", "all", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per round")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "conformance_speed.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the results go (default: benchmarks/results/conformance_speed.md; "
+                             "with --smoke, nowhere)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a check that the script works: one round of the ping area, printed, not recorded")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20:
         parser.error("--rounds must be between 1 and 20")
-    selections = ["api", "all"] if args.selection == "both" else [args.selection]
+    if args.smoke:
+        args.rounds, args.timeout = 1, min(args.timeout, 120.0)
+    elif args.out is None:
+        args.out = ROOT / "benchmarks" / "results" / "conformance_speed.md"
+    selections = ["smoke"] if args.smoke else ["api", "all"] if args.selection == "both" else [args.selection]
     rounds: dict[str, list[Round]] = {}
     for selection in selections:
         for i in range(args.rounds):
@@ -146,8 +158,9 @@ def main() -> None:
                 f"+ registry {result.registry_cpu:.2f} s, load {result.load:.1f}"
             )
     text = report(rounds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
     print(text)
 
 

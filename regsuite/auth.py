@@ -28,7 +28,7 @@ def scope_for(request: httpx.Request) -> str | None:
         return None
     if request.method in ("GET", "HEAD"):
         actions = "pull"
-    elif request.method == "DELETE" and "/uploads/" not in path:
+    elif request.method == "DELETE" and found.kind != "uploads":
         actions = "delete"
     else:
         actions = "pull,push"

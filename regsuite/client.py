@@ -19,6 +19,7 @@ import httpx
 from . import flows, protocol
 from . import mediatypes as mt
 from .auth import RegistryAuth
+from .circuit import Circuit, NotSent, timed_out
 from .content import Blob, Manifest
 from .namespace import WriteLog
 from .target import Target
@@ -62,8 +63,11 @@ class RegistryClient:
         max_connections: int = 20,
         guard: Callable[[httpx.Request], None] | None = None,
         write_log: WriteLog | None = None,
+        circuit: Circuit | None = None,
     ) -> None:
         self.target = target
+        # Shared by a run's clients, so a stalled endpoint is learnt once; a client of its own otherwise.
+        self.circuit = circuit if circuit is not None else Circuit()
         self.transcript = transcript if transcript is not None else Transcript()
         self.auth = RegistryAuth(target.username, target.password) if auth else None
         self.http = httpx.Client(
@@ -92,19 +96,40 @@ class RegistryClient:
         self.close()
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; `url` is a path on the target or an absolute URL (a Location)."""
+        """Send one request; `url` is a path on the target or an absolute URL (a Location).
+
+        The circuit may refuse it (NotSent, a transport error) when its endpoint stopped answering
+        or the run is stopping; the refusal is in the transcript like any failed exchange.
+        """
         request = self.http.build_request(
             method, url, **{k: v for k, v in kwargs.items() if k not in ("auth", "follow_redirects")}
         )
         try:
-            return self.http.send(
+            if self.circuit.admit(request):  # a trial of an open circuit: a short timeout
+                trial = min(self.http.timeout.read or self.circuit.trial_timeout, self.circuit.trial_timeout)
+                request.extensions["timeout"] = httpx.Timeout(trial).as_dict()
+        except NotSent as refused:
+            self.transcript.on_request(request)
+            self.transcript.on_error(request, refused)
+            raise
+        try:
+            response = self.http.send(
                 request,
                 auth=kwargs.get("auth", httpx.USE_CLIENT_DEFAULT),
                 follow_redirects=kwargs.get("follow_redirects", False),
             )
-        except httpx.HTTPError as exc:
-            self.transcript.on_error(request, exc)
+        except httpx.TimeoutException as exc:
+            self.circuit.record(request, exc)
+            described = timed_out(request, exc)
+            self.transcript.on_error(request, described)
+            raise described from exc
+        except BaseException as exc:  # the write guard's refusal and an interrupt end a trial too
+            if isinstance(exc, httpx.HTTPError):
+                self.transcript.on_error(request, exc)
+            self.circuit.record(request, exc)
             raise
+        self.circuit.record(request, None)
+        return response
 
     @contextmanager
     def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[httpx.Response]:

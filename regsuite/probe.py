@@ -15,11 +15,18 @@ from .challenge import ChallengeParseError, parse_response_challenges
 from .client import RegistryClient
 from .errors import TargetAuthError, TargetError, TargetNotRegistry, TargetTLSError, TargetUnreachable, UsageError
 from .target import Target
+from .transcript import Transcript
 
 
 def validate_url(url: str) -> str:
     """Check the shape of a registry URL; raise UsageError saying what is wrong."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Checked first, and the URL is not echoed: it holds a password that must reach no log or report.
+        raise UsageError(
+            "the registry URL carries credentials (user:password@host); give only scheme://host[:port] and pass "
+            "them with --registry-username and REGSUITE_PASSWORD"
+        )
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"registry URL {url!r} needs http:// or https:// in front (e.g. http://127.0.0.1:5000)")
     if not parts.hostname:
@@ -92,13 +99,14 @@ def _challenges(response: httpx.Response) -> bool:
         return False
 
 
-def probe(target: Target, *, timeout: float = 10.0) -> httpx.Response:
+def probe(target: Target, *, timeout: float = 10.0, transcript: Transcript | None = None) -> httpx.Response:
     """GET /v2/ with the target's credentials; raise TargetError when unusable.
 
-    A 401 without a challenge is returned, not raised: the missing challenge is the
-    registry's failure to report (auth.challenge-syntax), not a reason to stop.
+    `transcript` collects the exchanges (the report of a run whose first contact failed shows them).
+    A 401 without a challenge is returned, not raised: the missing challenge is the registry's
+    failure to report (auth.challenge-syntax), not a reason to stop.
     """
-    client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), transcript=transcript)
     try:
         try:
             response = client.ping()

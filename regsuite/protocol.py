@@ -16,18 +16,50 @@ from urllib.parse import urlencode, urljoin
 
 from . import mediatypes as mt
 
-_ROUTE = re.compile(r"^/v2/(?P<repository>.+?)/(?P<kind>blobs|manifests|tags|referrers)(?:/.*)?$")
+# Suffixes of /v2/<name>/..., tried in order; the name is whatever comes before the suffix.
+# A name may itself hold `blobs`, `uploads`, `manifests`, `tags`, `referrers` or `list` as components,
+# so only the end of the path can say what is asked for. The last rule takes upload ids with slashes
+# (a registry's own Location scheme), once no fixed suffix fits.
+_SUFFIXES = (
+    ("uploads", re.compile(r"^/v2/(?P<name>.+)/blobs/uploads/(?P<ref>[^/]*)$")),
+    ("blobs", re.compile(r"^/v2/(?P<name>.+)/blobs/(?P<ref>[^/]+)$")),
+    ("manifests", re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<ref>[^/]+)$")),
+    ("tags", re.compile(r"^/v2/(?P<name>.+)/tags/(?P<ref>list)$")),
+    ("referrers", re.compile(r"^/v2/(?P<name>.+)/referrers/(?P<ref>[^/]+)$")),
+    ("uploads", re.compile(r"^/v2/(?P<name>.+)/blobs/uploads/(?P<ref>.+)$")),
+)
+_TEMPLATES = {
+    "uploads": "/v2/<name>/blobs/uploads/<id>",
+    "blobs": "/v2/<name>/blobs/<digest>",
+    "manifests": "/v2/<name>/manifests/<reference>",
+    "tags": "/v2/<name>/tags/list",
+    "referrers": "/v2/<name>/referrers/<digest>",
+}
 
 
 class Route(NamedTuple):
     repository: str
-    kind: str  # blobs (uploads included), manifests, tags or referrers
+    kind: str  # uploads, blobs, manifests, tags or referrers
+    reference: str = ""  # the upload id, digest, tag or reference; "list" for tags
+
+    @property
+    def template(self) -> str:
+        """The route with placeholders, as the spec writes it: /v2/<name>/blobs/<digest>."""
+        if self.kind == "uploads" and not self.reference:
+            return "/v2/<name>/blobs/uploads/"
+        return _TEMPLATES[self.kind]
 
 
 def route(path: str) -> Route | None:
-    """The repository and kind of a registry path (/v2/<name>/<kind>/...), None for /v2/ and _catalog."""
-    m = _ROUTE.match(path)
-    return Route(m.group("repository"), m.group("kind")) if m else None
+    """The repository and kind of a registry path, read from its end; None for /v2/, _catalog and others.
+
+    `path` is a URL path without its query (`httpx.URL.path`).
+    """
+    for kind, pattern in _SUFFIXES:
+        m = pattern.match(path)
+        if m:
+            return Route(m.group("name"), kind, m.group("ref"))
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,19 @@
 """The results model of a conformance run and its JSON form (`results.json`).
 
 Schema `regsuite.results/1` (documented in docs/reports.md): a run object with
-`schema`, `suite`, `target`, `config`, `started`, `duration`, `summary` and
-`checks`, one record per check verdict.
+`schema`, `suite`, `target`, `config`, `started`, `duration`, `summary`,
+`run` (did it finish, and what it wrote and cleaned up) and `checks`, one
+record per check verdict.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,23 @@ from .access import matrix_of
 from .redact import redact_mapping, redact_text
 
 SCHEMA = "regsuite.results/1"
+_temporary = itertools.count()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step: a reader (or a run killed meanwhile) sees the old file or the new one.
+
+    Each write has its own temporary file, so a write interrupted by a signal whose handler writes the
+    same report cannot mix the two.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary)}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Outcome(StrEnum):
@@ -51,7 +70,8 @@ class CheckResult:
     expectation_reason: str | None = None  # the expectations file's reason for this check
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        # Shallow: the transcript is already plain data, and results are written often while a run goes.
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["outcome"] = str(self.outcome)
         d["message"] = redact_text(self.message)
         d["duration"] = round(self.duration, 4)
@@ -62,6 +82,41 @@ class CheckResult:
         known = {f for f in cls.__dataclass_fields__}
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["outcome"] = Outcome(kwargs["outcome"])
+        return cls(**kwargs)
+
+
+class RunState(StrEnum):
+    FINISHED = "finished"  # every selected check ran
+    RUNNING = "running"  # written while the run went on: read after the run, it was killed before its end
+    INTERRUPTED = "interrupted"  # SIGTERM or SIGINT: the reports were written on the way out
+    DEADLINE = "deadline"  # --max-duration ran out: what did not run is `error`
+    FIRST_CONTACT_FAILED = "first-contact-failed"  # the target is no usable registry: no check ran
+
+
+@dataclass
+class RunStatus:
+    """The run itself: finished or cut short (and why), and what it wrote outside the checks' verdicts."""
+
+    state: RunState = RunState.FINISHED
+    reason: str = ""  # one line when not finished
+    selected: int | None = None  # checks selected for the run, when known
+    refused_writes: list[str] = field(default_factory=list)  # requests the namespace guard refused
+    cleanup: dict[str, Any] | None = None  # {"written", "problems", "left"}; None: no cleanup ran
+
+    @property
+    def complete(self) -> bool:
+        return self.state == RunState.FINISHED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"complete": self.complete, **asdict(self), "state": str(self.state)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> RunStatus:
+        if not data:
+            return cls()  # written before the field existed: a finished run
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["state"] = RunState(kwargs.get("state", RunState.FINISHED))
         return cls(**kwargs)
 
 
@@ -82,6 +137,7 @@ class RunResults:
     registry: dict[str, Any] = field(default_factory=dict)  # what the target says about itself
     # the CI gate's verdict once expectations are applied (regsuite.report.expectations.Gate)
     expectations: dict[str, Any] | None = None
+    run: RunStatus = field(default_factory=RunStatus)
 
     def summary(self) -> dict[str, Any]:
         by_outcome = Counter(str(c.outcome) for c in self.checks)
@@ -107,16 +163,15 @@ class RunResults:
             "started": self.started,
             "duration": round(self.duration, 3),
             "summary": self.summary(),
+            "run": self.run.to_dict(),
             "expectations": self.expectations,
             "access_matrix": matrix_of(self.checks),  # derived from the checks; {} without matrix verdicts
             "checks": [c.to_dict() for c in self.checks],
         }
 
-    def write_json(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(redact_text(json.dumps(self.to_dict(), indent=2)))
-        os.replace(tmp, path)
+    def write_json(self, path: Path, *, indent: int | None = 2) -> None:
+        """Write atomically (a reader never sees half a file); `indent` None is compact and several times faster."""
+        write_atomically(path, redact_text(json.dumps(self.to_dict(), indent=indent)))
 
     @classmethod
     def load(cls, path: Path) -> RunResults:
@@ -132,4 +187,5 @@ class RunResults:
             suite=data.get("suite", {}),
             registry=data.get("registry", {}),
             expectations=data.get("expectations"),
+            run=RunStatus.from_dict(data.get("run")),
         )

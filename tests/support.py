@@ -35,16 +35,10 @@ class ConformanceRun:
         return sorted(c.id for c in self.results.checks if c.outcome == outcome)
 
 
-def run_conformance(
-    url: str | None,
-    report_dir: Path,
-    *args: str,
-    checks: list[str] | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = 300,
-    paths: list[str] | None = None,
-) -> ConformanceRun:
-    """Run `pytest conformance` (or only `paths`, which collects faster) in a subprocess against `url`."""
+def conformance_command(
+    url: str | None, report_dir: Path, *args: str, checks: list[str] | None = None, paths: list[str] | None = None
+) -> list[str]:
+    """`pytest conformance` (or only `paths`, which collects faster) against `url`, reports in `report_dir`."""
     cmd = [
         sys.executable,
         "-m",
@@ -60,11 +54,30 @@ def run_conformance(
         cmd += ["--registry-url", url]
     for check_id in checks or []:
         cmd += ["--check", check_id]
-    cmd += list(args)
+    return cmd + list(args)
+
+
+def conformance_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without regsuite's and pytest's own variables, plus `env`."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("REGSUITE_", "OCI_", "PYTEST_"))}
     full_env.update(env or {})
+    return full_env
+
+
+def run_conformance(
+    url: str | None,
+    report_dir: Path,
+    *args: str,
+    checks: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    paths: list[str] | None = None,
+) -> ConformanceRun:
+    """Run `pytest conformance` (or only `paths`, which collects faster) in a subprocess against `url`."""
+    cmd = conformance_command(url, report_dir, *args, checks=checks, paths=paths)
     proc = subprocess.run(
-        cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        cmd, cwd=ROOT, env=conformance_env(env), capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
     path = report_dir / "conformance" / "results.json"
     results = RunResults.load(path) if path.exists() else None

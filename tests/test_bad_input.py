@@ -20,6 +20,7 @@ from regsuite.errors import ExitCode
 from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.providers.config import free_port
+from regsuite.results import Outcome, RunState
 from regsuite.target import Target
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import TokenServer
@@ -53,6 +54,24 @@ def assert_one_clear_line(run: ConformanceRun, elapsed: float, code: ExitCode, *
     assert elapsed < BOUND, f"took {elapsed:.1f}s"
 
 
+def assert_reported(run: ConformanceRun, ping: Outcome, *fragments: str) -> None:
+    """A run that failed its first contact still writes every report: the ping check with its transcript, the rest
+    `error` with the reason."""
+    for name in ("results.json", "junit.xml", "report.html"):
+        assert (run.report_dir / "conformance" / name).is_file(), f"no {name}"
+    assert run.results is not None
+    assert run.results.run.state == RunState.FIRST_CONTACT_FAILED
+    first = run.record("ping.v2-200")
+    assert first.outcome == ping, first
+    transcript = " ".join(str(exchange) for exchange in first.transcript)
+    for fragment in fragments:
+        assert fragment in transcript, f"{fragment!r} not in the transcript of ping.v2-200: {transcript[:1000]}"
+    others = [c for c in run.results.checks if c.id != "ping.v2-200"]
+    assert others and all(c.outcome == Outcome.ERROR for c in others)
+    assert all(c.message.startswith("not run: the first contact failed: ") for c in others), others[0].message
+    assert len(run.results.checks) == run.results.run.selected
+
+
 @pytest.fixture
 def tls(tmp_path: Path) -> TLSMaterial:
     return TLSMaterial(tmp_path / "tls")
@@ -65,6 +84,7 @@ def test_unreachable_url(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     run, elapsed = run_bad(url, tmp_path)
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_UNREACHABLE, url, "connection refused")
+    assert_reported(run, Outcome.ERROR, "ConnectError")  # a network failure says nothing about conformance
 
 
 @pytest.fixture
@@ -127,6 +147,15 @@ def test_something_that_is_not_a_registry(distribution: Target, tmp_path: Path) 
     with FaultProxy(distribution.url, [page]) as proxy:
         run, elapsed = run_bad(proxy.url, tmp_path)
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_NOT_REGISTRY, "answered 404", "not look like a registry")
+    assert_reported(run, Outcome.FAILED, "'status': 404", "<html>not found</html>")
+
+
+def test_a_redirect_loop_is_not_a_registry(distribution: Target, tmp_path: Path) -> None:
+    loop = Mutation("a redirect to itself", respond=(302, {"Location": "/v2/"}, b""))
+    with FaultProxy(distribution.url, [loop]) as proxy:
+        run, elapsed = run_bad(proxy.url, tmp_path)
+    assert_one_clear_line(run, elapsed, ExitCode.TARGET_NOT_REGISTRY, "answered 302")
+    assert_reported(run, Outcome.FAILED, "'status': 302")
 
 
 # -- credentials ----------------------------------------------------------------------
@@ -170,6 +199,7 @@ def tls_registry(registry_factory: Callable[..., Target], tls: TLSMaterial) -> T
 def test_unknown_ca(tls_registry: Target, tmp_path: Path) -> None:
     run, elapsed = run_bad(tls_registry.url, tmp_path)
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_TLS_ERROR, "unknown authority", "--registry-ca")
+    assert_reported(run, Outcome.FAILED, "CERTIFICATE_VERIFY_FAILED")
 
 
 def test_the_wrong_ca_given(tls_registry: Target, tls: TLSMaterial, tmp_path: Path) -> None:
@@ -217,6 +247,7 @@ def test_certificate_faults(registry_factory: Callable[..., Target], tls: TLSMat
     (["--registry-url", "http://"], "has no host"),
     (["--registry-url", "http://127.0.0.1:99999"], "invalid port"),
     (["--registry-url", "http://127.0.0.1:5000/v2/"], "has a path or query"),
+    (["--registry-url", "https://judy:Sec-in-url-9@127.0.0.1:5000"], "carries credentials"),
     (["--registry-provider", "kubernetes"], "--registry-provider must be one of"),
     (["--request-timeout", "soon"], "--request-timeout wants a number"),
     (["--request-timeout", "-1"], "--request-timeout must be positive"),
@@ -229,6 +260,7 @@ def test_certificate_faults(registry_factory: Callable[..., Target], tls: TLSMat
 def test_bad_option_values(tmp_path: Path, args: list[str], fragment: str) -> None:
     run, elapsed = run_bad(None, tmp_path, *args)
     assert_one_clear_line(run, elapsed, ExitCode.USAGE_ERROR, fragment)
+    assert "Sec-in-url-9" not in run.output, "a password in the URL was echoed"
 
 
 def test_no_embedded_registry_possible(tmp_path: Path) -> None:

@@ -50,6 +50,10 @@ class CheckInfo:
     spec: str  # "end-4a", a section name, or an RFC
     spec_url: str = SPEC_BASE
     version: str = "1.1"  # "1.1", "dev" (unreleased main branch), "docker" (Docker V2 API), "beyond" (no spec line)
+    # Endpoints ("GET blobs", a method and a route kind) that an external program of the check uses. Requests
+    # through RegistryClient meet the run's circuit themselves; a program does not, so the run holds the check
+    # back (error) while one of these stopped answering, and runs such checks after the others.
+    endpoints: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.area not in AREAS:

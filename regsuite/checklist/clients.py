@@ -12,8 +12,14 @@ SKOPEO = "https://github.com/containers/skopeo/blob/main/docs/skopeo.1.md"
 ORAS_PY = "https://oras-project.github.io/oras-py/"
 
 
-def _check(id: str, title: str, spec: str, url: str, level: Level = Level.MUST) -> CheckInfo:
-    return CheckInfo(id, title, "clients", level, spec, url, "beyond")
+# What a client program sends to push and to pull (the checks hold back while one stopped answering).
+PUSH = ("HEAD blobs", "POST uploads", "PATCH uploads", "PUT uploads", "HEAD manifests", "PUT manifests")
+PULL = ("HEAD manifests", "GET manifests", "GET blobs")
+
+
+def _check(id: str, title: str, spec: str, url: str, level: Level = Level.MUST,
+           endpoints: tuple[str, ...] = PUSH + PULL) -> CheckInfo:
+    return CheckInfo(id, title, "clients", level, spec, url, "beyond", endpoints)
 
 
 CHECKS = [
@@ -30,12 +36,14 @@ CHECKS = [
         "docker push of a locally built multi-layer image succeeds and the registry serves what docker sent",
         "docker push",
         DOCKER,
+        endpoints=PUSH,
     ),
     _check(
         "clients.docker-pull",
         "docker pull of an image pushed through the API gives the same image (id and layers)",
         "docker pull",
         DOCKER,
+        endpoints=PULL,
     ),
     _check(
         "clients.docker-roundtrip",
@@ -49,26 +57,31 @@ CHECKS = [
         "skopeo copy from an OCI layout to the registry stores the manifest byte for byte",
         "skopeo copy oci: docker://",
         SKOPEO,
+        endpoints=PUSH,
     ),
     _check(
         "clients.skopeo-copy-from-registry",
         "skopeo copy from the registry to an OCI layout gives the pushed manifest and blobs",
         "skopeo copy docker:// oci:",
         SKOPEO,
+        endpoints=PULL,
     ),
     _check(
         "clients.skopeo-inspect",
         "skopeo inspect shows the pushed manifest (raw bytes, digest, layers)",
         "skopeo inspect",
         SKOPEO,
+        endpoints=PULL,
     ),
-    _check("clients.skopeo-delete", "skopeo delete of a tag removes its manifest", "skopeo delete", SKOPEO, Level.MAY),
+    _check("clients.skopeo-delete", "skopeo delete of a tag removes its manifest", "skopeo delete", SKOPEO, Level.MAY,
+           endpoints=("GET manifests", "DELETE manifests")),
     _check(
         "clients.oras-push",
         "oras-py pushes an artifact with an artifactType; the registry serves its manifest and file",
         "oras push",
         ORAS_PY,
         Level.SHOULD,
+        endpoints=PUSH,
     ),
     _check(
         "clients.oras-pull",
@@ -76,5 +89,6 @@ CHECKS = [
         "oras pull",
         ORAS_PY,
         Level.SHOULD,
+        endpoints=PULL,
     ),
 ]

@@ -12,6 +12,7 @@ from ..load.profiles import Profile, load_profiles, profile_named
 from ..load.runner import DEFAULT_MASTER_PORT, LoadOptions, MasterOptions, default_profiles, run_profile
 from ..probe import validate_url
 from ..providers import ProcessProvider
+from ..reference import is_valid_repository
 from ..target import Target
 
 NAME = "load"
@@ -25,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report-dir", type=Path, default=Path(os.environ.get("REGSUITE_REPORT_DIR", "reports")),
                    help="reports go to DIR/load/<run>/ (default: reports)")
     p.add_argument("--run-name", help="name of the run directory (default: <timestamp>-<profile>)")
+    p.add_argument("--namespace", default="regsuite-load",
+                   help="repository prefix: the run writes under NAMESPACE/<run>/ (default: regsuite-load)")
     p.add_argument("--keep-content", action="store_true",
                    help="leave what the run pushed (by default it is deleted where the registry allows deletes)")
     add_target_arguments(p)
@@ -143,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             load = (f"{p.shape.peak_rate():>4g}/s" if p.shape.is_arrival else f"{p.shape.peak_users():>3} users")
             print(f"{name:14} {p.shape.kind:8} {p.shape.total_seconds():>6g} s  peak {load:9}  {p.description}")
         return 0
+    if not is_valid_repository(args.namespace):
+        raise UsageError(f"--namespace {args.namespace!r} is not a valid repository path")
     profile = profile_from(args)
     if not args.host:
         with ProcessProvider() as embedded:
@@ -155,7 +160,7 @@ def _run(args: argparse.Namespace, profile: Profile, target: Target) -> int:
     options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
                           run_name=args.run_name, processes=args.processes, workers=args.workers,
                           master=master_options(args), min_workers=args.min_workers,
-                          keep_content=args.keep_content)
+                          keep_content=args.keep_content, namespace=args.namespace)
     if options.master:
         m = options.master
         print(f"regsuite load: master on {m.bind_host}:{m.bind_port}, waiting up to {m.wait:g} s for "

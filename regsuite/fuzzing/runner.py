@@ -1,10 +1,18 @@
-"""Running one property against a registry and reporting its minimal failing example."""
+"""Running one property against a registry and reporting its minimal failing example.
+
+A registry that stops answering ends the property at once: hypothesis would
+shrink the failing example, and every shrink step would wait out a request
+timeout (or meet the run's circuit, over and over). The example after one
+whose requests failed at the transport level stops hypothesis (a
+BaseException it lets through), and the check ends with the `error` verdict.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 from hypothesis import settings as Settings
 from hypothesis.database import ExampleDatabase
 from hypothesis.errors import FlakyFailure
@@ -16,6 +24,14 @@ from .replay import replay_lines
 
 class FuzzFailure(AssertionError):
     """A property failed; the message holds the minimal example and its requests."""
+
+
+class RegistryStopped(httpx.TransportError):
+    """The registry stopped answering during a property (the verdict is `error`, as for any transport error)."""
+
+
+class _StopHypothesis(BaseException):
+    """Raised inside hypothesis, which lets a BaseException through without shrinking."""
 
 
 @dataclass
@@ -37,7 +53,14 @@ class FuzzTarget:
         return self.profile.settings(self.database, stateful=True)
 
     def begin_example(self) -> None:
-        """Each example starts a fresh transcript, so a failure shows only its own requests."""
+        """Each example starts a fresh transcript, so a failure shows only its own requests.
+
+        When a request of the previous example failed in transport (timeout, refused, the run's circuit),
+        the property stops here instead of letting hypothesis shrink against a registry that is not answering.
+        """
+        failed = next((e for e in self.client.transcript.exchanges if e.error), None)
+        if failed is not None:
+            raise _StopHypothesis(f"{failed.method} {failed.url}: {failed.error}")
         self.client.transcript.clear()
 
 
@@ -45,6 +68,8 @@ def run(target: FuzzTarget, what: str, test: Callable[[], None]) -> None:
     """Run a hypothesis test (already bound to its settings); re-raise a failure as FuzzFailure."""
     try:
         test()
+    except _StopHypothesis as stop:
+        raise RegistryStopped(f"{what}: stopped, the registry did not answer: {stop}") from None
     except AssertionError as failure:
         raise FuzzFailure(failure_text(target, what, failure)) from None
     except FlakyFailure as flaky:  # failed once, then passed on replay: a registry that answers differently

@@ -11,6 +11,11 @@ check id with its parameters (unique within a run). Verdicts map to:
   reason, the failure text in <system-out> (it does not fail the gate, so it
   must not turn CI red either)
 - stale expectation -> passed, with a <property name="stale-expectation">
+
+A run that did not finish (killed while it ran, interrupted, stopped by its
+deadline or at the first contact) gets one more suite, `regsuite.run`, whose
+test case `run.complete` is an <error type="run-cut-short"> saying why: CI
+shows a partial file as red, never as a short green run.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from ..redact import redact_text
-from ..results import CheckResult, Outcome, RunResults
+from ..results import CheckResult, Outcome, RunResults, RunState
 from .transcripts import transcript_text
 
 MESSAGE_LIMIT = 500  # characters of the message attribute; the full text is the element body
@@ -36,6 +41,8 @@ def junit_xml(results: RunResults) -> str:
         by_area.setdefault(check.area, []).append(check)
     for area in sorted(by_area):
         root.append(_suite(area, by_area[area], results))
+    if not results.run.complete:
+        root.append(_cut_short(results))
     _count(root, root.findall("testsuite"))
     root.set("time", f"{results.duration:.3f}")
     ET.indent(root)
@@ -53,6 +60,29 @@ def _suite(area: str, checks: list[CheckResult], results: RunResults) -> ET.Elem
         suite.append(_case(check))
     _count(suite, suite.findall("testcase"), leaf=True)
     suite.set("time", f"{sum(c.duration for c in checks):.3f}")
+    return suite
+
+
+def cut_short_message(results: RunResults) -> str:
+    run = results.run
+    ran = f"{len(results.checks)} of {run.selected} checks have a verdict" if run.selected else \
+        f"{len(results.checks)} checks have a verdict"
+    if run.state == RunState.RUNNING:
+        return (f"the run did not finish: this file was written while it ran ({ran}); "
+                "the run ended before it could write its final reports (killed?)")
+    return f"the run was cut short: {run.reason} ({ran})"
+
+
+def _cut_short(results: RunResults) -> ET.Element:
+    suite = ET.Element("testsuite", name="regsuite.run", timestamp=results.started,
+                       hostname=urlsplit(str(results.target.get("url", ""))).netloc)
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="run.state", value=results.run.state.value)
+    case = ET.SubElement(suite, "testcase", classname="regsuite.run", name="run.complete", time="0.000")
+    message = cut_short_message(results)
+    ET.SubElement(case, "error", type="run-cut-short", message=_short(message)).text = message
+    _count(suite, suite.findall("testcase"), leaf=True)
+    suite.set("time", "0.000")
     return suite
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ..redact import redact_text
-from ..results import RunResults
+from ..results import RunResults, write_atomically
 from .badge import badge_svg
 from .html_report import render_report
 from .junit import junit_xml
@@ -19,18 +18,18 @@ BADGE_SVG = "badge.svg"
 
 def write_text(path: Path, text: str) -> None:
     """Write atomically, redacted once more: a report file never carries a known secret."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(redact_text(text), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, redact_text(text))
 
 
-def write_reports(results: RunResults, directory: Path, *, html: bool = True) -> list[Path]:
-    """results.json (again, with the expectations applied), junit.xml, badge.svg and report.html."""
-    results.write_json(directory / RESULTS_JSON)
+def write_reports(results: RunResults, directory: Path, *, html: bool = True, snapshot: bool = False) -> list[Path]:
+    """results.json (again, with the expectations applied), junit.xml, badge.svg and report.html.
+
+    A `snapshot` (written while the run goes) is results.json and junit.xml only.
+    """
+    results.write_json(directory / RESULTS_JSON, indent=None if snapshot else 2)
     written = [directory / RESULTS_JSON]
-    outputs = {JUNIT_XML: junit_xml, BADGE_SVG: badge_svg}
-    if html:
+    outputs = {JUNIT_XML: junit_xml} if snapshot else {JUNIT_XML: junit_xml, BADGE_SVG: badge_svg}
+    if html and not snapshot:
         outputs[REPORT_HTML] = render_report
     for name, render in outputs.items():
         write_text(directory / name, render(results))
