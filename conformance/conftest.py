@@ -13,6 +13,7 @@ import pytest
 from regsuite import datasets
 from regsuite.client import RegistryClient
 from regsuite.content import Manifest
+from regsuite.fixtures.ahead import Lanes
 from regsuite.fixtures.checks import unsupported
 from regsuite.fixtures.content import (
     READ_ONLY,
@@ -33,7 +34,18 @@ def content_store(regsuite_run: Run, request: pytest.FixtureRequest) -> Iterator
     # Under xdist every worker collects every check but runs a share: there, push on first use only.
     if not regsuite_run.settings.read_only and not os.environ.get("PYTEST_XDIST_WORKER"):
         store.prefetch(*needs(request.session.items))
-    yield store
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background_work(content_store: ContentStore, regsuite_lanes: Lanes, request: pytest.FixtureRequest) -> None:
+    """With the first check, the work the selected checks need starts in the background: the content they read
+    (content_store) and the checks that run ahead (client programs, regsuite.fixtures.ahead)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # under xdist each check does its own work in its turn
+        regsuite_lanes.start(request.session.items)
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """Area clients: docker, skopeo and oras-py push and pull against the target.
 
+Every check here runs ahead (`@ahead`, regsuite.fixtures.ahead): its body runs
+in its program's background lane from the start of the run, and its verdict is
+given in its turn.
+
 Content comes from regsuite.content, seeded with the check's repository (so
 unique per run: docker must download layers, not find them locally). A
 failure shows the client's command and message; the transcript below it shows
@@ -28,6 +32,7 @@ from regsuite.clients.skopeo import Skopeo
 from regsuite.content import Manifest
 from regsuite.digest import digest_of
 from regsuite.fixtures.access import invented_secret
+from regsuite.fixtures.ahead import ahead
 from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
 from regsuite.fixtures.run import Run
 
@@ -72,30 +77,32 @@ def _diff_ids(image: Manifest) -> list[str]:
 REFUSAL = re.compile(r"\b401\b|unauthori[sz]ed|incorrect username or password", re.IGNORECASE)
 
 
-def _login_user(run: Run) -> tuple[str, str]:
+def _login_user(run: Run, registry: RegistryClient) -> tuple[str, str]:
     """The target's user, when the registry asks for credentials at all (else a login proves nothing)."""
     target = run.target
     if not target.username:
         pytest.skip("the target has no credentials: give --registry-username and REGSUITE_PASSWORD")
-    anonymous = run.client.request("GET", "/v2/", auth=None)
+    anonymous = registry.request("GET", "/v2/", auth=None)
     if anonymous.status_code == 200:
         pytest.skip("the registry asks for no credentials (GET /v2/ answers 200 without them): any login succeeds")
     return target.username, target.password or ""
 
 
 @check("clients.docker-login")
-def test_docker_login(docker_cli: DockerCLI, docker_login_config: Path, regsuite_run: Run,
+@ahead
+def test_docker_login(docker_cli: DockerCLI, docker_login_config: Path, regsuite_run: Run, registry: RegistryClient,
                       record_property: Callable[[str, object], None]) -> None:
-    user, password = _login_user(regsuite_run)
+    user, password = _login_user(regsuite_run, registry)
     login = docker_cli.login_into(docker_login_config, user, password)
     assert login.ok, "docker login with the target's credentials failed:\n" + client_failed(login)
     record_property(NOTE_PROPERTY, f"docker: {_said(login.stdout)}")
 
 
 @check("clients.docker-login-refused")
+@ahead
 def test_docker_login_refused(docker_cli: DockerCLI, docker_login_config: Path, regsuite_run: Run,
-                              record_property: Callable[[str, object], None]) -> None:
-    user, password = _login_user(regsuite_run)
+                              registry: RegistryClient, record_property: Callable[[str, object], None]) -> None:
+    user, password = _login_user(regsuite_run, registry)
     if not docker_cli.login_into(docker_login_config, user, password).ok:
         pytest.skip("docker login with the right password fails too (see clients.docker-login): nothing to compare")
     wrong = invented_secret()
@@ -140,6 +147,7 @@ def _same_image(docker: DockerCLI, ref: str, image: Manifest, how: str) -> None:
 
 
 @check("clients.docker-push")
+@ahead
 def test_docker_push(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
     image, ref = _loaded(docker_cli, client_repo, "docker-push", tmp_path)
     try:
@@ -162,6 +170,7 @@ def test_docker_push(docker_cli: DockerCLI, client_repo: str, registry: Registry
 
 
 @check("clients.docker-pull")
+@ahead
 def test_docker_pull(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient) -> None:
     logged_in(docker_cli)
     image = content.image(f"{client_repo}/docker-pull", layers=2, docker=True)
@@ -175,6 +184,7 @@ def test_docker_pull(docker_cli: DockerCLI, client_repo: str, registry: Registry
 
 
 @check("clients.docker-roundtrip")
+@ahead
 def test_docker_roundtrip(docker_cli: DockerCLI, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
     image, ref = _loaded(docker_cli, client_repo, "docker-roundtrip", tmp_path)
     by_digest = None
@@ -199,6 +209,7 @@ def test_docker_roundtrip(docker_cli: DockerCLI, client_repo: str, registry: Reg
 
 
 @check("clients.skopeo-copy-to-registry")
+@ahead
 def test_skopeo_copy_to_registry(
     skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path
 ) -> None:
@@ -212,6 +223,7 @@ def test_skopeo_copy_to_registry(
 
 
 @check("clients.skopeo-copy-from-registry")
+@ahead
 def test_skopeo_copy_from_registry(
     skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, tmp_path: Path
 ) -> None:
@@ -235,6 +247,7 @@ def test_skopeo_copy_from_registry(
 
 
 @check("clients.skopeo-inspect")
+@ahead
 def test_skopeo_inspect(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient) -> None:
     logged_in(skopeo_cli)
     image = content.image(f"{client_repo}/skopeo-inspect", layers=2)
@@ -256,6 +269,7 @@ def test_skopeo_inspect(skopeo_cli: Skopeo, client_repo: str, registry: Registry
 
 
 @check("clients.skopeo-delete")
+@ahead
 def test_skopeo_delete(skopeo_cli: Skopeo, client_repo: str, registry: RegistryClient, regsuite_run: Run) -> None:
     if regsuite_run.target.capabilities.delete_enabled is False:
         unsupported("the registry's deletes are disabled")
@@ -278,6 +292,7 @@ def test_skopeo_delete(skopeo_cli: Skopeo, client_repo: str, registry: RegistryC
 
 
 @check("clients.oras-push")
+@ahead
 def test_oras_push(oras_cli: OrasPy, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
     payload = content.random_bytes(f"{client_repo}/oras-push", 2048)
     path = tmp_path / "payload.bin"
@@ -308,6 +323,7 @@ def test_oras_push(oras_cli: OrasPy, client_repo: str, registry: RegistryClient,
 
 
 @check("clients.oras-pull")
+@ahead
 def test_oras_pull(oras_cli: OrasPy, client_repo: str, registry: RegistryClient, tmp_path: Path) -> None:
     payload = content.random_bytes(f"{client_repo}/oras-pull", 2048)
     artifact = content.artifact(f"{client_repo}/oras-pull", ARTIFACT_TYPE, payload=payload, payload_type=PAYLOAD_TYPE)
