@@ -269,14 +269,18 @@ class RegistryClient:
         *,
         blob_method: str = flows.POST_PUT,
         record: list[httpx.Response] | None = None,
+        present: set[str] | None = None,
     ) -> httpx.Response:
         """Push every blob and child manifest, then the manifest by tag (or digest).
 
-        `record`, when given, collects the final response of every blob and manifest PUT.
+        `record`, when given, collects the final response of every blob and manifest PUT. `present`, when
+        given, is every blob the repository holds: others are uploaded without a HEAD first (and added).
         """
         replies: list[flows.Reply] = []
+        flow = flows.push_image(name, manifest, tag, blob_method=blob_method, record=replies, present=present,
+                                ask=present is None)
         try:
-            return self.run(flows.push_image(name, manifest, tag, blob_method=blob_method, record=replies)).raw  # type: ignore[no-any-return]
+            return self.run(flow).raw  # type: ignore[no-any-return]
         finally:
             if record is not None:
                 record.extend(r.raw for r in replies)

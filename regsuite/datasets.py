@@ -199,13 +199,20 @@ class DatasetPush:
         return self.failure is None
 
 
-def push_dataset(client: RegistryClient, repo: str, dataset: Dataset, method: str = "post-put") -> DatasetPush:
-    """Push a data set (its prerequisites first) with `method` for the blobs; never raises StepFailed."""
+def push_dataset(
+    client: RegistryClient, repo: str, dataset: Dataset, method: str = "post-put", present: set[str] | None = None
+) -> DatasetPush:
+    """Push a data set (its prerequisites first) with `method` for the blobs; never raises StepFailed.
+
+    `present`: the blobs `repo` holds, when the caller knows all of them; the rest are uploaded without
+    asking the registry first.
+    """
     result = DatasetPush(dataset, repo, method)
     try:
         for prerequisite in dataset.prerequisites:
-            client.push_image(repo, prerequisite, None, blob_method=method)
-        client.push_image(repo, dataset.manifest, dataset.tag, blob_method=method, record=result.responses)
+            client.push_image(repo, prerequisite, None, blob_method=method, present=present)
+        client.push_image(repo, dataset.manifest, dataset.tag, blob_method=method, record=result.responses,
+                          present=present)
     except StepFailed as failure:
         result.failure = failure
     return result

@@ -307,22 +307,24 @@ def put_manifest(repo: str, reference: str, body: bytes, media_type: str) -> Flo
 
 def push_image(repo: str, manifest: Manifest, tag: str | None = None, *, blob_method: str = POST_PUT,
                chunk_size: int | None = None, record: list[Reply] | None = None,
-               present: set[str] | None = None) -> Flow[Reply]:
+               present: set[str] | None = None, ask: bool = True) -> Flow[Reply]:
     """Children first (their blobs, then them), then this manifest's blobs the registry lacks, then it by tag.
 
     `record` collects the final answer of every blob and manifest PUT (the Location checks read them);
-    `present` holds the digests already there, so no blob is asked about twice in one push.
+    `present` holds the digests already there, so no blob is asked about twice in one push. With `ask`
+    off, `present` is taken as all the repository holds: other blobs are uploaded without a HEAD first.
     """
     present = set() if present is None else present
     for child in manifest.children:
         yield from push_image(repo, child, None, blob_method=blob_method, chunk_size=chunk_size, record=record,
-                              present=present)
+                              present=present, ask=ask)
     for blob in manifest.blobs:
         if blob.digest in present:
             continue
         present.add(blob.digest)
-        seen = yield from exchange(Send(protocol.head_blob(repo, blob.digest), "blob-exists", (200, 404)))
-        if seen.status != 200:
+        seen = (yield from exchange(Send(protocol.head_blob(repo, blob.digest), "blob-exists", (200, 404)))) \
+            if ask else None
+        if seen is None or seen.status != 200:
             done = yield from upload(repo, blob, blob_method, chunk_size=chunk_size)
             if record is not None:
                 record.append(done)

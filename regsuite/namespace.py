@@ -49,7 +49,11 @@ class Namespace:
 
 @dataclass
 class WriteLog:
-    """What the run created: manifests (repo, digest) and blobs (repo, digest), in order."""
+    """What the run created and has not deleted yet: manifests (repo, digest) and blobs (repo, digest), in order.
+
+    A DELETE by digest the registry accepted (202) takes its entry out, so the
+    cleanup never asks again for what a check already deleted.
+    """
 
     manifests: list[tuple[str, str]] = field(default_factory=list)
     blobs: list[tuple[str, str]] = field(default_factory=list)
@@ -57,6 +61,9 @@ class WriteLog:
 
     def on_response(self, response: httpx.Response) -> None:
         request = response.request
+        if request.method == "DELETE" and response.status_code == 202:
+            self._deleted(request)
+            return
         if response.status_code != 201 or request.method not in ("PUT", "POST"):
             return
         found = route(request.url.path)
@@ -68,6 +75,16 @@ class WriteLog:
             target = self.manifests if found.kind == "manifests" else self.blobs
             if entry not in target:
                 target.append(entry)
+
+    def _deleted(self, request: httpx.Request) -> None:
+        found = route(request.url.path)
+        if found is None or found.kind not in ("manifests", "blobs"):
+            return
+        with self._lock:
+            target = self.manifests if found.kind == "manifests" else self.blobs
+            entry = (found.repository, found.reference)
+            if entry in target:
+                target.remove(entry)
 
 
 class WriteGuard:

@@ -197,3 +197,12 @@ def test_the_real_client_pushes_pulls_and_deletes_an_image(client: RegistryClien
     done, _ = real(client, flows.delete_image(repo, index, tags=["v1"]))
     assert isinstance(done, flows.Deleted) and done.blobs == len(index.all_blobs()), done.problems
     assert client.head_manifest(repo, index.digest).status_code == 404
+
+
+def test_push_image_into_a_repository_whose_blobs_are_known_sends_no_head() -> None:
+    image = content.image("flows/known", layers=2)
+    shared = image.blobs[0].digest  # say the config is there already
+    script: Script = [(202, LOC), (201, LOC)] * (len(image.blobs) - 1) + [(201, {})]
+    _, sent = scripted(flows.push_image("r", image, "v1", present={shared}, ask=False), script)
+    assert ("HEAD", "blob-exists") not in sent
+    assert sent.count(("POST", "start")) == len(image.blobs) - 1

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from hypothesis import HealthCheck, Phase, settings
-from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:  # hypothesis is imported only when the fuzz area runs: it costs every run ~0.2 s otherwise
+    from hypothesis import settings
+    from hypothesis.database import ExampleDatabase
 
 DATABASE_DIR = Path("fuzz") / "examples"  # under the report directory
 
@@ -22,6 +24,8 @@ class Profile:
     derandomize: bool  # the same examples every run (reproducible CI)
 
     def settings(self, database: ExampleDatabase | None, *, stateful: bool = False, explicit: bool = True) -> settings:
+        from hypothesis import HealthCheck, Phase, settings
+
         return settings(
             max_examples=self.programs if stateful else self.max_examples,
             stateful_step_count=self.step_count,
@@ -50,4 +54,6 @@ def profile(name: str) -> Profile:
 
 def example_database(report_dir: Path) -> ExampleDatabase:
     """Failing examples are kept under the report directory and replayed first next run."""
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
     return DirectoryBasedExampleDatabase(str(report_dir / DATABASE_DIR))
