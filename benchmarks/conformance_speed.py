@@ -1,22 +1,26 @@
-"""How long does a default conformance run take against a fresh local distribution?
+"""How long does a default conformance run take, side by side with an earlier commit?
 
-For each round a new distribution registry process is started (deletes
-enabled, plain HTTP: the setting the official OCI suite was measured with,
-about 4-5 s for its 848 verdicts), and `pytest conformance` runs against it in
-a subprocess. Two selections are timed: the distribution-API areas of the
-conformance issue (ping, pull, push, discovery, management, referrers, naming,
-errors) and the whole default run (every area, real clients included).
+Each round runs the earlier commit (`--baseline-ref`) and the working tree one
+after the other, alternating which goes first, each against a fresh registry:
 
-Writes benchmarks/results/conformance_speed.md (or --out) with the wall time,
-the number of checks and their outcomes, and the machine's load (other work
-on the machine slows a registry-bound run a lot; the figure is only
-comparable at a similar load, so the CPU seconds of the pytest process and of
-the registry are recorded too: they hardly depend on the load). Usage:
-    python benchmarks/conformance_speed.py [--rounds 3] [--selection api|all|both]
-    python benchmarks/conformance_speed.py --smoke   # seconds: one round of the ping area, nothing recorded
+- `url` mode: a new distribution registry process per run (deletes enabled,
+  plain HTTP, filesystem storage: the setting the official OCI suite is
+  measured with), given as `--registry-url`;
+- `embedded` mode: no URL; each run starts the registries it needs itself
+  (the embedded default registry, and the auth and TLS deployments).
 
-`--smoke` is what CI runs (tests/test_benchmarks.py) so the script cannot rot;
-its figures mean nothing and are only printed.
+Only figures measured in the same run are compared: the recorded result is the
+ratio of the medians (working tree / baseline), with the wall times, the CPU
+seconds (suite + registry: they hardly depend on the machine's load, which
+changes wall times a lot) and the verdict counts of both. Usage:
+
+    python benchmarks/conformance_speed.py --baseline-ref 48383d9 [--rounds 5] [--mode url|embedded|both]
+    python benchmarks/conformance_speed.py --smoke   # seconds: one round of the ping area against HEAD, not recorded
+
+A baseline from before regsuite was a package (the plugin loaded by the
+checkout's conftest.py) runs from a git worktree with `-p no:regsuite`; a later
+one is installed into a scratch folder first. `--smoke` is what CI runs
+(tests/test_benchmarks.py) so the script cannot rot; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +48,17 @@ sys.path.insert(0, str(ROOT))
 from regsuite.providers import ProcessProvider, RegistryConfig  # noqa: E402
 from regsuite.results import RunResults  # noqa: E402
 
-API_AREAS = "ping or pull or push or discovery or management or referrers or naming or errors"
-SELECTIONS = {"api": ["-m", API_AREAS], "all": [], "smoke": ["-m", "ping"]}
-OFFICIAL = "official OCI suite (Go), same registry setting: about 4-5 s for 848 verdicts (measured with the official suite against distribution 2.8.2 on a 2-core machine)"
+SMOKE_SELECTION = ["-m", "ping"]
+
+
+@dataclass
+class Suite:
+    """One side of the comparison: how to start its pytest."""
+
+    name: str
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
 
 
 @dataclass
@@ -53,8 +67,46 @@ class Round:
     checks: int
     outcomes: Counter[str]
     load: float
-    suite_cpu: float  # seconds of CPU used by the pytest process
-    registry_cpu: float  # seconds of CPU used by the registry during the run
+    suite_cpu: float  # seconds of CPU used by pytest and what it started (embedded registries included)
+    registry_cpu: float  # seconds of CPU used by the URL-mode registry during the run
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("REGSUITE_", "OCI_", "PYTEST_"))}
+
+
+def working_tree() -> Suite:
+    return Suite("working tree", [sys.executable, "-m", "pytest", "conformance"], ROOT, _clean_env())
+
+
+@contextmanager
+def baseline(ref: str) -> Iterator[Suite]:
+    """The suite at `ref`, from a git worktree (and installed into a scratch folder when it is a package)."""
+    with tempfile.TemporaryDirectory(prefix="regsuite-baseline-") as scratch:
+        tree = Path(scratch) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), ref],
+                       check=True, stdin=subprocess.DEVNULL)
+        try:
+            commit = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], check=True,
+                                    capture_output=True, text=True).stdout.strip()
+            name = f"{ref} ({commit})" if not commit.startswith(ref) else commit
+            conftest = tree / "conftest.py"
+            if conftest.exists() and "pytest_plugins" in conftest.read_text():
+                # Loaded by its own conftest.py: the installed plugin would register the same options twice.
+                yield Suite(name, [sys.executable, "-m", "pytest", "conformance", "-p", "no:regsuite"], tree,
+                            _clean_env())
+            else:
+                site = Path(scratch) / "site"
+                subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                                "--target", str(site), str(tree)],
+                               check=True, stdin=subprocess.DEVNULL)
+                env = _clean_env() | {"PYTHONPATH": str(site)}
+                home = Path(scratch) / "run"
+                home.mkdir()
+                yield Suite(name, [sys.executable, "-m", "pytest", "--pyargs", "regsuite.conformance"], home, env)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                           check=False, stdin=subprocess.DEVNULL)
 
 
 def _children_cpu() -> float:
@@ -62,102 +114,111 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _cpu(process: psutil.Process) -> float:
+def _cpu(process: psutil.Process | None) -> float:
+    if process is None:
+        return 0.0
     times = process.cpu_times()
     return times.user + times.system
 
 
-def one_round(selection: str, timeout: float) -> Round:
-    provider = ProcessProvider(RegistryConfig(delete_enabled=True))
-    with provider as target, tempfile.TemporaryDirectory() as reports:
-        assert provider.pid is not None
-        registry = psutil.Process(provider.pid)
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "conformance",
-            "-q",
-            "-p",
-            "no:randomly",
-            "--registry-url",
-            target.url,
-            "--report-dir",
-            reports,
-            *SELECTIONS[selection],
-        ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGSUITE_", "OCI_", "PYTEST_"))}
+def one_round(suite: Suite, mode: str, selection: list[str], timeout: float) -> Round:
+    provider = ProcessProvider(RegistryConfig(delete_enabled=True)) if mode == "url" else None
+    with provider if provider is not None else nullcontext() as target, \
+            tempfile.TemporaryDirectory() as reports:
+        registry = psutil.Process(provider.pid) if provider is not None and provider.pid else None
+        url = ["--registry-url", target.url] if target is not None else []
+        cmd = [*suite.command, "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *url,
+               "--report-dir", reports, *selection]
         load = os.getloadavg()[0]
         cpu_before, registry_before = _children_cpu(), _cpu(registry)
         started = time.monotonic()
-        proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        proc = subprocess.run(cmd, cwd=suite.cwd, env=suite.env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
         wall = time.monotonic() - started
         suite_cpu, registry_cpu = _children_cpu() - cpu_before, _cpu(registry) - registry_before
         path = Path(reports) / "conformance" / "results.json"
         if not path.exists():
-            raise SystemExit(f"no results.json (exit {proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
+            raise SystemExit(f"{suite.name}: no results.json (exit {proc.returncode}):\n"
+                             f"{(proc.stdout + proc.stderr)[-3000:]}")
         results = RunResults.load(path)
     outcomes = Counter(str(c.outcome) for c in results.checks)
     return Round(wall, len(results.checks), outcomes, load, suite_cpu, registry_cpu)
 
 
-def report(rounds: dict[str, list[Round]]) -> str:
+def _median(rounds: list[Round], attr: str) -> float:
+    return statistics.median(getattr(r, attr) for r in rounds)
+
+
+def report(measured: dict[str, dict[str, list[Round]]], names: tuple[str, str]) -> str:
+    base_name, new_name = names
     lines = [
-        "# Conformance run speed",
+        "# Conformance run speed, side by side",
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, a fresh distribution registry per round "
-        "(process provider, filesystem storage, deletes enabled, plain HTTP).",
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}. Baseline: {base_name}; against it: "
+        f"{new_name}. Default selection, `-p no:randomly`; each run against a fresh registry, the two "
+        "alternating, first one then the other going first.",
         "",
-        "| selection | rounds | wall time (median, min-max) | CPU: suite + registry (median) | checks | outcomes "
-        "| load average at start |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| mode | suite | rounds | wall time (median, min-max) | CPU: suite + registry (median) | verdicts "
+        "| outcomes | load average at start |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for selection, runs in rounds.items():
-        walls = [r.wall for r in runs]
-        outcomes = ", ".join(f"{n} {k}" for k, n in sorted(runs[-1].outcomes.items()))
-        loads = ", ".join(f"{r.load:.1f}" for r in runs)
-        suite_cpu = statistics.median(r.suite_cpu for r in runs)
-        cpu = f"{suite_cpu:.2f} s + {statistics.median(r.registry_cpu for r in runs):.2f} s"
-        lines.append(
-            f"| {selection} (`pytest conformance {' '.join(SELECTIONS[selection])}`) | {len(runs)} | "
-            f"{statistics.median(walls):.2f} s ({min(walls):.2f}-{max(walls):.2f}) | {cpu} | {runs[-1].checks} | "
-            f"{outcomes} | {loads} |"
-        )
-    lines += ["", f"Reference: {OFFICIAL}.", ""]
-    return "\n".join(lines)
+    for mode, sides in measured.items():
+        for name in names:
+            runs = sides[name]
+            walls = [r.wall for r in runs]
+            outcomes = ", ".join(f"{n} {k}" for k, n in sorted(runs[-1].outcomes.items()))
+            loads = ", ".join(f"{r.load:.1f}" for r in runs)
+            cpu = f"{_median(runs, 'suite_cpu'):.2f} s + {_median(runs, 'registry_cpu'):.2f} s"
+            lines.append(f"| {mode} | {name} | {len(runs)} | {statistics.median(walls):.2f} s "
+                         f"({min(walls):.2f}-{max(walls):.2f}) | {cpu} | {runs[-1].checks} | {outcomes} | {loads} |")
+    lines += ["", "| mode | wall time ratio (median / median) | CPU ratio (suite + registry) |", "| --- | --- | --- |"]
+    for mode, sides in measured.items():
+        base, new = sides[base_name], sides[new_name]
+        wall = _median(new, "wall") / _median(base, "wall")
+        cpu = (_median(new, "suite_cpu") + _median(new, "registry_cpu")) / (
+            _median(base, "suite_cpu") + _median(base, "registry_cpu"))
+        lines.append(f"| {mode} | {wall:.2f} | {cpu:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--selection", choices=["api", "all", "both"], default="both")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per round")
+    parser.add_argument("--baseline-ref", default=None, help="the git commit to compare with (required unless --smoke)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--mode", choices=["url", "embedded", "both"], default="both")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per run")
     parser.add_argument("--out", type=Path, default=None,
                         help="where the results go (default: benchmarks/results/conformance_speed.md; "
                              "with --smoke, nowhere)")
     parser.add_argument("--smoke", action="store_true",
-                        help="a check that the script works: one round of the ping area, printed, not recorded")
+                        help="a check that the script works: one round of the ping area, URL mode, against HEAD; "
+                             "printed, not recorded")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20:
         parser.error("--rounds must be between 1 and 20")
     if args.smoke:
-        args.rounds, args.timeout = 1, min(args.timeout, 120.0)
+        args.rounds, args.timeout, args.mode = 1, min(args.timeout, 120.0), "url"
+        args.baseline_ref = args.baseline_ref or "HEAD"
+    elif args.baseline_ref is None:
+        parser.error("--baseline-ref is required: the commit to measure the working tree against (e.g. 48383d9)")
     elif args.out is None:
         args.out = ROOT / "benchmarks" / "results" / "conformance_speed.md"
-    selections = ["smoke"] if args.smoke else ["api", "all"] if args.selection == "both" else [args.selection]
-    rounds: dict[str, list[Round]] = {}
-    for selection in selections:
-        for i in range(args.rounds):
-            result = one_round(selection, args.timeout)
-            rounds.setdefault(selection, []).append(result)
-            print(
-                f"{selection} round {i + 1}: {result.wall:.2f} s, {result.checks} checks, CPU {result.suite_cpu:.2f} s "
-                f"+ registry {result.registry_cpu:.2f} s, load {result.load:.1f}"
-            )
-    text = report(rounds)
+    selection = SMOKE_SELECTION if args.smoke else []
+    modes = ["url", "embedded"] if args.mode == "both" else [args.mode]
+    new = working_tree()
+    with baseline(args.baseline_ref) as old:
+        measured: dict[str, dict[str, list[Round]]] = {}
+        for mode in modes:
+            sides = measured.setdefault(mode, {old.name: [], new.name: []})
+            for i in range(args.rounds):
+                for suite in (old, new) if i % 2 == 0 else (new, old):
+                    result = one_round(suite, mode, selection, args.timeout)
+                    sides[suite.name].append(result)
+                    print(f"{mode} round {i + 1}, {suite.name}: {result.wall:.2f} s, {result.checks} verdicts, "
+                          f"CPU {result.suite_cpu:.2f} s + registry {result.registry_cpu:.2f} s, "
+                          f"load {result.load:.1f}", flush=True)
+        text = report(measured, (old.name, new.name))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
