@@ -43,9 +43,10 @@ def content_store(regsuite_run: Run, request: pytest.FixtureRequest) -> Iterator
 @pytest.fixture(scope="session", autouse=True)
 def background_work(content_store: ContentStore, regsuite_lanes: Lanes, request: pytest.FixtureRequest) -> None:
     """With the first check, the work the selected checks need starts in the background: the content they read
-    (content_store) and the checks that run ahead (client programs, regsuite.fixtures.ahead)."""
+    (content_store), then the checks that run ahead (client programs, regsuite.fixtures.ahead). The lanes wait
+    for the content: by then the run's circuit knows which endpoints answer, and the two do not compete."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # under xdist each check does its own work in its turn
-        regsuite_lanes.start(request.session.items)
+        regsuite_lanes.start(request.session.items, after=content_store.settle)
 
 
 @pytest.fixture
