@@ -221,8 +221,20 @@ def main() -> None:
         text = report(measured, (old.name, new.name))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+        args.out.write_text(keep_notes(args.out, text))
     print(text)
+
+
+BEGIN, END = "<!-- measured: written by benchmarks/conformance_speed.py -->", "<!-- end of measured -->"
+
+
+def keep_notes(path: Path, measured: str) -> str:
+    """The recorded file with its measured part replaced; the notes written around it (the profile) are kept."""
+    block = f"{BEGIN}\n{measured}{END}\n"
+    old = path.read_text() if path.exists() else ""
+    if BEGIN in old and END in old:
+        return old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) + 1:]
+    return block + old
 
 
 if __name__ == "__main__":
