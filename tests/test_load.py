@@ -26,7 +26,8 @@ from regsuite.errors import UsageError
 from regsuite.faultproxy import Mutation, ProxyRequest
 from regsuite.load.blobs import UniqueBlobs
 from regsuite.load.profiles import Profile, PullSpec, Shape, Slo, from_dict, parse_size, profile_named
-from regsuite.load.runner import LoadOptions, LoadResult, run_profile
+from regsuite.load.result import LoadResult
+from regsuite.load.runner import LoadOptions, run_profile
 from regsuite.load.schedule import users_at
 from regsuite.load.slo import evaluate
 from regsuite.load.stats import Row, RunStats
@@ -72,6 +73,7 @@ def test_smoke_profile_runs_every_user_type_without_errors(distribution: Target,
                  "summary.json"):
         assert (result.run_dir / name).stat().st_size > 0, name
     assert result.run_dir == tmp_path / "load" / "t"
+    assert distribution.url in (result.run_dir / "summary.html").read_text(), "summary.html names the registry"
     assert result.cpu.processes, "the generator's CPU was not sampled"
     # what the run pushed is gone: the pool and the pushed images, manifests and blobs
     assert result.cleanup.startswith("deleted ") and " 0 manifests" not in result.cleanup, result.cleanup
