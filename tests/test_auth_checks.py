@@ -38,7 +38,6 @@ from regsuite.access import (
 from regsuite.auth import basic_header, scope_for
 from regsuite.challenge import Scope, merge_scopes, parse_challenges, parse_scope
 from regsuite.errors import ExitCode
-from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from regsuite.fixtures.access import INVENTED_PREFIX
 from regsuite.fixtures.auth import standard_acl
 from regsuite.htpasswd import write_htpasswd
@@ -46,6 +45,7 @@ from regsuite.providers import HtpasswdAuth, ProcessProvider, RegistryConfig, To
 from regsuite.redact import known_secrets
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import ACL, Misbehaviour, Rule, Signer, TokenServer, access_claim, claims, unverified_claims
 from tests.auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
@@ -620,8 +620,10 @@ def test_holes_the_declared_policy_opens_are_not_holes(basic_stack: BasicStack, 
     assert "anonymous pull declared yes" in run.record(_cell("auth.anonymous-access", ROUTE["base"])).message
 
 
-def test_the_matrix_skips_a_registry_that_asks_for_no_credentials(distribution: Target, tmp_path: Path) -> None:
-    run = run_conformance(distribution.url, tmp_path, checks=["auth.anonymous-access[base]", "auth.push-user-access"])
+def test_the_matrix_skips_a_registry_that_asks_for_no_credentials(shared_distribution: Target,
+                                                                   tmp_path: Path) -> None:
+    run = run_conformance(shared_distribution.url, tmp_path,
+                          checks=["auth.anonymous-access[base]", "auth.push-user-access"])
     assert run.results is not None and run.with_outcome(Outcome.SKIPPED) == sorted(
         [_cell("auth.anonymous-access", ROUTE["base"])]
         + [_cell("auth.push-user-access", r) for r in routes_for("auth.push-user-access")]), run.output[-3000:]

@@ -18,19 +18,19 @@ from regsuite import content
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient, StepFailed, next_link
 from regsuite.content import Blob, random_bytes
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.fixtures.auth import SERVICE
 from regsuite.flows import Reply, chunk_min_length
 from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from regsuite.tokenserver import TokenServer
 from regsuite.transcript import Exchange
 from tests.token_registry import start_token_registry
 
 
 @pytest.fixture
-def client(distribution: Target) -> Iterator[RegistryClient]:
-    with RegistryClient(distribution) as c:
+def client(shared_distribution: Target) -> Iterator[RegistryClient]:
+    with RegistryClient(shared_distribution) as c:
         yield c
 
 
@@ -101,12 +101,12 @@ def test_push_blob_methods(client: RegistryClient, repo: str, method: str) -> No
         assert header(puts[0], "content-length") == "0"
 
 
-def test_chunked_push_honours_oci_chunk_min_length(distribution: Target, repo: str) -> None:
+def test_chunked_push_honours_oci_chunk_min_length(shared_distribution: Target, repo: str) -> None:
     """distribution 2.8 sends no OCI-Chunk-Min-Length; a proxy adds it to the POST answer."""
     minimum = Mutation("chunk-min", method="POST", path=r"/blobs/uploads/$",
                        set_headers={"OCI-Chunk-Min-Length": "1024"})
     blob = Blob(random_bytes("client-min-chunk", 2500))
-    with FaultProxy(distribution.url, [minimum]) as proxy, RegistryClient(Target(proxy.url)) as client:
+    with FaultProxy(shared_distribution.url, [minimum]) as proxy, RegistryClient(Target(proxy.url)) as client:
         assert client.push_blob(repo, blob, method="chunked", chunk_size=100).status_code == 201
         ranges = [header(p, "content-range") for p in sent(client, "PATCH")]
         assert client.get_blob(repo, blob.digest).content == blob.data
