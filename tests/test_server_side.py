@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -196,3 +198,27 @@ def test_capacity_reports_write_benchmark_json_and_server_charts(tmp_path: Path)
     assert "Server side at the knee" in paths["text"].read_text()
     again = CapacityResult.from_dict(json.loads(paths["json"].read_text()))
     assert again.steps[1].server == steps[1].server and again.server_limit == result.server_limit
+
+
+def test_a_load_run_without_host_reads_the_embedded_registrys_metrics_and_times_every_phase(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "regsuite.cli", "load", "--profile", "smoke", "--duration", "5",
+                           "--report-dir", str(tmp_path), "--run-name", "own"],
+                          capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning: metrics" not in proc.stdout, proc.stdout
+    run = tmp_path / "load" / "own"
+    summary = json.loads((run / "summary.json").read_text())
+    server = summary["server"]
+    assert server["requests"]["count"] > 0 and server["storage_all"]["count"] > 0, server
+    assert {r["handler"] for r in summary["routes"]} >= {"manifest", "blob", "blob_upload", "catalog"}
+    # The smoke profile pulls and pushes with every method: every phase ran, each with TTFB <= total.
+    assert list(summary["phases"]) == [p.value for p in Phase], summary["phases"]
+    for name, figures in summary["phases"].items():
+        assert figures["count"] > 0 and figures["ttfb"]["p50_ms"] <= figures["total"]["p50_ms"], (name, figures)
+    assert all(row["type"] not in ("ttfb", "phase") for row in summary["stats"]["rows"])
+    assert summary["stats"]["total"]["requests"] == sum(r["requests"] for r in summary["stats"]["rows"]
+                                                        if r["type"] not in ("image-pull", "image-push"))
+    page = (run / "summary.html").read_text()
+    assert "The registry&#x27;s side" in page and "Phases: time to first byte and total" in page
+    names = {b["name"] for b in json.loads((run / "benchmark.json").read_text())}
+    assert {"load smoke requests/s", "load smoke image-pull p95", "load smoke image-push MB/s"} <= names
