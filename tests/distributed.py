@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,3 +72,11 @@ def stop(procs: list[subprocess.Popen]) -> None:
             proc.wait(timeout=10)
 
 
+
+
+def wait_for_line(log: Path, text: str, master: subprocess.Popen, seconds: float = 120) -> None:
+    """Until `text` shows in the master's locust log; fails when the master ends first or time runs out."""
+    deadline = time.monotonic() + seconds
+    while not (log.exists() and text in log.read_text(errors="replace")):
+        assert time.monotonic() < deadline and master.poll() is None, f"{text!r} never showed in {log}"
+        time.sleep(0.5)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import netns
 import pytest
-from distributed import REGSUITE, RUN_TIMEOUT, registry, start_worker, stop
+from distributed import REGSUITE, RUN_TIMEOUT, registry, start_worker, stop, wait_for_line
 
 from regsuite.errors import ExitCode
 from regsuite.providers.config import free_port
@@ -109,10 +109,7 @@ def test_a_worker_lost_mid_search_ends_it_with_exit_30_and_a_report(shared_distr
     workers = [start_worker([], tmp_path, f"w{i + 1}", "127.0.0.1", port)[0] for i in range(2)]
     log = report_dir / "capacity" / "dist" / "load" / "step01-2u" / "locust.log"
     try:
-        deadline = time.monotonic() + 120
-        while not (log.exists() and "Sending spawn jobs of 2 users" in log.read_text(errors="replace")):
-            assert time.monotonic() < deadline and master.poll() is None, "the first step never started"
-            time.sleep(0.5)
+        wait_for_line(log, "Sending spawn jobs of 2 users", master)
         time.sleep(4)  # both workers under load and reporting
         os.killpg(workers[1].pid, signal.SIGKILL)  # worker w2 and its locust process die at once
         killed = time.monotonic()

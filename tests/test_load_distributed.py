@@ -21,7 +21,7 @@ from pathlib import Path
 
 import netns
 import pytest
-from distributed import REGSUITE, RUN_TIMEOUT, registry, start_worker, stop
+from distributed import REGSUITE, RUN_TIMEOUT, registry, start_worker, stop, wait_for_line
 
 from regsuite.errors import ExitCode
 from regsuite.providers import HtpasswdAuth
@@ -96,10 +96,7 @@ def test_a_killed_worker_is_named_and_the_min_workers_rule_ends_the_run(shared_d
     workers = [start_worker([], tmp_path, f"w{i + 1}", "127.0.0.1", port)[0] for i in range(2)]
     log = report_dir / "load" / "dist" / "locust.log"
     try:
-        deadline = time.monotonic() + 120
-        while not (log.exists() and "All users spawned" in log.read_text(errors="replace")):
-            assert time.monotonic() < deadline and master.poll() is None, "the run never started"
-            time.sleep(0.5)
+        wait_for_line(log, "All users spawned", master)
         time.sleep(3)  # both workers under load and reporting
         os.killpg(workers[1].pid, signal.SIGKILL)  # worker w2 and its locust process die at once
         output, _ = master.communicate(timeout=RUN_TIMEOUT)
