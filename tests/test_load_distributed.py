@@ -96,8 +96,9 @@ def test_a_killed_worker_is_named_and_the_min_workers_rule_ends_the_run(shared_d
     workers = [start_worker([], tmp_path, f"w{i + 1}", "127.0.0.1", port)[0] for i in range(2)]
     log = report_dir / "load" / "dist" / "locust.log"
     try:
-        wait_for_line(log, "All users spawned", master)
-        time.sleep(3)  # both workers under load and reporting
+        # "All users spawned" may never be logged on a busy machine (the workers report late)
+        wait_for_line(log, "Sending spawn jobs of 4 users", master)
+        time.sleep(4)  # both workers under load and reporting
         os.killpg(workers[1].pid, signal.SIGKILL)  # worker w2 and its locust process die at once
         output, _ = master.communicate(timeout=RUN_TIMEOUT)
     finally:
