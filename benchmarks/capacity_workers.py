@@ -34,6 +34,14 @@ from regsuite.load.runner import MasterOptions
 from regsuite.providers import ProcessProvider
 from regsuite.providers.config import free_port, metrics_url, with_metrics
 
+READING = """How to read it: the knee and its requests/s are the search's verdicts; "generator requests per
+CPU-second" is each worker's requests over the CPU seconds it used (pulls of a 1 MiB image here: the
+body's transfer costs CPU too, so it is well below the manifest-only figure of benchmarks/results/load.md).
+With the registry on the same cores, a second worker raises the knee only while a core is spare: when
+"limited by" names this machine's CPU, the figures describe the host, not the registry. On separate
+generator machines, the knee grows with the workers until a server-side signal saturates, and
+workers x requests per CPU-second says how many worker cores a target load needs."""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -148,7 +156,7 @@ def main() -> None:
         per_cpu = ", ".join(f"{name} {value:,.0f}" for name, value in requests_per_cpu_second(result).items())
         lines.append(f"| {case.workers} | {knee_line(result)} | {result.limited_by} | "
                      f"{server_line(result.knee) or '–'} | {per_cpu or '–'} |")
-    lines.append("")
+    lines += ["", READING, ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
