@@ -14,7 +14,11 @@ TRANSACTION_TYPES = ("image-pull", "image-push")
 INTENDED = "@intended"
 ITERATION_KINDS = (*TRANSACTION_TYPES, "list")  # what one arrival iteration is, by user type
 INTENDED_TYPES = tuple(f"{kind}{INTENDED}" for kind in ITERATION_KINDS)
-NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES)  # statistics rows that are not HTTP requests
+# Each exchange of a pull or push phase (regsuite.load.phases) is also timed to its first byte and to its end.
+PHASE = "phase"
+TTFB = "ttfb"
+PHASE_TYPES = (PHASE, TTFB)
+NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES, *PHASE_TYPES)  # statistics rows that are not HTTP requests
 
 
 def intended_type(kind: str) -> str:
