@@ -184,25 +184,26 @@ class Master(Role):
         record.users, record.busy, record.backlog = data.get("user_count", 0), mine["busy"], mine["backlog"]
         record.arrival = mine["arrival"]
 
-    def _active(self) -> list[str]:
+    def active(self) -> list[str]:
+        """Ids of the workers taking part now."""
         clients = self.runner.clients
         return [c.id for c in clients.ready + clients.spawning + clients.running]
 
     def follow_schedule(self, elapsed: float) -> None:
         self.rates.append((time.time(), rate_at(users.PROFILE.shape, elapsed) or 0.0))
-        active = self._active()
+        active = self.active()
         for client_id in active:
             self.runner.send_message(SHARE_MESSAGE, {"share": 1.0 / len(active), "elapsed": elapsed},
                                      client_id=client_id)
 
     def load(self) -> tuple[int, int]:
-        active = [self.workers[i] for i in self._active() if i in self.workers]
+        active = [self.workers[i] for i in self.active() if i in self.workers]
         return sum(w.busy for w in active), sum(w.backlog for w in active)
 
     def should_stop(self) -> bool:
         """Note workers lost since the last look; True when too few remain (the --min-workers rule)."""
         self._note_losses()
-        remaining = len(self._active())
+        remaining = len(self.active())
         if self.started and remaining < self.min_workers and self.stopped_by is None:
             self.stopped_by = (f"{remaining} of {len(self.workers)} workers left, fewer than "
                                f"--min-workers {self.min_workers}")
@@ -232,7 +233,7 @@ class Master(Role):
     def drained(self) -> bool:
         """Every remaining worker reported, after the drain began, that its users have stopped."""
         self._note_losses()
-        active = [self.workers.get(i) for i in self._active()]
+        active = [self.workers.get(i) for i in self.active()]
         return all(w is not None and w.last_report > self.draining and w.users == 0 for w in active)
 
     def _on_test_stopping(self, **kw: Any) -> None:

@@ -33,6 +33,8 @@ class LoadResult:
     generator: GeneratorReport | None = None  # workers, lost workers, the arrival schedule
     workers_short: str | None = None  # too few workers: never connected, or --min-workers stopped the run
     target: dict[str, Any] = field(default_factory=dict)  # the registry measured, as reports show it (no secrets)
+    sections: list[str] = field(default_factory=list)  # HTML an extension of the run adds to summary.html
+    extra: dict[str, Any] = field(default_factory=dict)  # what it adds to summary.json
 
     @property
     def exit_code(self) -> int:
@@ -68,6 +70,8 @@ class LoadResult:
         if not self.profile.shape.is_arrival:
             return None
         seconds = self.schedule_seconds
+        if self.profile.shape.kind == "replay":  # the log's own times: what came due while the schedule ran
+            return (self.generator.arrival.scheduled if self.generator else 0) / seconds if seconds else 0.0
         return scheduled_iterations(self.profile.shape, seconds) / seconds if seconds else 0.0
 
     @property

@@ -54,6 +54,7 @@ def render(result: LoadResult) -> str:
     for worker in result.generator.lost if result.generator else []:
         parts.append(alert("Worker lost.", worker.loss_line()))
     parts.append(_cards(result))
+    parts.extend(result.sections)
     parts.append("<h2>Over time</h2><div class='charts'>")
     parts.append(line_chart("Throughput (requests per second)", [
         Series("requests/s", [(t - start, n) for t, n, _ in per_second]),
@@ -67,7 +68,7 @@ def render(result: LoadResult) -> str:
     parts.append(line_chart("Push and pull throughput", [
         Series(kind, [(t - start, v) for t, v in points]) for kind, points in sorted(stats.mb_per_second().items())
     ], "MB/s"))
-    if result.intended_rate is not None:
+    if result.intended_rate is not None and profile.shape.kind == "arrival":  # a replay draws its own
         parts.append(line_chart("Iterations per second: intended vs achieved", [
             Series("intended", [(t - start, rate) for t, rate in _intended_steps(result)]),
             Series("achieved (finished)", [(t - start, n) for t, n in stats.iterations_per_second()])],
