@@ -87,5 +87,7 @@ class LoadResult:
         """The "could not keep up" notice, when the generator fell behind its schedule."""
         if self.intended_rate is None or self.achieved_rate is None or self.generator is None:
             return None
+        replay = self.profile.shape.kind == "replay"
         return keep_up_notice(self.intended_rate, self.achieved_rate, self.generator.arrival,
-                              self.profile.shape.max_users, bool(self.cpu.saturated))
+                              self.profile.shape.max_users, bool(self.cpu.saturated),
+                              lower="the speed (--speed)" if replay else "the rate")

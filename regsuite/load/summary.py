@@ -48,7 +48,7 @@ def render(result: LoadResult) -> str:
     busy = result.cpu.machine_note()
     if busy:
         parts.append(alert("Machine busy.", busy))
-    behind = result.keep_up_notice()
+    behind = result.keep_up_notice() if profile.shape.kind != "replay" else None  # its section says it
     if behind:
         parts.append(alert("Could not keep up.", behind))
     for worker in result.generator.lost if result.generator else []:
@@ -133,6 +133,8 @@ def _pts(samples: list, start: float, attr: str) -> list[tuple[float, float]]:  
 
 def _load_level(result: LoadResult) -> str:
     shape = result.profile.shape
+    if shape.kind == "replay":
+        return f"mean {shape.rate:.3g} operations/s at {shape.speed:g}x, {shape.users} to {shape.max_users} users"
     if shape.is_arrival:
         return f"peak {shape.peak_rate():g} iterations/s, {shape.users} to {shape.max_users} users"
     return f"peak {shape.peak_users()} users"

@@ -87,7 +87,7 @@ class _Ordered:
         self.heap: list[tuple[float, int, Request]] = []
         self.newest = float("-inf")
         self.emitted = float("-inf")
-        self.second: list[Request] = []  # coarse requests of one second, waiting to be spread
+        self.second: list[tuple[int, Request]] = []  # coarse requests of one second, waiting to be spread
 
     def push(self, request: Request) -> Iterator[tuple[float, Request]]:
         start = request.record.start
@@ -110,14 +110,14 @@ class _Ordered:
         if not request.record.coarse:
             yield start, request
             return
-        if self.second and int(self.second[0].record.start) != int(start):
+        if self.second and self.second[0][0] != int(start):
             yield from self._spread()
-        self.second.append(request)
+        self.second.append((int(start), request))
 
     def _spread(self) -> Iterator[tuple[float, Request]]:
         group, self.second = self.second, []
-        for i, request in enumerate(group):
-            yield int(request.record.start) + i / len(group), request
+        for i, (second, request) in enumerate(group):
+            yield second + i / len(group), request
 
 
 def write_schedule(log: LogLines, window: Window, plan: Plan, path: Path,

@@ -53,7 +53,7 @@ def _bound(text: str, flag: str) -> Bound:
     m = _OFFSET.match(text)
     if m:
         return Bound(offset=float(m.group(1)) * _SECONDS[m.group(2) or "s"])
-    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?:[+-Z]|$)", text):  # minutes without seconds
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?:[+\-Z]|$)", text):  # minutes without seconds
         text = text[:16] + ":00" + text[16:]
     at = iso_time(text)
     if at is None:

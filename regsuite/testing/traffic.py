@@ -90,7 +90,7 @@ def _one(client: RegistryClient, what: str, repo: str, tag: str, manifest: Manif
     elif what == "push":
         n = next(pushes)
         pushed = image(f"traffic/push/{n}", layers=1, layer_size=layer_size)
-        new_tag = f"build-{n}"
+        new_tag = f"ci-build-{n:04d}"
         present: set[str] = set()  # no HEADs before the uploads: one upload per blob, one manifest PUT
         client.push_image(repo, pushed, new_tag, present=present)
         out.ops["upload"] += len(pushed.blobs)
