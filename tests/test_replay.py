@@ -153,7 +153,8 @@ def test_limit_follows_the_capacity_rule() -> None:
 
 # -- bad logs: one line, their own exit code -----------------------------------------------------------
 
-GOOD = '127.0.0.1 - - [01/Dec/2026:10:00:{s:02d} +0000] "GET /v2/payroll/ledger/manifests/stable-prod HTTP/1.1" 200 527 "" "docker"\n'
+GOOD = ('127.0.0.1 - - [01/Dec/2026:10:00:{s:02d} +0000] "GET /v2/payroll/ledger/manifests/stable-prod HTTP/1.1" '
+        '200 527 "" "docker"\n')
 
 
 @pytest.mark.parametrize("content, code, words", [
