@@ -19,6 +19,7 @@ The master (or local process) writes `generator.json` for the runner
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import locust.argument_parser as locust_arguments
 import locust.runners as locust_runners
 import psutil
 from locust import events
@@ -48,6 +50,10 @@ REPORT_KEY = "regsuite"
 # Workers report every second (locust: 3 s): losses are noticed sooner, fewer requests die
 # unreported with a worker, and the arrival shape sees its backlog sooner.
 locust_runners.WORKER_REPORT_INTERVAL = 1.0
+# A worker builds locust's whole argument parser again for every option of every spawn message it gets: on a
+# busy machine an open-model run, which adds users as it goes, blocked its workers for seconds (their heartbeats
+# lapsed). The defaults never change within a process.
+locust_arguments.default_args_dict = functools.cache(locust_arguments.default_args_dict)
 if os.environ.get(load_env.CONNECT_WAIT):  # a worker gives up on an absent master after this
     locust_runners.CONNECT_RETRY_COUNT = max(int(float(os.environ[load_env.CONNECT_WAIT])
                                                  / locust_runners.CONNECT_TIMEOUT), 1)

@@ -384,3 +384,24 @@ def test_speed_and_budget_shape_the_run(tmp_path: Path) -> None:
         read_log(ReplaySpec(log.path, window=parse_window("+100s..")))
     with pytest.raises((LogFormatUnknown, LogEmpty)):
         read_log(ReplaySpec(_log(tmp_path, ["\n"]).path))
+
+
+def test_seeding_pushes_mounts_and_chunks(shared_distribution: Target) -> None:
+    from regsuite.client import RegistryClient
+    from regsuite.replay.content import CONFIG
+    from regsuite.replay.plan import SeedBlob, SeedManifest, Seeds
+    from regsuite.replay.seed import CHUNK, seed
+
+    big, small = blob(b"b" * 32, CHUNK + 12_345), blob(b"s" * 32, 2_000)
+    first, second = "regsuite-replay-test/seed/ra", "regsuite-replay-test/seed/rb"
+    body = manifest("seeded", 700)
+    seeds = Seeds(blobs=[SeedBlob(first, big), SeedBlob(first, small), SeedBlob(second, small)],
+                  manifests=[SeedManifest(first, "tseeded", body)], configs=[first])
+    report = seed(shared_distribution, seeds)
+    assert (report.blobs, report.manifests) == (3, 1) and report.bytes == big.size + 2 * small.size + 700
+    with RegistryClient(shared_distribution) as client:
+        for repo, made in ((first, big), (first, small), (second, small), (first, CONFIG)):
+            got = client.head_blob(repo, made.digest)
+            assert got.status_code == 200 and int(got.headers["content-length"]) == made.size, (repo, made.size)
+        got = client.get_manifest(first, "tseeded")
+        assert got.status_code == 200 and got.content == body
