@@ -145,6 +145,29 @@ def test_a_replay_that_cannot_keep_up_says_so(recorded: tuple[Path, Traffic], fa
     assert "The replay could not keep up." in (result.load.run_dir / "summary.html").read_text()
 
 
+def test_capacity_search_reports_the_highest_multiple_of_the_traffic_held(
+        recorded: tuple[Path, Traffic], fault_proxy, tmp_path: Path) -> None:
+    # 0.1 s on every request and at most 2 users: about 16 operations/s can be held (an upload is two
+    # requests), whatever the machine does. The log runs at about 11/s: 1x holds, 2x cannot.
+    from regsuite.capacity.report import knee_line
+    from regsuite.capacity.search import BEHIND, CapacityOptions, SearchPlan, search
+    from regsuite.load.profiles import Slo
+
+    path, _ = recorded
+    slow = fault_proxy(Mutation("slow registry", delay=0.1))
+    plan = SearchPlan(model="replay", max_users=2, step_seconds=6, max_speed=2, refine=1, max_seconds=300)
+    options = CapacityOptions(target=Target(slow.url), profile=Profile("replay", slo=Slo(max_error_rate=0.01)),
+                              plan=plan, report_dir=tmp_path, run_name="cap", replay=ReplaySpec(path))
+    result = search(options)
+    knee = result.knee
+    assert knee is not None and knee.speed in (1.0, 1.5), [(s.speed, s.verdict, s.achieved_rate, s.rate)
+                                                            for s in result.steps]
+    assert result.stop_reason == BEHIND and any(s.speed == 2.0 and s.verdict == BEHIND for s in result.steps)
+    line = knee_line(result)
+    assert line.startswith(f"holds {knee.speed:g}x the traffic of 20") and "operations/s" in line, line
+    assert knee.replayed and knee.lateness_p95_ms is not None
+
+
 def test_limit_follows_the_capacity_rule() -> None:
     assert limit(True, 99.0) == GENERATOR_LIMIT
     assert limit(False, 95.0) == MACHINE_LIMIT
@@ -169,7 +192,7 @@ def test_bad_logs_are_one_line_and_a_distinct_exit_code(tmp_path: Path, content:
                                                         words: str) -> None:
     log = tmp_path / "access.log"
     log.write_text(content)
-    for argv in (["replay-stats", str(log)], ["load", "--replay", str(log)]):
+    for argv in (["replay-stats", str(log)], ["load", "--replay", str(log)], ["capacity", "--replay", str(log)]):
         proc = subprocess.run([sys.executable, "-m", "regsuite.cli", *argv], capture_output=True, text=True,
                               timeout=60, stdin=subprocess.DEVNULL, cwd=tmp_path)
         assert proc.returncode == int(code), proc.stdout + proc.stderr

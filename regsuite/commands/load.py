@@ -66,8 +66,9 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
     auth.add_argument("--registry-insecure", action="store_true", help="do not verify the registry's TLS certificate")
 
 
-def add_replay_arguments(p: argparse.ArgumentParser, *, speed: bool = True) -> None:
-    """--replay LOG and what shapes a replay (shared with `regsuite capacity --replay`)."""
+def add_replay_arguments(p: argparse.ArgumentParser, *, speed: bool = True, max_users: bool = True) -> None:
+    """--replay LOG and what shapes a replay (shared with `regsuite capacity --replay`, which steps the speed and
+    has its own --max-users)."""
     replay = p.add_argument_group("replay a registry's access log (docs/load.md#replaying-an-access-log)")
     replay.add_argument("--replay", type=Path, metavar="LOG",
                         help="replay this access log (combined format, or distribution's `response completed` "
@@ -80,8 +81,9 @@ def add_replay_arguments(p: argparse.ArgumentParser, *, speed: bool = True) -> N
                              "or offsets from its first request (+10m); either end may be left out")
     replay.add_argument("--skip-malformed", action="store_true",
                         help="count lines that break the log's format and go on (default: stop at the first)")
-    replay.add_argument("--max-users", type=int, default=ReplaySpec.max_users,
-                        help=f"most users sending the replay's operations at once (default {ReplaySpec.max_users})")
+    if max_users:
+        replay.add_argument("--max-users", type=int, default=ReplaySpec.max_users,
+                            help=f"most users sending the replay's operations at once (default {ReplaySpec.max_users})")
     replay.add_argument("--upload-size", help="size of uploaded blobs the log never shows the size of "
                                               "(default: the median blob GET of the log)")
     replay.add_argument("--max-seed-bytes", default=f"{MAX_SEED_BYTES >> 30}GiB",
