@@ -99,8 +99,8 @@ def steps_table(steps: list[StepResult]) -> str:
         head = (*(("speed",) if replay else ()), "rate/s", "achieved/s", *head)
     rows = [head]
     for s in steps:
-        rate = (*((f"{s.speed or 0:g}x",) if replay else ()), f"{s.rate:g}", f"{s.achieved_rate or 0:.1f}") \
-            if open_model else ()
+        rate = (*((f"{s.speed or 0:g}x",) if replay else ()), f"{s.rate:.1f}" if replay else f"{s.rate:g}",
+                f"{s.achieved_rate or 0:.1f}") if open_model else ()
         rows.append((*rate, str(s.users), f"{s.rps:.1f}", f"{s.ops_per_s('image-pull'):.1f}",
                      f"{s.ops_per_s('image-push'):.1f}", f"{s.mb_per_s('image-pull'):.1f}",
                      f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}", f"{s.p95_ms:g}", f"{s.p99_ms:g}",
