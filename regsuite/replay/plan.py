@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..errors import UsageError
-from .content import CONFIG, SyntheticBlob, blob, manifest, manifest_digest
+from .content import SyntheticBlob, blob, manifest, manifest_digest
 from .names import Names
 from .survey import Inventory, Survey
 
@@ -118,7 +118,3 @@ class Plan:
                 "narrow --window or raise --max-seed-bytes")
         return out
 
-
-def config_blob() -> tuple[str, bytes]:
-    """The `{}` config every synthetic manifest names."""
-    return CONFIG.digest, CONFIG.data
