@@ -74,7 +74,8 @@ def record_log(seconds: float, rate: float, out: Path) -> int:
 
 
 def measure(target: Target, log: Path, speed: float, report_dir: Path) -> tuple[Row, Row]:
-    options = LoadOptions(target=target, profile=Profile("replay"), report_dir=report_dir, run_name=f"replay-{speed:g}x")
+    options = LoadOptions(target=target, profile=Profile("replay"), report_dir=report_dir,
+                          run_name=f"replay-{speed:g}x")
     replayed = run_replay(options, ReplaySpec(log, speed=speed))
     fidelity = replayed.fidelity
     assert fidelity is not None, replayed.load.verdict()
