@@ -37,6 +37,7 @@ from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from regsuite.load import NOT_REQUESTS
 from regsuite.load import env as load_env
+from regsuite.load.runner import NEXT_STEP_EXIT
 from regsuite.load.schedule import rate_at
 from regsuite.loadtest import users
 from regsuite.loadtest.arrival import PACER
@@ -268,7 +269,10 @@ class Worker(Role):
         runner.send_message(HELLO_MESSAGE, {})
 
     def _on_settings(self, msg: Any, **_kw: Any) -> None:
-        users.apply_settings(LoadSettings.from_message(msg.data))
+        settings = LoadSettings.from_message(msg.data)
+        users.apply_settings(settings)
+        if settings.next_within > 0:  # the master's quit ends this step only
+            self.environment.process_exit_code = NEXT_STEP_EXIT
 
     def _on_share(self, msg: Any, **_kw: Any) -> None:
         PACER.follow(float(msg.data["share"]), float(msg.data["elapsed"]))

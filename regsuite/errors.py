@@ -25,7 +25,8 @@ class ExitCode(IntEnum):
     TARGET_NOT_REGISTRY = 23  # it answered, but not as a registry
     NO_EMBEDDED_REGISTRY = 24  # neither a Docker engine nor the registry binary
     RUN_DEADLINE = 25  # the run deadline (--max-duration) was reached: what did not run is an error
-    WORKERS_LOST = 30  # load: fewer workers than --expect-workers connected, or fewer than --min-workers remained
+    WORKERS_LOST = 30  # load: fewer workers than --expect-workers connected, or fewer than --min-workers remained;
+    # capacity: a worker was lost during a step
     LOG_EMPTY = 40  # replay: the access log holds no request
     LOG_FORMAT_UNKNOWN = 41  # replay: no line of a known access-log format
     LOG_MALFORMED = 42  # replay: a line breaks the log's format

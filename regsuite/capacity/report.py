@@ -8,22 +8,63 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..htmlpage import Card, Cell, Header, Markup, TableRow, Tone, alert, cards, esc, page, table
 from ..load.charts import Series, line_chart
+from ..load.phases import PULL_PHASES, PUSH_PHASES
 from ..load.profiles import Slo
+from ..load.server import RouteComparison
+from ..load.sides import MIB, phases_table, server_section
 from ..load.slo import describe
+from ..load.trend import Figure, transaction_figures, write_benchmark
 from .search import PASS, CapacityResult, StepResult
+
+if TYPE_CHECKING:
+    from ..load.server import ServerSide
 
 
 def write_reports(result: CapacityResult, run_dir: Path) -> dict[str, Path]:
-    paths = {"html": run_dir / "capacity.html", "text": run_dir / "capacity.txt", "json": run_dir / "capacity.json"}
+    paths = {"html": run_dir / "capacity.html", "text": run_dir / "capacity.txt", "json": run_dir / "capacity.json",
+             "benchmark": run_dir / "benchmark.json"}
     doc = result.to_dict()
     doc["run_dir"] = str(run_dir)
     paths["json"].write_text(json.dumps(doc, indent=1))
     paths["text"].write_text(ticket_text(result))
     paths["html"].write_text(render(result, run_dir))
+    write_benchmark(capacity_benchmark(result), paths["benchmark"])
     return paths
+
+
+def capacity_benchmark(result: CapacityResult) -> list[Figure]:
+    """The knee's headline figures for trend tracking (none when no step sustained the SLO)."""
+    knee = result.knee
+    if knee is None:
+        return []
+    prefix = f"capacity {result.scenario}"
+    load = (Figure(f"{prefix} knee rate", "iterations/s", knee.rate) if knee.rate is not None
+            else Figure(f"{prefix} knee users", "users", knee.users))
+    transactions = {kind: (tx.ops_per_s, tx.p95_ms, tx.mb_per_s) for kind, tx in knee.transactions.items()}
+    return [load, *transaction_figures(f"{prefix} knee", knee.rps, knee.error_rate, transactions)]
+
+
+def server_line(step: StepResult | None) -> str:
+    """The registry's own figures of a step, in one line ("" without metrics)."""
+    server = step.server if step else None
+    if server is None or not server.has_data:
+        return ""
+    parts = []
+    if server.requests:
+        parts.append(f"{server.requests.per_s:g} req/s, p95 {server.requests.p95_ms} ms")
+    if server.in_flight_mean is not None:
+        parts.append(f"{server.in_flight_mean:g} in flight (peak {server.in_flight_peak:g})")
+    if server.cpu_percent is not None:
+        parts.append(f"CPU {server.cpu_percent:.0f} % of a core")
+    if server.memory_bytes is not None:
+        parts.append(f"{server.memory_bytes / MIB:.0f} MiB")
+    if server.storage_all and server.storage_all.p95_ms is not None:
+        parts.append(f"storage p95 {server.storage_all.p95_ms:g} ms")
+    return ", ".join(parts)
 
 
 def slo_text(slo: Slo) -> str:
@@ -74,6 +115,7 @@ def ticket_text(result: CapacityResult) -> str:
         f"Stopped: {result.stop_detail}",
         f"Limited by: {result.limited_by} ({cpu_line(result.knee or (result.steps[0] if result.steps else None))})",
         *([f"Caveat: {result.caveat}"] if result.caveat else []),
+        *([f"Server side at the knee: {server_line(result.knee)}"] if server_line(result.knee) else []),
         f"SLO: {slo_text(result.slo)}",
         f"Search: {len(result.steps)} steps of {result.plan.step_seconds:g} s, "
         f"{_load_range(result)}, {result.seconds / 60:.1f} min in all{workers}",
@@ -172,6 +214,9 @@ def render(result: CapacityResult, run_dir: Path) -> str:
         chart(f"CPU {vs} (generator, registry: % of a core; machine, others: % of all cores)",
               [series("generator", lambda s: s.generator_cpu_total), series("registry", lambda s: s.registry_cpu),
                series("machine", lambda s: s.machine_cpu), series("others", lambda s: s.other_cpu)], "%"),
+        *_worker_charts(steps, series, chart, vs),
+        *_server_charts(steps, series, chart, vs),
+        *_phase_charts(steps, series, chart, vs),
     ]
     tone: Tone = "fail" if knee is None else "ok" if result.limited_by == "registry" and not result.caveat else "warn"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(result.started)) if result.started else ""
@@ -190,6 +235,13 @@ def render(result: CapacityResult, run_dir: Path) -> str:
     parts.append(_cards(result))
     parts.append("<h2>Over load</h2><div class='charts'>" + "".join(charts) + "</div>")
     parts.append("<h2>Steps</h2>" + _steps_html(result, run_dir))
+    parts.append(_workers_html(result))
+    shown = knee or (steps[-1] if steps else None)
+    if shown is not None:
+        where = "at the knee" if shown is knee else f"at step {shown.index}"
+        parts.append(server_section(shown.server, [RouteComparison.from_dict(r) for r in shown.routes],
+                                    f"The registry's side {where}"))
+        parts.append(phases_table(shown.phases, f"Phases {where}"))
     parts.append("<h2>For a ticket</h2><pre class='ticket'>" + esc(ticket_text(result)) + "</pre>")
     return page(f"regsuite capacity: {result.scenario}", header, "".join(parts),
                 files=["capacity.json", "capacity.txt"], note="each step's load report is under load/")
@@ -256,3 +308,88 @@ def _steps_html(result: CapacityResult, run_dir: Path) -> str:
                  Cell(_verdict_text(s), f"verdict-{s.verdict}")]
         rows.append(TableRow(cells, "knee" if knee is not None and s is knee else ""))
     return table(head, rows, text_columns=0, css="steps")
+
+
+SeriesOf = Callable[[str, Callable[[StepResult], float | None]], Series]
+ChartOf = Callable[..., str]
+
+
+def _worker_charts(steps: list[StepResult], series: SeriesOf, chart: ChartOf, vs: str) -> list[str]:
+    """Each worker's own CPU and request rate over the steps (distributed searches)."""
+    names = sorted({w.name for s in steps for w in s.workers})
+    if not names:
+        return []
+
+    def of(name: str, attr: str) -> Callable[[StepResult], float | None]:
+        return lambda step: next((getattr(w, attr) for w in step.workers if w.name == name), None)
+
+    return [chart(f"CPU per worker {vs} (% of one core; over 90 % the worker is saturated)",
+                  [series(name, of(name, "cpu_mean")) for name in names], "%", [(90.0, "saturated")]),
+            chart(f"Requests per second per worker {vs}", [series(name, of(name, "rps")) for name in names],
+                  "req/s")]
+
+
+def _server_charts(steps: list[StepResult], series: SeriesOf, chart: ChartOf, vs: str) -> list[str]:
+    """The registry's own view over the steps, next to the client's (searches with --metrics-url)."""
+    if not any(s.server is not None and s.server.has_data for s in steps):
+        return []
+
+    def server(value: Callable[[ServerSide], float | None]) -> Callable[[StepResult], float | None]:
+        return lambda step: value(step.server) if step.server is not None and step.server.has_data else None
+
+    return [
+        chart(f"Requests per second {vs}: client and server", [
+            series("client", lambda s: s.rps),
+            series("server", server(lambda v: v.requests.per_s if v.requests else None))], "req/s"),
+        chart(f"p95 {vs}: client and server (the gap is network and queueing)", [
+            series("client", lambda s: s.p95_ms),
+            series("server", server(lambda v: v.requests.p95_ms if v.requests else None))], "ms"),
+        chart(f"Requests in flight at the registry {vs}", [
+            series("mean", server(lambda v: v.in_flight_mean)),
+            series("peak", server(lambda v: v.in_flight_peak))], "requests", keep_zero=True),
+        chart(f"Registry CPU {vs} (process: % of one core; host: % of all cores)", [
+            series("registry process", server(lambda v: v.cpu_percent)),
+            series("host", server(lambda v: v.host_cpu_percent))], "%"),
+        chart(f"Registry memory {vs}", [
+            series("resident", server(lambda v: v.memory_bytes / MIB if v.memory_bytes is not None else None)),
+            series("host used", server(lambda v: v.host_memory_used_bytes / MIB
+                                       if v.host_memory_used_bytes is not None else None))], "MiB"),
+        chart(f"Storage action latency {vs}", [
+            series("p50", server(lambda v: v.storage_all.p50_ms if v.storage_all else None)),
+            series("p95", server(lambda v: v.storage_all.p95_ms if v.storage_all else None))], "ms"),
+    ]
+
+
+def _phase_charts(steps: list[StepResult], series: SeriesOf, chart: ChartOf, vs: str) -> list[str]:
+    """Time to first byte (p95) per pull and push phase over the steps."""
+    out = []
+    for label, phases in (("pull", PULL_PHASES), ("push", PUSH_PHASES)):
+        ran = [p.value for p in phases if any(p.value in s.phases for s in steps)]
+        if ran:
+            out.append(chart(f"{label.capitalize()} phases {vs}: time to first byte, p95", [
+                series(name, _phase_ttfb(name)) for name in ran], "ms"))
+    return out
+
+
+def _phase_ttfb(name: str) -> Callable[[StepResult], float | None]:
+    def value(step: StepResult) -> float | None:
+        ttfb = (step.phases.get(name) or {}).get("ttfb") or {}
+        return ttfb.get("p95_ms")
+    return value
+
+
+def _workers_html(result: CapacityResult) -> str:
+    """Each step's workers: how the load was spread and what each generator process used."""
+    rows = []
+    for s in result.steps:
+        for w in s.workers:
+            rows.append(TableRow([s.index, w.name, w.host, w.requests, f"{w.rps:,.1f}", f"{w.cpu_mean:.0f}",
+                                  f"{w.cpu_peak:.0f}", "saturated" if w.saturated else "ok", w.lost or "to the end"],
+                                 "bad" if w.saturated or w.lost else ""))
+    if not rows:
+        return ""
+    return ("<h2>Workers per step</h2><p>Each step's load is spread over the workers by locust; the step's figures "
+            "are their aggregate. CPU as each worker reported it (% of one core): a worker over 90 % is saturated "
+            "and the step measures the generator.</p>"
+            + table(["step", "worker", "host", "requests", "req/s", "mean CPU %", "peak CPU %", "generator",
+                     "connected"], rows, text_columns=3))

@@ -38,15 +38,19 @@ from ..errors import ExitCode, UsageError
 from ..load import INTENDED
 from ..load.arrival import HELD_SHARE
 from ..load.cpu import GENERATOR_LIMIT, MACHINE_LIMIT, REGISTRY_LIMIT, SATURATED_PERCENT
+from ..load.phases import phase_figures
 from ..load.profiles import Profile, Shape, Slo
 from ..load.result import LoadResult
-from ..load.runner import LoadOptions, default_locustfile, run_profile
+from ..load.runner import NEXT_STEP_WAIT, LoadOptions, MasterOptions, default_locustfile, run_profile
+from ..load.server import ServerSide
 from ..load.stats import Row, RunStats
 from ..replay.run import ReplaySpec, run_replay
 from ..target import Target
+from .saturation import first_saturation
 from .scenarios import FINAL_PUT_ROW
 
 PASS, BREACH, PLATEAU, BEHIND, FAILED = "pass", "slo", "plateau", "behind", "failed"
+LOST = "workers-lost"  # a generator worker was lost during the step (or never came): the search ends, exit 30
 STOPS = (BREACH, PLATEAU, BEHIND)  # verdicts that end the climb (the knee is below)
 MODELS = ("closed", "open", "replay")
 GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
@@ -134,6 +138,20 @@ class TransactionFigures:
 
 
 @dataclass
+class WorkerStep:
+    """One generator worker during one step, as it reported itself."""
+
+    name: str
+    host: str
+    requests: int
+    rps: float
+    cpu_mean: float  # % of one core
+    cpu_peak: float
+    saturated: bool
+    lost: str | None = None  # how and when it was lost
+
+
+@dataclass
 class StepResult:
     index: int
     users: int
@@ -162,6 +180,11 @@ class StepResult:
     rate: float | None = None  # open model: intended iterations per second
     achieved_rate: float | None = None  # open model: iterations per second that ran
     intended_p95_ms: dict[str, float] = field(default_factory=dict)  # open model: p95 from intended start, by type
+    workers: list[WorkerStep] = field(default_factory=list)  # distributed steps: each worker's own figures
+    workers_lost: list[str] = field(default_factory=list)  # why the step had too few workers
+    server: ServerSide | None = None  # the registry's own view (--metrics-url)
+    routes: list[dict[str, Any]] = field(default_factory=list)  # per route: client and server side by side
+    phases: dict[str, Any] = field(default_factory=dict)  # pull and push phases: TTFB and total percentiles
     speed: float | None = None  # replay: the multiple of the log's recorded rate
     replayed: str = ""  # replay: the part of the log replayed, as times
     lateness_p95_ms: float | None = None  # replay: start of each operation against its time in the log
@@ -196,6 +219,8 @@ class StepResult:
     def from_dict(cls, raw: dict[str, Any]) -> StepResult:
         raw = dict(raw)
         raw["transactions"] = {k: TransactionFigures(**v) for k, v in raw.get("transactions", {}).items()}
+        raw["workers"] = [WorkerStep(**w) for w in raw.get("workers", [])]
+        raw["server"] = ServerSide.from_dict(raw["server"]) if raw.get("server") else None
         return cls(**raw)
 
 
@@ -214,6 +239,7 @@ class CapacityResult:
     workers: int = 0
     processes: int | None = None
     run_dir: str = ""
+    master: bool = False  # the workers ran elsewhere (`regsuite worker`), one master per step here
 
     @property
     def knee(self) -> StepResult | None:
@@ -225,20 +251,28 @@ class CapacityResult:
         """What set the knee: the generator, the search's own bounds, or the target."""
         if self.stop_reason == FAILED:
             return "a failed step"
+        if self.stop_reason == LOST:
+            return "a lost generator worker (the search ended early)"
         decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
         if self.stop_reason == GENERATOR or any(s.generator_saturated for s in decisive):
             return GENERATOR_LIMIT
         if self.stop_reason in ("max-users", "max-rate", "max-speed", "max-steps", "time"):
             return "search bounds (no knee reached)"
+        server = self.server_limit
         if self.stop_reason in (PLATEAU, BEHIND) and self._machine_busy():
             # Throughput stopped rising while every core was busy: the cores set the limit.
-            return MACHINE_LIMIT
-        return REGISTRY_LIMIT
+            return MACHINE_LIMIT + (f"; server side: {server}" if server else "")
+        return f"{REGISTRY_LIMIT}: {server}" if server else REGISTRY_LIMIT
+
+    @property
+    def server_limit(self) -> str | None:
+        """The registry's own signal that saturated first (CPU, requests in flight, storage latency), if any."""
+        return first_saturation(self.steps)
 
     @property
     def caveat(self) -> str | None:
         """Why the registry's figure may understate it, when the knee is put on the registry."""
-        if self.limited_by == "registry" and self._machine_busy():
+        if self.limited_by == REGISTRY_LIMIT and self._machine_busy():
             busiest = max(s.machine_cpu for s in self.steps)
             return (f"this machine's CPU was {busiest:.0f} % busy during the search: a registry running here "
                     "may have been starved of CPU")
@@ -256,6 +290,8 @@ class CapacityResult:
     def exit_code(self) -> int:
         if self.stop_reason == FAILED:
             return int(ExitCode.INTERNAL_ERROR)
+        if self.stop_reason == LOST:
+            return int(ExitCode.WORKERS_LOST)
         return int(ExitCode.OK) if self.knee else int(ExitCode.CHECKS_FAILED)
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,7 +303,7 @@ class CapacityResult:
             "started": self.started, "seconds": round(self.seconds, 1),
             "workers": self.workers, "processes": self.processes,
             "stop_reason": self.stop_reason, "stop_detail": self.stop_detail, "limited_by": self.limited_by,
-            "caveat": self.caveat,
+            "server_limit": self.server_limit, "caveat": self.caveat, "master": self.master,
             "knee": knee_figures(knee) if knee else None,
             "steps": [asdict(s) for s in self.steps],
         }
@@ -280,6 +316,7 @@ class CapacityResult:
             steps=[StepResult.from_dict(s) for s in raw["steps"]], stop_reason=raw["stop_reason"],
             stop_detail=raw.get("stop_detail", ""), started=raw.get("started", 0.0), seconds=raw.get("seconds", 0.0),
             workers=raw.get("workers", 0), processes=raw.get("processes"), run_dir=raw.get("run_dir", ""),
+            master=bool(raw.get("master")),
         )
 
 
@@ -305,7 +342,13 @@ class CapacityOptions:
     processes: int | None = None
     registry_pid: int | None = None  # sampled for the registry's own CPU when it runs on this machine
     locustfile: Path = field(default_factory=default_locustfile)
+    master: MasterOptions | None = None  # each step's master waits for `regsuite worker`s started elsewhere
+    metrics_urls: tuple[str, ...] = ()  # the registry's Prometheus endpoints, read during each step
     replay: ReplaySpec | None = None  # replay model: the log (each step sets its speed)
+
+    @property
+    def worker_count(self) -> int:
+        return self.master.expect_workers if self.master else self.workers
 
 
 def fit_to_mix(plan: SearchPlan, profile: Profile) -> SearchPlan:
@@ -333,6 +376,8 @@ def rate_profile(profile: Profile, rate: float, seconds: float, max_users: int) 
 
 def step_verdict(step: StepResult, previous: StepResult | None, min_gain: float) -> tuple[str, float | None]:
     """A step's verdict, and its throughput gain over the previous passing step with less load."""
+    if step.workers_lost:
+        return LOST, None
     if step.problems:
         return FAILED, None
     gain = step.rps / previous.rps - 1 if previous and previous.rps > 0 else None
@@ -350,7 +395,7 @@ def next_level(steps: list[StepResult], plan: SearchPlan, refined: int) -> float
     passing = [s for s in steps if s.verdict == PASS]
     failing = [s for s in steps if s.verdict in STOPS]
     best = max((s.level for s in passing), default=0)
-    if any(s.verdict == FAILED for s in steps):
+    if any(s.verdict in (FAILED, LOST) for s in steps):
         return None
     if any(s.generator_saturated for s in steps) and not failing:
         return None  # more load would measure the generator, not the registry
@@ -405,8 +450,8 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
         scenario=options.profile.name, description=options.profile.description,
         target=options.target.public_dict(), slo=options.profile.slo, plan=plan,
         steps=sorted(steps, key=lambda s: (s.level, s.index)), stop_reason=stop, stop_detail=detail,
-        started=started, seconds=time.monotonic() - wall, workers=options.workers, processes=options.processes,
-        run_dir=str(run_dir),
+        started=started, seconds=time.monotonic() - wall, workers=options.worker_count, processes=options.processes,
+        run_dir=str(run_dir), master=options.master is not None,
     )
 
 
@@ -420,6 +465,10 @@ def bound_reached(steps: list[StepResult], plan: SearchPlan, elapsed: float) -> 
 
 
 def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
+    lost = [s for s in steps if s.verdict == LOST]
+    if lost:
+        return LOST, (f"step {lost[0].index} ({lost[0].level_text}) lost generator workers: "
+                      f"{lost[0].workers_lost[0]}; the search ended there")
     failed = [s for s in steps if s.verdict == FAILED]
     if failed:
         return FAILED, f"step {failed[0].index} ({failed[0].level_text}) failed: {failed[0].problems[0]}"
@@ -457,6 +506,10 @@ def _run_step(options: CapacityOptions, run_dir: Path, index: int, level: float)
         report_dir=run_dir, run_name=name, workers=options.workers,
         processes=options.processes, locustfile=options.locustfile,
         namespace=f"regsuite-capacity/{_repository_part(run_dir.name)}",
+        master=options.master, metrics_urls=options.metrics_urls,
+        # Every worker counts: a step that lost one would measure less load than it names.
+        min_workers=options.worker_count or 1,
+        next_within=NEXT_STEP_WAIT if options.master else 0.0,
     )
     sampler = _CpuTimes(options.registry_pid).start()
     began = time.monotonic()
@@ -517,7 +570,30 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
                          for kind, row in stats.intended_by_type().items()},
         rate=None if result.intended_rate is None else round(result.intended_rate, 3),
         achieved_rate=None if result.achieved_rate is None else round(result.achieved_rate, 3),
+        workers=_worker_steps(result), workers_lost=_lost_lines(result),
+        server=result.server, routes=[r.to_dict() for r in result.route_comparison()],
+        phases=phase_figures(stats.rows),
     )
+
+
+def _worker_steps(result: LoadResult) -> list[WorkerStep]:
+    generator = result.generator
+    if generator is None:
+        return []
+    seconds = result.stats.seconds
+    out = []
+    for w in generator.workers:
+        cpu = w.cpu_record()
+        lost = w.lost
+        out.append(WorkerStep(w.name or w.id, w.host, w.requests, round(w.requests / seconds, 2) if seconds else 0.0,
+                              round(cpu.mean, 1), round(cpu.peak, 1), cpu.is_saturated,
+                              f"lost at {lost.get('at', 0):g} s ({lost.get('how', 'lost')})" if lost else None))
+    return out
+
+
+def _lost_lines(result: LoadResult) -> list[str]:
+    lines = [result.workers_short] if result.workers_short else []
+    return lines + [w.loss_line() for w in (result.generator.lost if result.generator else [])]
 
 
 def _repository_part(name: str) -> str:
@@ -564,7 +640,7 @@ class _CpuTimes:
 
 def _cpu_between(samples: list[tuple[float, float]], stats: RunStats) -> float | None:
     """Percent of one core the process used while requests were measured."""
-    first = min((r.first for r in stats.rows if r.requests), default=0.0)
+    first = stats.started
     inside = [s for s in samples if first <= s[0] <= first + stats.seconds]
     if len(inside) < 2:
         return None

@@ -10,8 +10,10 @@ from pathlib import Path
 from ..errors import UsageError
 from ..load.profiles import Profile, Slo, load_profiles, parse_size, profile_named
 from ..load.runner import DEFAULT_MASTER_PORT, LoadOptions, MasterOptions, default_profiles, run_profile
+from ..load.scrape import validate_metrics_urls
 from ..probe import validate_url
-from ..providers import ProcessProvider
+from ..providers import ProcessProvider, RegistryConfig
+from ..providers.config import metrics_url, with_metrics
 from ..reference import is_valid_repository
 from ..replay.plan import MAX_SEED_BYTES
 from ..replay.run import ReplaySpec, read_log, run_replay
@@ -35,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-content", action="store_true",
                    help="leave what the run pushed (by default it is deleted where the registry allows deletes)")
     add_target_arguments(p)
+    add_metrics_arguments(p)
     add_generator_arguments(p)
     add_master_arguments(p)
     add_replay_arguments(p)
@@ -112,7 +115,26 @@ def add_generator_arguments(p: argparse.ArgumentParser) -> None:
     dist.add_argument("--workers", type=int, default=0, help="a locust master and N workers on loopback")
 
 
-def add_master_arguments(p: argparse.ArgumentParser) -> None:
+def add_metrics_arguments(p: argparse.ArgumentParser) -> None:
+    """--metrics-url (shared with `regsuite capacity`)."""
+    p.add_argument("--metrics-url", action="append", default=[], metavar="URL",
+                   help="a Prometheus metrics endpoint of the registry (a replica, or an exporter beside it), read "
+                        "while the load runs for the registry's own view; repeat it for several (an embedded "
+                        "registry's is added by itself)")
+
+
+def metrics_urls(args: argparse.Namespace, embedded: RegistryConfig | None = None) -> tuple[str, ...]:
+    own = metrics_url(embedded) if embedded else None
+    return validate_metrics_urls([*args.metrics_url, *([own] if own else [])])
+
+
+def embedded_registry() -> tuple[ProcessProvider, RegistryConfig]:
+    """The embedded default, with its Prometheus endpoint on."""
+    config = with_metrics()
+    return ProcessProvider(config), config
+
+
+def add_master_arguments(p: argparse.ArgumentParser, *, min_workers: bool = True) -> None:
     dist = p.add_argument_group("master for workers on other machines (start them with `regsuite worker`)")
     dist.add_argument("--master", action="store_true",
                       help="run only the locust master: it waits for --expect-workers workers, hands them the "
@@ -124,8 +146,9 @@ def add_master_arguments(p: argparse.ArgumentParser) -> None:
     dist.add_argument("--workers-wait", type=float, default=MasterOptions.wait,
                       help=f"seconds to wait for the workers before giving up (default {MasterOptions.wait:g}; "
                            "exit 30)")
-    dist.add_argument("--min-workers", type=int, default=1,
-                      help="stop the run (exit 30) when fewer workers than this remain (default 1)")
+    if min_workers:
+        dist.add_argument("--min-workers", type=int, default=1,
+                          help="stop the run (exit 30) when fewer workers than this remain (default 1)")
 
 
 def master_options(args: argparse.Namespace) -> MasterOptions | None:
@@ -201,11 +224,13 @@ def run(args: argparse.Namespace) -> int:
         profile = Profile("replay", slo=replay_slo(args))
     else:
         profile = profile_from(args)
-    if args.host:
-        return _run(args, profile, external_target(args), found)
-    with ProcessProvider() as embedded:
-        print(f"regsuite load: no --host; load-testing an embedded registry at {embedded.url}")
-        return _run(args, profile, embedded, found)
+    metrics_urls(args)  # bad ones are a usage error before anything starts
+    if not args.host:
+        provider, config = embedded_registry()
+        with provider as embedded:
+            print(f"regsuite load: no --host; load-testing an embedded registry at {embedded.url}")
+            return _run(args, profile, embedded, metrics_urls(args, config), found)
+    return _run(args, profile, external_target(args), metrics_urls(args), found)
 
 
 def replay_slo(args: argparse.Namespace) -> Slo:
@@ -215,11 +240,12 @@ def replay_slo(args: argparse.Namespace) -> Slo:
     return slo if not slo.is_empty() else Slo(max_error_rate=0.01)
 
 
-def _run(args: argparse.Namespace, profile: Profile, target: Target, found: Survey | None = None) -> int:
+def _run(args: argparse.Namespace, profile: Profile, target: Target, metrics: tuple[str, ...],
+         found: Survey | None = None) -> int:
     options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
                           run_name=args.run_name, processes=args.processes, workers=args.workers,
                           master=master_options(args), min_workers=args.min_workers,
-                          keep_content=args.keep_content, namespace=args.namespace)
+                          keep_content=args.keep_content, namespace=args.namespace, metrics_urls=metrics)
     if options.master:
         m = options.master
         print(f"regsuite load: master on {m.bind_host}:{m.bind_port}, waiting up to {m.wait:g} s for "
@@ -234,7 +260,7 @@ def _run(args: argparse.Namespace, profile: Profile, target: Target, found: Surv
         result = run_profile(options)
     lost = result.generator.lost if result.generator else []
     notes = [result.cpu.warning(), result.cpu.machine_note(), None if fidelity else result.keep_up_notice(),
-             *(w.loss_line() for w in lost)]
+             *(w.loss_line() for w in lost), *(result.server.warnings() if result.server else [])]
     for note in notes:
         if note:
             print(f"regsuite load: warning: {note}")

@@ -14,10 +14,14 @@ TRANSACTION_TYPES = ("image-pull", "image-push", "replay")
 INTENDED = "@intended"
 ITERATION_KINDS = (*TRANSACTION_TYPES, "list")  # what one arrival iteration is, by user type
 INTENDED_TYPES = tuple(f"{kind}{INTENDED}" for kind in ITERATION_KINDS)
+# Each exchange of a pull or push phase (regsuite.load.phases) is also timed to its first byte and to its end.
+PHASE = "phase"
+TTFB = "ttfb"
+PHASE_TYPES = (PHASE, TTFB)
 # A replay also records how late each operation started against the log's time, and operations whose
 # answer differed from the log's (found where the log had not, or the reverse), by operation.
 LATENESS, DIFFERED = "replay@lateness", "replay@differed"
-NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES, LATENESS, DIFFERED)  # statistics rows that are not HTTP requests
+NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES, *PHASE_TYPES, LATENESS, DIFFERED)  # rows that are not requests
 
 
 def intended_type(kind: str) -> str:

@@ -16,6 +16,7 @@ from .cpu import CpuReport
 from .generator import GeneratorReport
 from .profiles import Profile
 from .schedule import scheduled_iterations
+from .server import RouteComparison, ServerSide, compare_routes
 from .stats import RunStats
 
 
@@ -35,6 +36,13 @@ class LoadResult:
     target: dict[str, Any] = field(default_factory=dict)  # the registry measured, as reports show it (no secrets)
     sections: list[str] = field(default_factory=list)  # HTML an extension of the run adds to summary.html
     extra: dict[str, Any] = field(default_factory=dict)  # what it adds to summary.json
+    server: ServerSide | None = None  # the registry's own view, from its metrics (--metrics-url)
+
+    def route_comparison(self) -> list[RouteComparison]:
+        """Per route, the client's figures beside the registry's (empty without metrics)."""
+        if self.server is None or not self.server.has_data:
+            return []
+        return compare_routes(self.stats.requests, self.stats.seconds, self.server)
 
     @property
     def exit_code(self) -> int:
@@ -91,3 +99,10 @@ class LoadResult:
         return keep_up_notice(self.intended_rate, self.achieved_rate, self.generator.arrival,
                               self.profile.shape.max_users, bool(self.cpu.saturated),
                               lower="the speed (--speed)" if replay else "the rate")
+
+
+def server_doc(result: LoadResult) -> dict[str, Any]:
+    """summary.json's keys for the registry's own view: its figures, and each route from both sides."""
+    if result.server is None:
+        return {"server": None, "routes": []}
+    return {"server": result.server.to_dict(), "routes": [r.to_dict() for r in result.route_comparison()]}

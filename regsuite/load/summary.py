@@ -15,12 +15,14 @@ from pathlib import Path
 
 from ..htmlpage import BAD, GOOD, INK, Card, Header, TableRow, alert, cards, esc, page, table
 from .charts import Series, bar_chart, line_chart
+from .phases import phase_figures
 from .result import LoadResult
+from .sides import phases_table, server_section
 from .slo import describe
 from .stats import Row
 
 RUN_FILES = ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust.json",
-             "summary.json", "profile.json", "generator.json")
+             "summary.json", "profile.json", "generator.json", "benchmark.json")
 
 
 def write_summary(result: LoadResult, path: Path) -> None:
@@ -85,6 +87,8 @@ def render(result: LoadResult) -> str:
                      "the actual send above: a gap between the two is latency a closed model would hide.</p>"
                      + _table(sorted(stats.intended_by_type().values(), key=lambda r: r.kind), stats.seconds,
                               bytes_col=False))
+    parts.append(phases_table(phase_figures(stats.rows)))
+    parts.append(server_section(result.server, result.route_comparison()))
     parts.append(_slo(result))
     parts.append(_workers(result))
     parts.append(_cpu(result))
