@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import INTENDED, INTENDED_TYPES, PHASE_TYPES, TRANSACTION_TYPES, intended_type
+from . import INTENDED, INTENDED_TYPES, NOT_REQUESTS, PHASE_TYPES, TRANSACTION_TYPES, intended_type
 
 MB = 1_000_000.0
 
@@ -130,7 +130,7 @@ class RunStats:
 
     @property
     def requests(self) -> list[Row]:
-        return [r for r in self.rows if not r.is_transaction and not r.is_intended and not r.is_phase]
+        return [r for r in self.rows if r.kind not in NOT_REQUESTS]
 
     @property
     def transactions(self) -> list[Row]:
