@@ -24,7 +24,7 @@ from regsuite.fixtures.content import (
     needs,
     show_exchanges,
 )
-from regsuite.fixtures.run import Run, settings_of
+from regsuite.fixtures.run import STOP_KEY, Run, settings_of
 from regsuite.uploads import UPLOAD_CASES
 
 
@@ -41,10 +41,17 @@ def content_store(regsuite_run: Run, request: pytest.FixtureRequest) -> Iterator
 
 
 @pytest.fixture(scope="session", autouse=True)
-def background_work(content_store: ContentStore, regsuite_lanes: Lanes, request: pytest.FixtureRequest) -> None:
+def background_work(request: pytest.FixtureRequest) -> None:
     """With the first check, the work the selected checks need starts in the background: the content they read
     (content_store), then the checks that run ahead (client programs, regsuite.fixtures.ahead). The lanes wait
-    for the content: by then the run's circuit knows which endpoints answer, and the two do not compete."""
+    for the content: by then the run's circuit knows which endpoints answer, and the two do not compete.
+
+    None when the first contact failed on TLS: then only the tls checks run, on their own connections."""
+    stop = request.config.stash.get(STOP_KEY, None)
+    if stop is not None and stop.first_contact:
+        return
+    content_store: ContentStore = request.getfixturevalue("content_store")
+    regsuite_lanes: Lanes = request.getfixturevalue("regsuite_lanes")
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # under xdist each check does its own work in its turn
         regsuite_lanes.start(request.session.items, after=content_store.settle)
 
