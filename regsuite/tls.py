@@ -46,12 +46,11 @@ class Issued:
 
 
 def issue(issuer: Issued | None, common_name: str, *, names: tuple[str, ...] = (), ca: bool = False,
-          key: CertificateIssuerPrivateKeyTypes | None = None, digest: hashes.HashAlgorithm | None = None,
-          not_before: datetime | None = None, not_after: datetime | None = None) -> Issued:
+          key: CertificateIssuerPrivateKeyTypes | None = None, not_before: datetime | None = None, not_after: datetime | None = None) -> Issued:
     """A certificate signed by `issuer` (itself when None), with exactly what a fault needs and nothing odd else.
 
-    trustme makes sound certificates only; the self-tests need CN-only names, small keys, SHA-1 and short-lived
-    intermediates too.
+    trustme makes sound certificates only; the self-tests need CN-only names, small keys and short-lived
+    intermediates too (SHA-1: TLSMaterial.sha1_signed).
     """
     now = datetime.now(UTC)
     key = key or ec.generate_private_key(ec.SECP256R1())
@@ -79,7 +78,7 @@ def issue(issuer: Issued | None, common_name: str, *, names: tuple[str, ...] = (
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
-    return Issued(builder.sign(signer.key, digest or hashes.SHA256()), key)
+    return Issued(builder.sign(signer.key, hashes.SHA256()), key)
 
 
 def _general_name(name: str) -> x509.GeneralName:

@@ -225,7 +225,7 @@ def weak_suites_accepted(endpoint: Endpoint, limit: int = 40) -> tuple[list[str]
     """(suites accepted, suites offered): TLS 1.2 handshakes offering only weak suites, each accepted one
     dropped from the next offer, until the server refuses (at most `limit` handshakes)."""
     probe = _pinned(endpoint, ssl.TLSVersion.TLSv1_2, ANY_STRENGTH)
-    offer = [s["name"] for s in weak_suites(probe.get_ciphers())]
+    offer = [s["name"] for s in weak_suites([dict(c) for c in probe.get_ciphers()])]
     if not offer:
         raise ClientCannotOffer("the local OpenSSL has no weak TLS 1.2 suite to offer")
     accepted: list[str] = []
@@ -242,7 +242,7 @@ def weak_suites_accepted(endpoint: Endpoint, limit: int = 40) -> tuple[list[str]
 
 def suite_facts(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
     """The local OpenSSL's description of every TLS 1.2 suite it knows, by name."""
-    return {s["name"]: s for s in _pinned(endpoint, ssl.TLSVersion.TLSv1_2, ANY_STRENGTH).get_ciphers()}
+    return {s["name"]: dict(s) for s in _pinned(endpoint, ssl.TLSVersion.TLSv1_2, ANY_STRENGTH).get_ciphers()}
 
 
 def client_cert_handshake(endpoint: Endpoint, client_cert: tuple[Path, Path] | None | bool) -> Handshake:

@@ -196,8 +196,8 @@ def weak_signatures(chain: list[x509.Certificate]) -> list[Fault]:
     for position, cert in enumerate(chain):
         digest = _hash_of(cert)
         if digest in WEAK_HASHES and not (position and self_signed(cert)):
-            faults.append(Fault(f"the {role_of(chain, position)} is signed with {signature_of(cert)} ({digest.upper()})",
-                                position, "signature_algorithm"))
+            text = f"the {role_of(chain, position)} is signed with {signature_of(cert)} ({digest.upper()})"
+            faults.append(Fault(text, position, "signature_algorithm"))
     return faults
 
 
