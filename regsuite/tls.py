@@ -46,7 +46,8 @@ class Issued:
 
 
 def issue(issuer: Issued | None, common_name: str, *, names: tuple[str, ...] = (), ca: bool = False,
-          key: CertificateIssuerPrivateKeyTypes | None = None, not_before: datetime | None = None, not_after: datetime | None = None) -> Issued:
+          key: CertificateIssuerPrivateKeyTypes | None = None, not_before: datetime | None = None,
+          not_after: datetime | None = None) -> Issued:
     """A certificate signed by `issuer` (itself when None), with exactly what a fault needs and nothing odd else.
 
     trustme makes sound certificates only; the self-tests need CN-only names, small keys and short-lived
