@@ -180,32 +180,28 @@ def test_expiry_margin(tls_deployment: TLSDeployment, tls_served: Served, point_
     )
 
 
-@check("tls.key-size")
-def test_key_size(tls_served: Served, point_at: PointAt) -> None:
-    _faults(weak_keys(tls_served.chain), point_at, "reissue with an RSA key of 2048 bits or more, or EC P-256 or more")
+def _chain_rule(check_id: str, rule: Callable[[list[x509.Certificate]], list[Fault]], fix: str) -> Callable[..., None]:
+    """A check that judges the served chain by one rule of regsuite.tlsrules."""
+
+    @check(check_id)
+    def test(tls_served: Served, point_at: PointAt) -> None:
+        _faults(rule(tls_served.chain), point_at, fix)
+
+    return test
 
 
-@check("tls.signature-algorithm")
-def test_signature_algorithm(tls_served: Served, point_at: PointAt) -> None:
-    _faults(weak_signatures(tls_served.chain), point_at,
-            "SHA-1 signatures are forgeable and refused by current clients; reissue with SHA-256 or better")
-
-
-@check("tls.chain-order")
-def test_chain_order(tls_served: Served, point_at: PointAt) -> None:
-    _faults(out_of_order(tls_served.chain), point_at,
-            "put the certificate file in order: the leaf, then the intermediate that issued it, then its issuer")
-
-
-@check("tls.chain-without-root")
-def test_chain_without_root(tls_served: Served, point_at: PointAt) -> None:
-    _faults(served_roots(tls_served.chain), point_at, "leave the root out of the served certificate file")
-
-
-@check("tls.intermediate-expiry")
-def test_intermediate_expiry(tls_served: Served, point_at: PointAt) -> None:
-    _faults(short_intermediates(tls_served.chain), point_at,
-            "serve a current intermediate (the CA's newer one), or a leaf that ends with it")
+test_key_size = _chain_rule("tls.key-size", weak_keys,
+                            "reissue with an RSA key of 2048 bits or more, or EC P-256 or more")
+test_signature_algorithm = _chain_rule(
+    "tls.signature-algorithm", weak_signatures,
+    "SHA-1 signatures are forgeable and refused by current clients; reissue with SHA-256 or better")
+test_chain_order = _chain_rule(
+    "tls.chain-order", out_of_order,
+    "put the certificate file in order: the leaf, then the intermediate that issued it, then its issuer")
+test_chain_without_root = _chain_rule("tls.chain-without-root", served_roots,
+                                      "leave the root out of the served certificate file")
+test_intermediate_expiry = _chain_rule("tls.intermediate-expiry", short_intermediates,
+                                       "serve a current intermediate (the CA's newer one), or a leaf that ends with it")
 
 
 @check("tls.tls13-offered")

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from OpenSSL import SSL
 from support import ConformanceRun, run_conformance
-from tls_terminator import Terminator, terminating
+from tls_terminator import Terminator, accepting, terminating
 
 from regsuite.errors import ExitCode
 from regsuite.providers import ProcessProvider, RegistryConfig, TLSFiles
@@ -280,9 +280,6 @@ def test_client_certificates_not_required_fails(material: TLSMaterial, tmp_path:
 @contextmanager
 def _sniffing_port(tls_url: str, plain_url: str) -> Iterator[int]:
     """One port that splices TLS connections to `tls_url` and plain ones to `plain_url` (a registry serving both)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
     def pipe(a: socket.socket, b: socket.socket) -> None:
         try:
@@ -302,31 +299,16 @@ def _sniffing_port(tls_url: str, plain_url: str) -> Iterator[int]:
         try:
             first = conn.recv(1, socket.MSG_PEEK)
         except OSError:
-            conn.close()
             return
         parts = urlsplit(tls_url if first == b"\x16" else plain_url)
-        upstream = socket.create_connection((parts.hostname, parts.port), timeout=10)
-        threading.Thread(target=pipe, args=(conn, upstream), daemon=True).start()
-        threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as upstream:
+            other_way = threading.Thread(target=pipe, args=(upstream, conn), daemon=True)
+            other_way.start()
+            pipe(conn, upstream)
+            other_way.join(timeout=10)
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        listener.close()
+    with accepting(serve) as port:
+        yield port
 
 
 def test_plain_http_served_on_the_tls_port_fails(material: TLSMaterial, tmp_path: Path) -> None:

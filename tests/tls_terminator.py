@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import select
 import socket
+import socketserver
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,30 +97,30 @@ def _serve(raw: socket.socket, ctx: SSL.Context, upstream_address: tuple[str, in
 
 
 @contextmanager
+def accepting(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A loopback port whose every connection `handle` serves on its own daemon thread; yields the port."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            handle(self.request)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2)
+
+
+@contextmanager
 def terminating(terminator: Terminator, upstream_url: str) -> Iterator[str]:
     """Serve `terminator` on a loopback port in front of `upstream_url` (plain HTTP); yields the https:// URL."""
     parts = urlsplit(upstream_url)
     upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
     ctx = terminator.context()
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                raw, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=_serve, args=(raw, ctx, upstream), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        listener.close()
+    with accepting(lambda raw: _serve(raw, ctx, upstream)) as port:
+        yield f"https://127.0.0.1:{port}"
