@@ -32,7 +32,10 @@ from .tlsrules import weak_suites
 
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME: verify the chain without looking at the clock.
 NO_CHECK_TIME = 0x200000
-ANY_STRENGTH = "ALL:COMPLEMENTOFALL:@SECLEVEL=0"  # offer whatever the local OpenSSL has, however weak
+# Whatever the local OpenSSL has, however weak, but with a certificate (a server picking an anonymous suite shows
+# none); EVERY_SUITE adds the anonymous ones, for tls.cipher-suites to offer.
+ANY_STRENGTH = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
+EVERY_SUITE = "ALL:COMPLEMENTOFALL:@SECLEVEL=0"
 T = TypeVar("T")
 
 
@@ -224,7 +227,7 @@ def version_handshake(endpoint: Endpoint, version: ssl.TLSVersion) -> Handshake:
 def weak_suites_accepted(endpoint: Endpoint, limit: int = 40) -> tuple[list[str], list[str]]:
     """(suites accepted, suites offered): TLS 1.2 handshakes offering only weak suites, each accepted one
     dropped from the next offer, until the server refuses (at most `limit` handshakes)."""
-    probe = _pinned(endpoint, ssl.TLSVersion.TLSv1_2, ANY_STRENGTH)
+    probe = _pinned(endpoint, ssl.TLSVersion.TLSv1_2, EVERY_SUITE)
     offer = [s["name"] for s in weak_suites([dict(c) for c in probe.get_ciphers()])]
     if not offer:
         raise ClientCannotOffer("the local OpenSSL has no weak TLS 1.2 suite to offer")
@@ -242,7 +245,7 @@ def weak_suites_accepted(endpoint: Endpoint, limit: int = 40) -> tuple[list[str]
 
 def suite_facts(endpoint: Endpoint) -> dict[str, dict[str, Any]]:
     """The local OpenSSL's description of every TLS 1.2 suite it knows, by name."""
-    return {s["name"]: dict(s) for s in _pinned(endpoint, ssl.TLSVersion.TLSv1_2, ANY_STRENGTH).get_ciphers()}
+    return {s["name"]: dict(s) for s in _pinned(endpoint, ssl.TLSVersion.TLSv1_2, EVERY_SUITE).get_ciphers()}
 
 
 def client_cert_handshake(endpoint: Endpoint, client_cert: tuple[Path, Path] | None | bool) -> Handshake:
