@@ -38,7 +38,8 @@ from regsuite import mediatypes as mt  # noqa: E402
 from regsuite.content import random_bytes  # noqa: E402
 from regsuite.load.cpu import CpuMonitor  # noqa: E402
 from regsuite.load.profiles import Profile, PullSpec, PushSpec, Shape  # noqa: E402
-from regsuite.load.runner import LoadOptions, LoadResult, run_profile  # noqa: E402
+from regsuite.load.result import LoadResult  # noqa: E402
+from regsuite.load.runner import LoadOptions, run_profile  # noqa: E402
 from regsuite.load.seed import read_pool  # noqa: E402
 from regsuite.providers import ProcessProvider  # noqa: E402
 from regsuite.target import Target  # noqa: E402

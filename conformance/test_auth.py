@@ -13,13 +13,13 @@ import pytest
 import trustme
 
 from regsuite import mediatypes as mt
-from regsuite.access import ROUTE, Expected, Kind, Route, scope_problem
+from regsuite.access import ROUTE, Access, Expected, Route, scope_problem
 from regsuite.auth import basic_header
-from regsuite.client import StepFailed
 from regsuite.content import Blob, image, random_bytes
 from regsuite.fixtures.access import PULL_USER, PUSH_USER, AccessFlow, Judged, conclude
 from regsuite.fixtures.auth import AuthFlow, json_object
 from regsuite.fixtures.checks import check, unsupported
+from regsuite.flows import FlowFailed
 from regsuite.tokenserver import Algorithm, Signer, reissue
 
 NO_POST_FORM = (404, 405)  # clients fall back to the GET form on these
@@ -271,7 +271,7 @@ def test_anonymous_pull(auth_flow: AuthFlow, repo: str) -> None:
     manifest = image("auth-anonymous", layers=1, layer_size=128)
     try:
         auth_flow.pusher.push_image(repo, manifest, "v1")
-    except StepFailed as failed:
+    except FlowFailed as failed:
         if failed.response.status_code == 401:
             pytest.skip("the push user cannot push (see auth.token-accepted); no content to pull anonymously")
         raise
@@ -340,7 +340,7 @@ def test_wrong_credentials(access: AccessFlow, access_route: Route, record_prope
 def test_pull_only_access(access: AccessFlow, access_route: Route, record_property: RecordProperty) -> None:
     policy = access.policy()
     puller = access.need_pull()
-    if access_route.kind is Kind.WRITE:  # Basic: 401 or 403; token: a token without push, then refused
+    if access_route.access is Access.WRITE:  # Basic: 401 or 403; token: a token without push, then refused
         conclude(access.refusals(access_route, [(PULL_USER, None)], statuses=(401, 403), client=puller),
                  policy, record_property)
         return
@@ -364,7 +364,7 @@ def test_push_user_access(access: AccessFlow, access_route: Route, record_proper
         judged = access.judge_allowed(scene, response, PUSH_USER)
     finally:
         scene.cleanup()
-    if access_route.kind is Kind.CATALOG and response.status_code in (401, 403):
+    if access_route.access is Access.CATALOG and response.status_code in (401, 403):
         pytest.skip(f"the push user may not list the catalog here ({response.status_code}): the deployment keeps "
                     "it for others")
     conclude([judged], policy, record_property)

@@ -114,14 +114,12 @@ def _walk(
     With `stop_after`, stops once a page ends past it (the catalog of a big registry goes on).
     """
     seen: list[str] = []
-    count = 0
-    for page in registry.pages(first, key, limit=MAX_PAGES):
-        count += 1
+    walked = registry.pages(first, key, MAX_PAGES, until=lambda page: stop_after is not None and bool(page.items)
+                            and page.items[-1] > stop_after)
+    for count, page in enumerate(walked, start=1):
         assert page.response.status_code == 200, f"page {count}: {describe(page.response)}; the spec wants 200"
         seen += page.items
-        if stop_after is not None and page.items and page.items[-1] > stop_after:
-            break
-    return seen, count
+    return seen, len(walked)
 
 
 # -- tags -------------------------------------------------------------------

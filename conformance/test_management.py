@@ -187,7 +187,7 @@ def test_delete_dataset(writable: None, registry: RegistryClient, content_store:
     registry.run(flows.delete_content(entries), observe=judge)
     listed = registry.list_tags(repo)
     if listed.status_code == 200:
-        tags = [t for page in registry.pages(listed, "tags", limit=50) for t in page.items]
+        tags = [t for page in registry.pages(listed, "tags") for t in page.items]
         kept = sorted(set(gone_tags) & set(tags))
         assert not kept, (
             f"{describe(listed)}\nstill lists {kept} after the manifests they pointed at were deleted; "

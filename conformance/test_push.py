@@ -18,12 +18,13 @@ import pytest
 
 from regsuite import content, flows
 from regsuite import mediatypes as mt
-from regsuite.client import RegistryClient, StepFailed
+from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
 from regsuite.datasets import DATASET_NAMES, DatasetPush
 from regsuite.digest import algorithm_of, digest_of
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import PUSH_MATRIX, ContentStore, matrix_id, show_exchanges
+from regsuite.flows import FlowFailed, Role
 from regsuite.judge import answered, excerpt, expect, require_header, sent
 from regsuite.protocol import route
 from regsuite.uploads import cases_of, check_range, judge, judged, mount_case, open_with_chunk
@@ -256,7 +257,7 @@ def test_blob_bad_digest(writable: None, registry: RegistryClient, content_store
     flow_method = "post-put" if method in BAD_DIGEST_ALGORITHMS else method
     try:
         response = registry.run(flows.upload(repo, Mislabelled(data, wrong), flow_method)).raw
-    except StepFailed as refused:
+    except FlowFailed as refused:
         response = refused.response
     why = (
         "an algorithm it does not know cannot verify the data"
@@ -300,8 +301,8 @@ def _judge_dataset_push(push: DatasetPush, label: str) -> None:
         response = push.failure.response
         pytest.fail(
             f"pushing data set {label!r} ({push.dataset.title}): {sent(response)} answered "
-            f"{response.status_code}{_excerpt(response)}; the spec wants 201 Created (step: {push.failure.step}; "
-            f"{'end-7' if push.failure.step == 'manifest-put' else 'end-4a..end-6'})"
+            f"{response.status_code}{_excerpt(response)}; the spec wants 201 Created (step: {push.failure.role}; "
+            f"{'end-7' if push.failure.role is Role.MANIFEST_PUT else 'end-4a..end-6'})"
         )
     expected = {m.body: m.digest for m in push.dataset.manifests()}
     for response in push.responses:
@@ -338,7 +339,7 @@ def test_manifest_large(writable: None, registry: RegistryClient, content_store:
     push = content_store.dataset(LARGE)
     show_exchanges(registry.transcript, content_store.exchanges("dataset", LARGE, "post-put"))
     failure = push.failure
-    if failure is not None and failure.step == "manifest-put":
+    if failure is not None and failure.role is Role.MANIFEST_PUT:
         response, size = failure.response, push.dataset.manifest.size
         refusal = (
             "413 is the right answer for a size limit, but the limit is too low"
@@ -527,9 +528,7 @@ def test_tag_overwrite(writable: None, registry: RegistryClient, content_store: 
         f"{sent(kept)} answered {kept.status_code} after its tag moved to another manifest; retagging must not "
         "delete the manifest it pointed at"
     )
-    listed: list[str] = []
-    for page in registry.pages(registry.list_tags(repo), "tags", limit=50):
-        listed += page.items
+    listed = registry.all_tags(repo)
     assert listed.count(OVERWRITTEN) == 1, (
         f"GET /v2/{repo}/tags/list lists {OVERWRITTEN!r} {listed.count(OVERWRITTEN)} times; a tag PUT twice "
         "is one tag (end-8a)"

@@ -15,10 +15,11 @@ import pytest
 
 from regsuite import content
 from regsuite import mediatypes as mt
-from regsuite.client import RegistryClient, StepFailed
+from regsuite.client import RegistryClient
 from regsuite.digest import is_valid_digest
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.run import Run
+from regsuite.flows import FlowFailed
 from regsuite.judge import describe
 from regsuite.order import duplicates
 
@@ -65,7 +66,7 @@ def _push(client: RegistryClient, repo: str, manifest: content.Manifest, tag: st
     """Push a manifest and what it needs; the final answer, also when a step was refused."""
     try:
         return client.push_image(repo, manifest, tag)
-    except StepFailed as failure:
+    except FlowFailed as failure:
         return failure.response
 
 
@@ -148,7 +149,7 @@ def _index(response: httpx.Response, what: str) -> list[dict[str, object]]:
 def _all_pages(registry: RegistryClient, first: httpx.Response, what: str) -> tuple[list[dict[str, object]], int]:
     descriptors: list[dict[str, object]] = []
     pages = 0
-    for page in registry.pages(first, "manifests", limit=50):
+    for page in registry.pages(first, "manifests"):
         pages += 1
         descriptors += _index(page.response, f"{what}, page {pages}")
     return descriptors, pages

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from regsuite import content
+from regsuite import content, flows, protocol
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, Manifest
 from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
@@ -148,10 +148,10 @@ def test_upload_portable(replicas: Replicas, repo: str, record_property: RecordP
 
 
 def _all_tags(client: RegistryClient, repo: str) -> list[str] | str:
-    first = client.list_tags(repo)
-    if first.status_code != 200:
-        return f"the tag list answers {first.status_code}"
-    return [tag for page in client.pages(first, "tags", limit=50) for tag in page.items]
+    pages = client.pages(protocol.tags_list(repo), "tags")
+    if pages[0].reply.status != 200:
+        return f"the tag list answers {pages[0].reply.status}"
+    return [tag for page in pages for tag in page.items]
 
 
 @check("replicas.tags-agree")
@@ -176,19 +176,12 @@ def test_tags_agree(replicas: Replicas, repo: str, record_property: RecordProper
     _note(record_property, waits, "every replica lists the same tags")
 
 
-def _namespace_catalog(client: RegistryClient, root: str, limit: int = 50) -> list[str] | httpx.Response:
+def _namespace_catalog(client: RegistryClient, root: str) -> list[str] | httpx.Response:
     """The catalog's entries under `root/`, starting after `root` (the catalog is sorted); the response if not 200."""
-    first = client.catalog(n=100, last=root)
-    if first.status_code != 200:
-        return first
-    found: list[str] = []
-    for page in client.pages(first, "repositories", limit=limit):
-        for name in page.items:
-            if name.startswith(root + "/"):
-                found.append(name)
-            elif name > root + "/":
-                return found
-    return found
+    walked = client.run(flows.catalog_under(root))
+    if walked[0].reply.status != 200:
+        return walked[0].response  # type: ignore[no-any-return]
+    return flows.under(root, walked)
 
 
 @check("replicas.catalog-agree")

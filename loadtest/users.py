@@ -66,10 +66,6 @@ def _token_client() -> httpx.Client:
     return httpx.Client(verify=_ssl_context(), timeout=30.0)
 
 
-class StepError(Exception):
-    """A step answered something the operation cannot continue from (already recorded on its row)."""
-
-
 @dataclass
 class Transaction:
     bytes: int = 0
@@ -95,36 +91,36 @@ class RegistryUser(FastHttpUser):
 
     # -- one step ---------------------------------------------------------------
 
-    def send(self, step: protocol.Step, *, body: Body = None, expect: tuple[int, ...] = (200,),
-             read: Callable[[Any], int] | None = None) -> Any:
-        """Run a step, answering auth challenges; raise StepError when the status is not expected.
+    def send(self, send: flows.Send, *, body: Body = None, read: Callable[[Any], int] | None = None) -> Any:
+        """Send one exchange, answering auth challenges; raise FlowFailed (recorded on its row) when the answer
+        is not one it expects.
 
-        `read` consumes a streamed body (returns the bytes read); the row's time then
-        includes the download.
+        `read` consumes a streamed body (returns the bytes read); the row's time then includes the download.
         """
+        step = send.step
         url = step.path if "://" in step.path else f"{self.host}{step.path}"
         if self.auth is None:
-            return self._send_once(step, url, {}, body, expect, read, challenge_answered=lambda _r: False)
+            return self._send_once(send, url, {}, body, read, challenge_answered=lambda _r: False)
         request = httpx.Request(step.method, url, headers=step.headers)
         conversation = _AuthConversation(self.auth, request)
         outgoing: httpx.Request | None = conversation.start()
         for _ in range(4):  # request, token fetch, retry: a bounded conversation
             if outgoing is None:
-                raise StepError(f"{step.method} {step.name}: the token endpoint refused the credentials")
+                raise flows.FlowFailed(send, None, "a token (the token endpoint refused the credentials)", row=True)
             if outgoing is not request:
                 outgoing = conversation.answer(self._fetch_token(outgoing))
                 continue
-            response = self._send_once(step, url, conversation.headers(), body, expect, read,
+            response = self._send_once(send, url, conversation.headers(), body, read,
                                        conversation.challenge_answered)
             if conversation.next is None:
                 return response
             outgoing = conversation.next
-        raise StepError(f"{step.method} {step.name}: authentication did not settle")
+        raise flows.FlowFailed(send, None, "an answer once authenticated (authentication did not settle)", row=True)
 
-    def _send_once(self, step: protocol.Step, url: str, extra: dict[str, str], body: Body,
-                   expect: tuple[int, ...], read: Callable[[Any], int] | None,
-                   challenge_answered: Callable[[Any], bool]) -> Any:
+    def _send_once(self, send: flows.Send, url: str, extra: dict[str, str], body: Body,
+                   read: Callable[[Any], int] | None, challenge_answered: Callable[[Any], bool]) -> Any:
         started = time.perf_counter()
+        step = send.step
         with self.client.request(
             step.method, url, name=step.name, headers={**step.headers, **extra},
             data=body() if body else None, catch_response=True, stream=read is not None,
@@ -133,16 +129,15 @@ class RegistryUser(FastHttpUser):
             if status == 401 and challenge_answered(response):
                 response.success()  # a challenge is part of the protocol; the retry is its own row
                 return response
-            if status not in expect:
-                wanted = "/".join(map(str, expect))
-                reason = f"{step.method} {step.name}: expected {wanted}, got {status or 'no answer'}"
-                response.failure(reason)
-                raise StepError(reason)
+            if status not in send.expect:
+                failed = flows.FlowFailed(send, _reply(response), "/".join(map(str, send.expect)), row=True)
+                response.failure(str(failed))
+                raise failed
             if read is not None:
                 try:
                     response.request_meta["response_length"] = read(response)
-                except StepError as exc:
-                    response.failure(str(exc))
+                except flows.FlowFailed as failed:
+                    response.failure(str(failed))
                     raise
                 response.request_meta["response_time"] = (time.perf_counter() - started) * 1000
             response.success()
@@ -169,7 +164,7 @@ class RegistryUser(FastHttpUser):
         error: Exception | None = None
         try:
             yield tx
-        except StepError as exc:
+        except flows.FlowFailed as exc:
             error = exc  # recorded on the step's row already; the transaction fails with it
         except Exception as exc:  # anything else fails the transaction too, then locust logs it
             error = exc
@@ -194,8 +189,7 @@ class RegistryUser(FastHttpUser):
         def transport(send: flows.Send) -> flows.Reply:
             body, length = _body(send.body)
             download = send.download
-            response = self.send(send.step, body=body, expect=send.expect,
-                                 read=self._reader(download) if download else None)
+            response = self.send(send, body=body, read=self._reader(send) if download else None)
             content = (response.content or b"") if send.read else b""
             if tx is not None:
                 tx.bytes += length + len(content) + (download.size if download else 0)
@@ -203,23 +197,29 @@ class RegistryUser(FastHttpUser):
 
         try:
             return flows.run(flow, transport)
-        except flows.FlowFailed as failed:  # an answer the operation cannot go on from, beyond its status
-            raise StepError(str(failed)) from None
+        except flows.FlowFailed as failed:  # load statistics group failures by text: one per row, not per URL
+            if failed.row:
+                raise
+            raise flows.FlowFailed(failed.send, failed.reply, failed.needed, got=failed.got, row=True) from None
 
     @staticmethod
-    def _reader(blob: flows.Download) -> Callable[[Any], int]:
+    def _reader(send: flows.Send) -> Callable[[Any], int]:
         """Consume a blob body (loadtest.bodies.drain: never held whole); its size (and digest) checked."""
+        blob = send.download
+        assert blob is not None
 
         def read(response: Any) -> int:
             hasher = hashlib.sha256() if PROFILE.pull.verify else None
+            failed = functools.partial(flows.FlowFailed, send, _reply(response), row=True)
             try:
                 total = drain(response, blob.size, hasher)
             except (BodyError, OSError) as exc:
-                raise StepError(f"GET blob: {exc}") from None
+                raise failed("the blob's body", got=str(exc)) from None
             if total != blob.size:
-                raise StepError(f"GET blob: got {total} bytes, the descriptor says {blob.size}")
+                raise failed(f"{blob.size} bytes, as its descriptor says", got=f"{total} bytes")
             if hasher and f"sha256:{hasher.hexdigest()}" != blob.digest:
-                raise StepError("GET blob: content does not match its digest")
+                raise failed("content of the digest its descriptor gives",
+                             got="a body whose content does not match its digest")
             return total
 
         return read
@@ -259,6 +259,11 @@ class _AuthConversation:
     def challenge_answered(self, response: Any) -> bool:
         self.next = self.answer(_as_httpx(response, self.request))
         return self.next is not None
+
+
+def _reply(response: Any) -> flows.Reply:
+    """A geventhttpclient answer as flows see it (status and headers; the body is not read here)."""
+    return flows.Reply(response.status_code or 0, response.headers or {}, b"", response)
 
 
 def _as_httpx(response: Any, request: httpx.Request) -> httpx.Response:
@@ -348,10 +353,10 @@ class ListUser(RegistryUser):
     @task
     def list_content(self) -> None:
         try:
-            self.send(protocol.catalog(n=100))
+            self.send(flows.Send(protocol.catalog(n=100), flows.Role.LIST, (200,)))
             if SETTINGS.pool:
-                self.send(protocol.tags_list(SETTINGS.pool[0].repo))
-        except StepError:
+                self.send(flows.Send(protocol.tags_list(SETTINGS.pool[0].repo), flows.Role.LIST, (200,)))
+        except flows.FlowFailed:
             pass  # recorded on its row
 
 

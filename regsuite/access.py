@@ -25,9 +25,13 @@ import httpx
 from .challenge import Challenge, ChallengeParseError, merge_scopes, parse_response_challenges, parse_scope
 from .errorcodes import MalformedErrorBody, error_codes
 from .judge import answered, sent
+from .protocol import ROUTE as ROUTE_OF
+from .protocol import Endpoint, Kind
 
 
-class Kind(StrEnum):
+class Access(StrEnum):
+    """What a route is, for access control."""
+
     BASE = "base"  # GET /v2/
     CATALOG = "catalog"
     READ = "read"  # tags, manifests, blobs, referrers
@@ -37,44 +41,56 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Route:
+    """One row of the matrix: an endpoint of the API (regsuite.protocol), sent the way the cell sends it."""
+
     id: str
-    method: str
-    path: str  # as the matrix shows it
-    kind: Kind
+    endpoint: Endpoint
+    access: Access
     actions: frozenset[str]  # a token for this route must grant one of these on the repository
     absent: frozenset[int] = frozenset()  # what a registry without this route (or with it switched off) answers
+    query: str = ""  # the query the cell sends, as the matrix shows it
+
+    @property
+    def method(self) -> str:
+        return self.endpoint.method
+
+    @property
+    def path(self) -> str:
+        """As the matrix shows it: the spec's template and the query the cell sends."""
+        return ROUTE_OF[self.endpoint.kind].template + self.query
 
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
 
-def _route(route_id: str, method: str, path: str, kind: Kind, *actions: str, absent: tuple[int, ...] = ()) -> Route:
-    return Route(route_id, method, path, kind, frozenset(actions), frozenset(absent))
+def _route(route_id: str, method: str, kind: Kind, access: Access, *actions: str, absent: tuple[int, ...] = (),
+           query: str = "") -> Route:
+    return Route(route_id, Endpoint(method, kind), access, frozenset(actions), frozenset(absent), query)
 
 
 NOT_FOUND, DELETES_OFF = (404,), (405,)  # no catalog or referrers API; deletes disabled (405 UNSUPPORTED)
 
 
 ROUTES: tuple[Route, ...] = (
-    _route("base", "GET", "/v2/", Kind.BASE),
-    _route("catalog", "GET", "/v2/_catalog", Kind.CATALOG, "*", absent=NOT_FOUND),
-    _route("tags-list", "GET", "/v2/<name>/tags/list", Kind.READ, "pull"),
-    _route("manifest-get", "GET", "/v2/<name>/manifests/<tag>", Kind.READ, "pull"),
-    _route("manifest-head", "HEAD", "/v2/<name>/manifests/<tag>", Kind.READ, "pull"),
-    _route("manifest-put", "PUT", "/v2/<name>/manifests/<tag>", Kind.WRITE, "push"),
-    _route("manifest-delete", "DELETE", "/v2/<name>/manifests/<digest>", Kind.WRITE, "delete", absent=DELETES_OFF),
-    _route("blob-get", "GET", "/v2/<name>/blobs/<digest>", Kind.READ, "pull"),
-    _route("blob-head", "HEAD", "/v2/<name>/blobs/<digest>", Kind.READ, "pull"),
-    _route("blob-delete", "DELETE", "/v2/<name>/blobs/<digest>", Kind.WRITE, "delete", absent=DELETES_OFF),
-    _route("upload-start", "POST", "/v2/<name>/blobs/uploads/?digest=<digest>", Kind.WRITE, "push"),
-    _route("upload-patch", "PATCH", "<upload location>", Kind.WRITE, "push"),
-    _route("upload-put", "PUT", "<upload location>?digest=<digest>", Kind.WRITE, "push"),
-    _route("upload-get", "GET", "<upload location>", Kind.UPLOAD_STATUS, "pull", "push"),
+    _route("base", "GET", Kind.BASE, Access.BASE),
+    _route("catalog", "GET", Kind.CATALOG, Access.CATALOG, "*", absent=NOT_FOUND),
+    _route("tags-list", "GET", Kind.TAGS, Access.READ, "pull"),
+    _route("manifest-get", "GET", Kind.MANIFESTS, Access.READ, "pull"),
+    _route("manifest-head", "HEAD", Kind.MANIFESTS, Access.READ, "pull"),
+    _route("manifest-put", "PUT", Kind.MANIFESTS, Access.WRITE, "push"),
+    _route("manifest-delete", "DELETE", Kind.MANIFESTS, Access.WRITE, "delete", absent=DELETES_OFF),
+    _route("blob-get", "GET", Kind.BLOBS, Access.READ, "pull"),
+    _route("blob-head", "HEAD", Kind.BLOBS, Access.READ, "pull"),
+    _route("blob-delete", "DELETE", Kind.BLOBS, Access.WRITE, "delete", absent=DELETES_OFF),
+    _route("upload-start", "POST", Kind.UPLOADS, Access.WRITE, "push", query="?digest=<digest>"),
+    _route("upload-patch", "PATCH", Kind.UPLOAD, Access.WRITE, "push"),
+    _route("upload-put", "PUT", Kind.UPLOAD, Access.WRITE, "push", query="?digest=<digest>"),
+    _route("upload-get", "GET", Kind.UPLOAD, Access.UPLOAD_STATUS, "pull", "push"),
     # no spec line says which action cancelling an upload needs: distribution asks for delete, others for push
-    _route("upload-delete", "DELETE", "<upload location>", Kind.WRITE, "delete", "push"),
-    _route("mount", "POST", "/v2/<name>/blobs/uploads/?mount=<digest>&from=<other>", Kind.WRITE, "push"),
-    _route("referrers", "GET", "/v2/<name>/referrers/<digest>", Kind.READ, "pull", absent=NOT_FOUND),
+    _route("upload-delete", "DELETE", Kind.UPLOAD, Access.WRITE, "delete", "push"),
+    _route("mount", "POST", Kind.UPLOADS, Access.WRITE, "push", query="?mount=<digest>&from=<other>"),
+    _route("referrers", "GET", Kind.REFERRERS, Access.READ, "pull", absent=NOT_FOUND),
 )
 ROUTE = {r.id: r for r in ROUTES}
 
@@ -100,9 +116,9 @@ COLUMN_CHECKS: dict[str, Column] = {
 def routes_for(check_id: str) -> tuple[Route, ...]:
     column = COLUMN_CHECKS[check_id]
     if column is Column.PULL_ONLY:  # what a pull user may read, and every write; base, catalog and upload status are
-        return tuple(r for r in ROUTES if r.kind in (Kind.READ, Kind.WRITE))  # not about pull rights
+        return tuple(r for r in ROUTES if r.access in (Access.READ, Access.WRITE))  # not about pull rights
     if column is Column.OTHER_TOKEN:
-        return tuple(r for r in ROUTES if r.kind is not Kind.BASE)  # GET /v2/ needs no scope at all
+        return tuple(r for r in ROUTES if r.access is not Access.BASE)  # GET /v2/ needs no scope at all
     return ROUTES
 
 
@@ -121,9 +137,9 @@ class Policy:
     rule: str  # how the policy was decided, said in every verdict
 
     def exposure(self, route: Route) -> Exposure:
-        if route.kind is Kind.WRITE:
+        if route.access is Access.WRITE:
             return Exposure.PROTECTED
-        if route.kind is Kind.CATALOG:
+        if route.access is Access.CATALOG:
             open_catalog = self.anonymous_pull if self.anonymous_catalog is None else self.anonymous_catalog
             return Exposure.EITHER if open_catalog else Exposure.PROTECTED
         return Exposure.EITHER if self.anonymous_pull else Exposure.PROTECTED
@@ -191,9 +207,9 @@ class Expected:
 
 def token_scope(route: Route, repository: str | None, source: str | None = None) -> str | None:
     """The scope a client asks the token endpoint for, to use `route` (None: GET /v2/ needs none)."""
-    if route.kind is Kind.BASE:
+    if route.access is Access.BASE:
         return None
-    if route.kind is Kind.CATALOG:
+    if route.access is Access.CATALOG:
         return "registry:catalog:*"
     actions = "pull" if "pull" in route.actions else "delete" if "delete" in route.actions else "pull,push"
     scope = f"repository:{repository}:{actions}"
@@ -208,7 +224,7 @@ def scope_problem(scope: str | None, route: Route, expected: Expected) -> str | 
     a mount's source with pull, the catalog as registry:catalog:*; and no
     other resource. Compared as sets: order never matters.
     """
-    if route.kind is Kind.BASE:
+    if route.access is Access.BASE:
         return None  # GET /v2/ needs no particular access
     if not scope:
         return "the challenge has no scope; the client cannot know what access to ask for"
@@ -216,7 +232,7 @@ def scope_problem(scope: str | None, route: Route, expected: Expected) -> str | 
         granted = merge_scopes(parse_scope(scope))
     except ChallengeParseError as exc:
         return f"scope {scope!r} does not parse: {exc}"
-    if route.kind is Kind.CATALOG:
+    if route.access is Access.CATALOG:
         wanted = {("registry", "catalog"): route.actions}
     else:
         wanted = {("repository", expected.repository or ""): route.actions}

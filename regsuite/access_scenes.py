@@ -18,8 +18,9 @@ import httpx
 
 from . import content, protocol
 from .access import ROUTE, Route
-from .client import RegistryClient, StepFailed
+from .client import RegistryClient
 from .content import Blob, Manifest
+from .flows import FlowFailed
 from .judge import describe
 from .namespace import Namespace
 
@@ -77,7 +78,7 @@ class Stage:
         try:
             self.pusher.push_image(self.repo, self.image, self.tag)
             self._pushed(self.pusher.put_manifest(self.repo, self.hidden_tag, self.image), "its second tag")
-        except StepFailed as failed:
+        except FlowFailed as failed:
             raise StageError(f"the push user could not push the content the access matrix reads: {failed}") from None
         self.ready = True
 
@@ -200,7 +201,7 @@ class Stage:
         blob = _fresh_blob()
         try:
             self.pusher.push_blob(repo, blob)
-        except StepFailed as failed:
+        except FlowFailed as failed:
             raise StageError(f"the push user could not push a scratch blob: {failed}") from None
         return blob
 

@@ -10,7 +10,7 @@ from collections.abc import Generator
 import httpx
 
 from .challenge import ChallengeParseError, merge_scopes, parse_response_challenges, parse_scope
-from .protocol import route
+from .protocol import Kind, route
 from .redact import register_secret
 
 
@@ -20,15 +20,14 @@ def basic_header(username: str, password: str) -> str:
 
 def scope_for(request: httpx.Request) -> str | None:
     """The scope a request needs, used as the token cache key before any challenge."""
-    path = request.url.path
-    if path.startswith("/v2/_catalog"):
+    found = route(request.url.path)
+    if found is not None and found.kind is Kind.CATALOG:
         return "registry:catalog:*"
-    found = route(path)
-    if found is None:
+    if found is None or not found.repository:
         return None
     if request.method in ("GET", "HEAD"):
         actions = "pull"
-    elif request.method == "DELETE" and found.kind != "uploads":
+    elif request.method == "DELETE" and found.kind is not Kind.UPLOAD:
         actions = "delete"
     else:
         actions = "pull,push"

@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from .protocol import route
+from .protocol import Endpoint as ApiEndpoint
+from .protocol import Kind, route
 
 THRESHOLD = 3  # consecutive failures that open a circuit
 COOLDOWN = 10.0  # seconds before the first trial of an open circuit (doubled each time it opens again)
@@ -54,33 +55,26 @@ class RunStopped(NotSent):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A method and a route kind on one host: what a circuit guards."""
+    """A method and a route on one host: what a circuit guards."""
 
     origin: str  # scheme://host:port
     method: str
-    kind: str  # a route kind (uploads, blobs, manifests, tags, referrers), "base", "catalog", or the path
+    kind: Kind | str  # the route, or the path of a request that is not the registry API
 
-    def label(self, template: str | None = None) -> str:
-        return f"{self.method} {template or _TEMPLATES.get(self.kind, self.kind)}"
-
-
-_TEMPLATES = {"base": "/v2/", "catalog": "/v2/_catalog", "uploads": "/v2/<name>/blobs/uploads/<id>",
-              "blobs": "/v2/<name>/blobs/<digest>", "manifests": "/v2/<name>/manifests/<reference>",
-              "tags": "/v2/<name>/tags/list", "referrers": "/v2/<name>/referrers/<digest>"}
+    def label(self) -> str:
+        if isinstance(self.kind, Kind):
+            return ApiEndpoint(self.method, self.kind).label
+        return f"{self.method} {self.kind}"
 
 
 def origin_of(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.netloc.decode('ascii')}"
 
 
-def endpoint_of(request: httpx.Request) -> tuple[Endpoint, str]:
-    """The request's endpoint and its route as the spec writes it (`/v2/<name>/blobs/uploads/` for a POST)."""
-    path = request.url.path
-    found = route(path)
-    if found is not None:
-        return Endpoint(origin_of(request.url), request.method, found.kind), found.template
-    kind = {"/v2/": "base", "/v2/_catalog": "catalog"}.get(path, path)
-    return Endpoint(origin_of(request.url), request.method, kind), _TEMPLATES.get(kind, path)
+def endpoint_of(request: httpx.Request) -> Endpoint:
+    """The request's endpoint: its method and route (`POST /v2/<name>/blobs/uploads/`) on its host."""
+    found = route(request.url.path)
+    return Endpoint(origin_of(request.url), request.method, found.kind if found else request.url.path)
 
 
 def counts_as_down(error: BaseException) -> bool:
@@ -92,13 +86,13 @@ def counts_as_down(error: BaseException) -> bool:
 
 def timed_out(request: httpx.Request, error: httpx.TimeoutException) -> httpx.TimeoutException:
     """The same timeout, saying what did not answer and within how long (httpx says only "timed out")."""
-    endpoint, template = endpoint_of(request)
+    endpoint = endpoint_of(request)
     phase = "connect" if isinstance(error, httpx.ConnectTimeout) else "read" if isinstance(
         error, httpx.ReadTimeout) else "write"
     seconds = request.extensions.get("timeout", {}).get(phase)
     within = f" within {seconds:g} s" if seconds else ""
     trial = "trial request after an outage: " if request.extensions.get(_TRIAL) else ""
-    described = type(error)(f"{trial}{endpoint.label(template)} at {endpoint.origin}: no answer{within} ({error})",
+    described = type(error)(f"{trial}{endpoint.label()} at {endpoint.origin}: no answer{within} ({error})",
                             request=request)
     return described
 
@@ -187,7 +181,7 @@ class Circuit:
         """Raise NotSent when the request must not go out; True when it goes out as a trial (short timeout)."""
         if self._stopped is not None:
             raise RunStopped(f"not sent: {self._stopped}", request=request)
-        endpoint, _ = endpoint_of(request)
+        endpoint = endpoint_of(request)
         now = time.monotonic()
         trials = []
         with self._lock:
@@ -209,7 +203,7 @@ class Circuit:
         """After the request: `error` None means it was answered (any status)."""
         if _SENT not in request.extensions:
             return  # never admitted (refused by the circuit)
-        endpoint, template = endpoint_of(request)
+        endpoint = endpoint_of(request)
         trials: list[_Breaker] = request.extensions.get(_TRIAL, [])
         with self._lock:
             host, breaker = self._hosts.get(endpoint.origin), self._endpoints.get(endpoint)
@@ -222,7 +216,7 @@ class Circuit:
                 for one in trials:  # a trial that ended otherwise (refused by the guard, interrupted)
                     self._reopen(one, again=False)
                 return
-            what = f"{endpoint.label(template)} at {endpoint.origin}"
+            what = f"{endpoint.label()} at {endpoint.origin}"
             breaker = breaker or self._endpoints.setdefault(endpoint, _Breaker(what))
             host = host or self._hosts.setdefault(endpoint.origin, _Breaker(endpoint.origin))
             sent = request.extensions[_SENT]
@@ -251,8 +245,8 @@ class Circuit:
 
     # -- what checks that cannot go through the client ask (client programs)
 
-    def down(self, origin: str, endpoints: Iterable[tuple[str, str]]) -> str | None:
-        """Why one of `endpoints` ((method, kind) pairs) on `origin` is not answering, or None."""
+    def down(self, origin: str, endpoints: Iterable[ApiEndpoint]) -> str | None:
+        """Why one of `endpoints` on `origin` is not answering, or None."""
         with self._lock:
             host = self._hosts.get(origin)
             if host is not None and host.open_until is not None:

@@ -1,17 +1,16 @@
 """The registry client: every API call of the distribution spec over httpx.
 
 Methods return the raw `httpx.Response` so checks can judge every status and
-header; the `push_*`/`pull_*` helpers chain steps and raise `StepFailed` with
-the step's name when a step answers something unusable. Every exchange lands
-in `self.transcript`, redacted.
+header; whole operations (`push_blob`, `push_image`, `pages`, `all_tags`, ...)
+run regsuite.flows and raise `flows.FlowFailed` naming the exchange when an
+answer leaves them nowhere to go. Every exchange lands in `self.transcript`,
+redacted.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -29,27 +28,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 STREAM_SLICE = 4096  # chunked transfer coding: one chunk per slice
 T = TypeVar("T")
 Observer = Callable[[flows.Send, httpx.Response], None]
-_LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
-
-
-# A protocol step answered something the next step cannot build on (`.step`, `.response`).
-StepFailed = flows.FlowFailed
-
-
-@dataclass
-class Page:
-    response: httpx.Response
-    items: list[str]
-    next_url: str | None
-
-
-def next_link(response: httpx.Response) -> str | None:
-    """The `rel="next"` target of a Link header, resolved against the request URL."""
-    for value in response.headers.get_list("link"):
-        m = _LINK_NEXT.search(value)
-        if m:
-            return str(response.request.url.join(m.group(1)))
-    return None
 
 
 class RegistryClient:
@@ -144,7 +122,7 @@ class RegistryClient:
     # -- base -----------------------------------------------------------------
 
     def ping(self) -> httpx.Response:
-        return self.request("GET", "/v2/")
+        return self.send(protocol.ping())
 
     # -- blobs ----------------------------------------------------------------
 
@@ -166,7 +144,7 @@ class RegistryClient:
         return self.send(protocol.get_blob(name, digest), headers=headers, follow_redirects=follow_redirects)
 
     def delete_blob(self, name: str, digest: str) -> httpx.Response:
-        return self.request("DELETE", f"/v2/{name}/blobs/{digest}")
+        return self.send(protocol.delete(name, "blobs", digest))
 
     # -- uploads --------------------------------------------------------------
 
@@ -210,10 +188,10 @@ class RegistryClient:
         return self.send(protocol.finish_upload(location, digest, len(data)), data, headers)
 
     def upload_status(self, location: str) -> httpx.Response:
-        return self.request("GET", location)
+        return self.send(protocol.upload_status(location))
 
     def cancel_upload(self, location: str) -> httpx.Response:
-        return self.request("DELETE", location)
+        return self.send(protocol.cancel_upload(location))
 
     # -- operations (regsuite.flows) -------------------------------------------
 
@@ -259,7 +237,7 @@ class RegistryClient:
         return self.send(protocol.head_manifest(name, reference, accept))
 
     def delete_manifest(self, name: str, reference: str) -> httpx.Response:
-        return self.request("DELETE", f"/v2/{name}/manifests/{reference}")
+        return self.send(protocol.delete(name, "manifests", reference))
 
     def push_image(
         self,
@@ -294,19 +272,22 @@ class RegistryClient:
         return self.send(protocol.catalog(n, last))
 
     def referrers(self, name: str, digest: str, artifact_type: str | None = None) -> httpx.Response:
-        params = {"artifactType": artifact_type} if artifact_type else {}
-        return self.request("GET", f"/v2/{name}/referrers/{digest}", params=params)
+        return self.send(protocol.referrers(name, digest, artifact_type))
 
-    def pages(self, first: httpx.Response, key: str, limit: int = flows.MAX_PAGES) -> Iterator[Page]:
-        """Follow `Link: rel="next"` from a first list response (bounded by `limit` pages)."""
-        response = first
-        for _ in range(limit):
-            items = list((response.json() or {}).get(key) or []) if response.status_code == 200 else []
-            nxt = next_link(response)
-            yield Page(response, items, nxt)
-            if not nxt or response.status_code != 200:
-                return
-            response = self.request("GET", nxt)
+    def pages(self, first: httpx.Response | protocol.Step, key: str, limit: int = flows.MAX_PAGES, *,
+              until: Callable[[flows.Page], bool] | None = None) -> list[flows.Page]:
+        """Every page of a list (flows.pages): from a first request, or from its answer already in hand."""
+        if isinstance(first, protocol.Step):
+            return self.run(flows.pages(first, key, limit, until=until))
+        step = protocol.Step(first.request.method, str(first.request.url), "")
+        reply = flows.Reply(first.status_code, first.headers, first.content, first)
+        return self.run(flows.pages(step, key, limit, answered=reply, until=until))
+
+    def all_tags(self, name: str) -> list[str]:
+        return self.run(flows.tags(name))
+
+    def repositories_under(self, prefix: str) -> list[str]:
+        return self.run(flows.repositories_under(prefix))
 
 
 def _content(body: flows.Body) -> Any:

@@ -14,8 +14,9 @@ from typing import Any
 
 from . import content
 from . import mediatypes as mt
-from .client import RegistryClient, StepFailed
+from .client import RegistryClient
 from .content import Blob, Manifest
+from .flows import FlowFailed
 
 ARTIFACT_TYPE = "application/vnd.regsuite.test.v1"
 # The spec: "registries SHOULD expect to support manifest pushes of at least 4 megabytes". Exactly 4,000,000
@@ -192,7 +193,7 @@ class DatasetPush:
     repo: str
     method: str
     responses: list[Any] = field(default_factory=list)  # httpx.Response of every blob and manifest PUT
-    failure: StepFailed | None = None
+    failure: FlowFailed | None = None
 
     @property
     def pushed(self) -> bool:
@@ -213,6 +214,6 @@ def push_dataset(
             client.push_image(repo, prerequisite, None, blob_method=method, present=present)
         client.push_image(repo, dataset.manifest, dataset.tag, blob_method=method, record=result.responses,
                           present=present)
-    except StepFailed as failure:
+    except FlowFailed as failure:
         result.failure = failure
     return result

@@ -7,7 +7,7 @@ it. The same flows run under every driver:
 
 - `RegistryClient.run` (httpx): the conformance checks, cleanup, seeding, the
   fuzzer; the checks pass an observer that judges each exchange as it passes;
-- `RegistryUser.run` (geventhttpclient, locust): the load users;
+- `RegistryUser.drive` (geventhttpclient, locust): the load users;
 - a scripted transport in the self-tests, with no sockets at all.
 
 A flow raises `FlowFailed` when an answer leaves it nowhere to go; drivers
@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from . import mediatypes as mt
@@ -47,6 +48,27 @@ def canonical_method(name: str) -> str:
 
 
 # -- what flows exchange with drivers ------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    """What one exchange is in its operation; judges (regsuite.uploads) have a rule for each role they see."""
+
+    START = "start"  # POST opening an upload
+    POST_DIGEST = "post-digest"  # POST ?digest= carrying the whole blob
+    MOUNT = "mount"  # POST ?mount=&from=
+    CHUNK = "chunk"  # PATCH, with Content-Range or streamed
+    SKIP_AHEAD = "skip-ahead"  # a PATCH that skips bytes, sent to be refused
+    STATUS = "status"  # GET of an upload
+    RESUME = "resume"  # a PATCH after the status said where to go on from
+    FINISH = "finish"  # the closing PUT ?digest=
+    BLOB_EXISTS = "blob-exists"  # HEAD of a blob before pushing it
+    MANIFEST_PUT = "manifest-put"
+    MANIFEST_HEAD = "manifest-head"
+    MANIFEST_GET = "manifest-get"
+    BLOB_GET = "blob-get"
+    DELETE_MANIFEST = "delete-manifest"
+    DELETE_BLOB = "delete-blob"
+    LIST = "list"  # a page of a paginated list
 
 
 class Source(Protocol):
@@ -89,7 +111,7 @@ class Download:
 @dataclass(frozen=True)
 class Send:
     step: protocol.Step
-    role: str  # what this exchange is in the operation: start, chunk, status, finish, mount, blob-exists, ...
+    role: Role
     expect: tuple[int, ...]  # answers the flow can go on from
     body: Body = None
     read: bool = False  # the flow needs the answer's body
@@ -110,17 +132,28 @@ class Reply:
 
 
 class FlowFailed(AssertionError):
-    """An answer the operation cannot go on from: which step, what came back, what was needed."""
+    """An answer an operation cannot go on from: which exchange, what came back, what was needed.
 
-    def __init__(self, send: Send, reply: Reply, needed: str) -> None:
-        self.send, self.reply, self.needed = send, reply, needed
-        self.step = send.role
-        super().__init__(f"{send.role}: expected {needed}, got {reply.status} {send.step.method} {send.step.path}")
+    The one error of a failed step, whatever the driver. With `row`, the text names the step's statistics row
+    instead of its URL (load statistics group failures by text: one per row, not one per URL).
+    """
+
+    def __init__(self, send: Send, reply: Reply | None, needed: str, *, got: str | None = None,
+                 row: bool = False) -> None:
+        self.send, self.reply, self.needed, self.got, self.row = send, reply, needed, got, row
+        got = got or (str(reply.status) if reply is not None and reply.status else "no answer")
+        step = send.step
+        super().__init__(f"{step.method} {step.name}: expected {needed}, got {got}" if row
+                         else f"{send.role}: expected {needed}, got {got} {step.method} {step.path}")
+
+    @property
+    def role(self) -> Role:
+        return self.send.role
 
     @property
     def response(self) -> Any:
         """The driver's own response object (an httpx.Response under RegistryClient)."""
-        return self.reply.raw if self.reply.raw is not None else self.reply
+        return self.reply.raw if self.reply is not None and self.reply.raw is not None else self.reply
 
 
 Flow = Generator[Send, Reply, T]
@@ -172,13 +205,13 @@ def received(reply: Reply) -> int | None:
 
 def start(repo: str, query: list[tuple[str, str]] | None = None) -> Generator[Send, Reply, tuple[Reply, str]]:
     """POST opening an upload: 202 and the upload's URL."""
-    send = Send(protocol.start_upload(repo, query), "start", (202,))
+    send = Send(protocol.start_upload(repo, query), Role.START, (202,))
     reply = yield from exchange(send)
     return reply, location(send, reply)
 
 
 def patch(url: str, blob: Source, offset: int, length: int, *, ranged: bool = True, streamed: bool = False,
-          role: str = "chunk") -> Generator[Send, Reply, str]:
+          role: Role = Role.CHUNK) -> Generator[Send, Reply, str]:
     """One PATCH: with Content-Range (a chunk), or without (a streamed upload); returns the next upload URL."""
     step = protocol.patch_chunk(url, offset, length) if ranged else protocol.patch_stream(url, length, streamed)
     send = Send(step, role, (202,), Part(blob, offset, length, streamed))
@@ -189,7 +222,7 @@ def patch(url: str, blob: Source, offset: int, length: int, *, ranged: bool = Tr
 def finish(url: str, blob: Source, offset: int = 0) -> Generator[Send, Reply, Reply]:
     """The closing PUT ?digest=, carrying bytes [offset, size) when any remain."""
     length = blob.size - offset
-    send = Send(protocol.finish_upload(url, blob.digest, length), "finish", (201,),
+    send = Send(protocol.finish_upload(url, blob.digest, length), Role.FINISH, (201,),
                 Part(blob, offset, length) if length else None)
     return (yield from exchange(send))
 
@@ -202,7 +235,7 @@ def post_put(repo: str, blob: Source) -> Flow[Reply]:
 
 def post_digest(repo: str, blob: Source) -> Flow[Reply]:
     """POST ?digest= with the blob (end-4b): 201, or 202 and a PUT to the Location it gives."""
-    send = Send(protocol.start_upload(repo, [("digest", blob.digest)], blob.size), "post-digest", (201, 202),
+    send = Send(protocol.start_upload(repo, [("digest", blob.digest)], blob.size), Role.POST_DIGEST, (201, 202),
                 Part(blob, 0, blob.size))
     reply = yield from exchange(send)
     if reply.status == 201:
@@ -243,7 +276,7 @@ def stream(repo: str, blob: Source, *, streamed: bool = False) -> Flow[Reply]:
 def mount(repo: str, blob: Source, source_repo: str | None) -> Flow[Reply]:
     """Cross-repository mount (end-11): 201 mounted, or 202 and the blob uploaded to the Location given."""
     query = [("mount", blob.digest)] + ([("from", source_repo)] if source_repo else [])
-    send = Send(protocol.start_upload(repo, query), "mount", (201, 202))
+    send = Send(protocol.start_upload(repo, query), Role.MOUNT, (201, 202))
     reply = yield from exchange(send)
     if reply.status == 201:
         return reply
@@ -264,7 +297,7 @@ def upload(repo: str, blob: Source, method: str = POST_PUT, *, chunk_size: int |
 
 def status(url: str) -> Generator[Send, Reply, tuple[Reply, int]]:
     """GET an upload's status (end-13): 204, and how many bytes it holds (from Range)."""
-    send = Send(protocol.upload_status(url), "status", (204,))
+    send = Send(protocol.upload_status(url), Role.STATUS, (204,))
     reply = yield from exchange(send)
     held = received(reply)
     if held is None:
@@ -284,7 +317,7 @@ def resumable(repo: str, blob: Source, *, chunk_size: int = DEFAULT_CHUNK, skip_
     url = yield from patch(url, blob, 0, first)
     if skip_ahead and first + 1 < blob.size:
         gap = first + 1
-        send = Send(protocol.patch_chunk(url, gap, min(size, blob.size - gap)), "skip-ahead", (416,),
+        send = Send(protocol.patch_chunk(url, gap, min(size, blob.size - gap)), Role.SKIP_AHEAD, (416,),
                     Part(blob, gap, min(size, blob.size - gap)))
         yield from exchange(send)
     reply, offset = yield from status(url)
@@ -292,7 +325,7 @@ def resumable(repo: str, blob: Source, *, chunk_size: int = DEFAULT_CHUNK, skip_
     url = protocol.resolve_location(url, moved) if moved else url
     for start_at, length in chunk_plan(blob.size - offset, size):
         if length:
-            url = yield from patch(url, blob, offset + start_at, length, role="resume")
+            url = yield from patch(url, blob, offset + start_at, length, role=Role.RESUME)
     return (yield from finish(url, blob, blob.size))
 
 
@@ -301,7 +334,7 @@ def resumable(repo: str, blob: Source, *, chunk_size: int = DEFAULT_CHUNK, skip_
 
 def put_manifest(repo: str, reference: str, body: bytes, media_type: str) -> Flow[Reply]:
     """PUT a manifest by tag or digest (end-7): 201."""
-    send = Send(protocol.put_manifest(repo, reference, media_type, len(body)), "manifest-put", (201,), body)
+    send = Send(protocol.put_manifest(repo, reference, media_type, len(body)), Role.MANIFEST_PUT, (201,), body)
     return (yield from exchange(send))
 
 
@@ -322,7 +355,7 @@ def push_image(repo: str, manifest: Manifest, tag: str | None = None, *, blob_me
         if blob.digest in present:
             continue
         present.add(blob.digest)
-        seen = (yield from exchange(Send(protocol.head_blob(repo, blob.digest), "blob-exists", (200, 404)))) \
+        seen = (yield from exchange(Send(protocol.head_blob(repo, blob.digest), Role.BLOB_EXISTS, (200, 404)))) \
             if ask else None
         if seen is None or seen.status != 200:
             done = yield from upload(repo, blob, blob_method, chunk_size=chunk_size)
@@ -359,7 +392,7 @@ def references(document: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, 
 def pull_image(repo: str, reference: str, *, expected_digest: str | None = None, blobs: bool = True,
                accept: str = mt.ACCEPT_ALL_MANIFESTS, max_manifests: int = 64) -> Flow[Pulled]:
     """Pull as a client does: HEAD the reference, GET the manifest by digest, its children, config and layers."""
-    send = Send(protocol.head_manifest(repo, reference, accept), "manifest-head", (200,))
+    send = Send(protocol.head_manifest(repo, reference, accept), Role.MANIFEST_HEAD, (200,))
     head = yield from exchange(send)
     digest = head.header("docker-content-digest") or expected_digest or reference
     if expected_digest and digest != expected_digest:
@@ -368,7 +401,7 @@ def pull_image(repo: str, reference: str, *, expected_digest: str | None = None,
     queue = [digest]
     while queue and pulled.manifests < max_manifests:
         wanted = queue.pop(0)
-        reply = yield from exchange(Send(protocol.get_manifest(repo, wanted, accept), "manifest-get", (200,),
+        reply = yield from exchange(Send(protocol.get_manifest(repo, wanted, accept), Role.MANIFEST_GET, (200,),
                                          read=True))
         pulled.manifests += 1
         pulled.bytes += len(reply.content)
@@ -381,7 +414,7 @@ def pull_image(repo: str, reference: str, *, expected_digest: str | None = None,
         if not blobs:
             continue
         for blob_digest, size in layers:
-            yield from exchange(Send(protocol.get_blob(repo, blob_digest), "blob-get", (200,),
+            yield from exchange(Send(protocol.get_blob(repo, blob_digest), Role.BLOB_GET, (200,),
                                      download=Download(blob_digest, size)))
             pulled.blobs += 1
             pulled.bytes += size
@@ -406,7 +439,8 @@ def delete(repo: str, kind: str, reference: str, report: Deleted) -> Generator[S
 
     Any answer is taken (a cleanup goes on past one refusal); those but 202/404/405 become problems.
     """
-    reply = yield Send(protocol.delete(repo, kind, reference), f"delete-{kind[:-1]}", (202, 404, 405))
+    role = Role.DELETE_MANIFEST if kind == "manifests" else Role.DELETE_BLOB
+    reply = yield Send(protocol.delete(repo, kind, reference), role, (202, 404, 405))
     if reply.status == 405:
         report.disabled = True
         return False
@@ -443,8 +477,13 @@ def delete_image(repo: str, manifest: Manifest, tags: Sequence[str] = ()) -> Flo
 @dataclass
 class Page:
     reply: Reply
-    items: list[str]
+    items: list[Any]  # the list under the page's key (names, tags, or referrers' descriptors)
     next_url: str | None
+
+    @property
+    def response(self) -> Any:
+        """The driver's own response object (an httpx.Response under RegistryClient)."""
+        return self.reply.raw if self.reply.raw is not None else self.reply
 
 
 def next_link(reply: Reply, request_path: str) -> str | None:
@@ -464,25 +503,64 @@ def _link_values(reply: Reply) -> list[str]:
     return [value] if value else []
 
 
-def pages(first: protocol.Step, key: str, limit: int = MAX_PAGES) -> Generator[Send, Reply, list[Page]]:
-    """Follow `Link: rel="next"` from a first list request (bounded by `limit` pages)."""
+def _items(reply: Reply, key: str) -> list[Any]:
+    if reply.status != 200:
+        return []
+    try:
+        return list((json.loads(reply.content) or {}).get(key) or [])
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def pages(first: protocol.Step, key: str, limit: int = MAX_PAGES, *, answered: Reply | None = None,
+          until: Callable[[Page], bool] | None = None) -> Generator[Send, Reply, list[Page]]:
+    """Follow `Link: rel="next"` from a first list request, bounded by `limit` pages; every paginated list
+    (tags, catalog, referrers) is walked here.
+
+    `answered`: the first request's answer, when the caller sent it already (to judge it). `until(page)`:
+    stop after a page that says enough (a catalog walked past the names it was looking for).
+    """
     step, out = first, []
     for _ in range(limit):
-        reply = yield Send(step, "list", (200,), read=True)
-        items: list[str] = []
-        if reply.status == 200:
-            try:
-                items = list((json.loads(reply.content) or {}).get(key) or [])
-            except (ValueError, AttributeError):
-                items = []
+        if answered is not None:
+            reply, answered = answered, None
+        else:
+            reply = yield Send(step, Role.LIST, (200,), read=True)
         nxt = next_link(reply, step.path)
-        out.append(Page(reply, items, nxt))
-        if not nxt or reply.status != 200:
+        page = Page(reply, _items(reply, key), nxt)
+        out.append(page)
+        if not nxt or reply.status != 200 or (until is not None and until(page)):
             break
         step = protocol.Step("GET", nxt, first.name)
     return out
 
 
-def list_all(first: protocol.Step, key: str, limit: int = MAX_PAGES) -> Flow[list[str]]:
-    """Every item of a paginated list (tags, catalog, referrers' manifests excepted)."""
+def list_all(first: protocol.Step, key: str, limit: int = MAX_PAGES) -> Flow[list[Any]]:
+    """Every item of a paginated list."""
     return [item for page in (yield from pages(first, key, limit)) for item in page.items]
+
+
+def tags(repo: str, limit: int = MAX_PAGES) -> Flow[list[str]]:
+    """Every tag of a repository (none when the list does not answer 200)."""
+    return (yield from list_all(protocol.tags_list(repo), "tags", limit))
+
+
+def catalog_under(prefix: str, limit: int = MAX_PAGES, page_size: int = 100) -> Flow[list[Page]]:
+    """The catalog's pages from `last=prefix` on (the catalog is in lexical order) until one goes past the names
+    under `prefix/`: a big registry's catalog is not walked to its end."""
+    inside = prefix + "/"
+
+    def past(page: Page) -> bool:
+        return bool(page.items) and not str(page.items[-1]).startswith(inside) and str(page.items[-1]) > inside
+
+    return (yield from pages(protocol.catalog(page_size, prefix), "repositories", limit, until=past))
+
+
+def under(prefix: str, walked: Sequence[Page]) -> list[str]:
+    """The repositories under `prefix/` that pages of the catalog list."""
+    return [name for page in walked for name in page.items if str(name).startswith(prefix + "/")]
+
+
+def repositories_under(prefix: str, limit: int = MAX_PAGES) -> Flow[list[str]]:
+    """The repositories under `prefix/` (none when the catalog does not answer 200)."""
+    return under(prefix, (yield from catalog_under(prefix, limit)))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from . import flows
-from .protocol import route
+from .protocol import Kind, route
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -70,18 +70,20 @@ class WriteLog:
         digest = response.headers.get("docker-content-digest") or request.url.params.get("digest")
         if found is None or not digest:
             return
+        if found.kind not in (Kind.MANIFESTS, Kind.UPLOADS, Kind.UPLOAD):
+            return
         entry = (found.repository, digest)
         with self._lock:
-            target = self.manifests if found.kind == "manifests" else self.blobs
+            target = self.manifests if found.kind is Kind.MANIFESTS else self.blobs
             if entry not in target:
                 target.append(entry)
 
     def _deleted(self, request: httpx.Request) -> None:
         found = route(request.url.path)
-        if found is None or found.kind not in ("manifests", "blobs"):
+        if found is None or found.kind not in (Kind.MANIFESTS, Kind.BLOBS):
             return
         with self._lock:
-            target = self.manifests if found.kind == "manifests" else self.blobs
+            target = self.manifests if found.kind is Kind.MANIFESTS else self.blobs
             entry = (found.repository, found.reference)
             if entry in target:
                 target.remove(entry)

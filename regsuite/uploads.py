@@ -46,42 +46,75 @@ def _query(send: flows.Send, name: str) -> str:
     return (parse_qs(urlsplit(send.step.path).query).get(name) or [""])[0]
 
 
+def _start(send: flows.Send, response: httpx.Response) -> None:
+    expect(response, (202,), "202 Accepted with a Location header", "end-4a", "Location")
+    require_header(response, "Location", "the upload URL in Location", "end-4a")
+
+
+def _chunk(send: flows.Send, response: httpx.Response) -> None:
+    part = send.body
+    assert isinstance(part, flows.Part)
+    ranged = "Content-Range" in send.step.headers
+    wants = "202 Accepted for an in-order chunk" if ranged else "202 Accepted for a streamed PATCH"
+    expect(response, (202,), wants, "end-5", "Range", "Location")
+    check_range(response, part.start + part.length)
+    require_header(response, "Location", "the upload URL in Location", "end-5")
+
+
+def _finish(send: flows.Send, response: httpx.Response) -> None:
+    expect(response, (201,), "201 Created", "end-6", "Location")
+    require_header(response, "Location", "the blob's URL in Location", "end-6")
+    check_digest_header(response, _query(send, "digest"), "end-6")
+
+
+def _post_digest(send: flows.Send, response: httpx.Response) -> None:
+    expect(response, (201, 202), "201 Created, or 202 Accepted to fall back to POST+PUT", "end-4b", "Location")
+    require_header(response, "Location", "a Location header", "end-4b")
+    if response.status_code == 201:
+        check_digest_header(response, _query(send, "digest"), "end-4b")
+
+
+def _mount(send: flows.Send, response: httpx.Response) -> None:
+    expect(response, (201, 202), "201 Created (mounted) or 202 Accepted (an upload to fall back to)", "end-11",
+           "Location")
+    require_header(response, "Location", "a Location header", "end-11")
+    if response.status_code == 201:
+        check_digest_header(response, _query(send, "mount"), "end-11")
+
+
+def _status(send: flows.Send, response: httpx.Response) -> None:
+    expect(response, (204,), "204 No Content with Range and Location", "end-13", "Range", "Location")
+    require_header(response, "Location", "the upload URL to go on with in Location", "end-13")
+
+
+def _skip_ahead(send: flows.Send, response: httpx.Response) -> None:
+    expect(response, (416,), "416 Requested Range Not Satisfiable for a chunk that skips bytes", "end-5", "Range")
+
+
+Rule = Callable[[flows.Send, httpx.Response], None]
+RULES: dict[flows.Role, Rule] = {
+    flows.Role.START: _start,
+    flows.Role.CHUNK: _chunk,
+    flows.Role.RESUME: _chunk,
+    flows.Role.FINISH: _finish,
+    flows.Role.POST_DIGEST: _post_digest,
+    flows.Role.MOUNT: _mount,
+    flows.Role.STATUS: _status,
+    flows.Role.SKIP_AHEAD: _skip_ahead,
+}
+
+
+class Unjudged(LookupError):
+    """An exchange whose role has no rule here: a flow this judge was not written for (never a silent pass)."""
+
+
 def judge(send: flows.Send, response: httpx.Response) -> None:
     """What the spec wants of one upload exchange, by its role in the flow."""
-    role = send.role
-    if role == "start":
-        expect(response, (202,), "202 Accepted with a Location header", "end-4a", "Location")
-        require_header(response, "Location", "the upload URL in Location", "end-4a")
-    elif role in ("chunk", "resume"):
-        part = send.body
-        assert isinstance(part, flows.Part)
-        ranged = "Content-Range" in send.step.headers
-        wants = "202 Accepted for an in-order chunk" if ranged else "202 Accepted for a streamed PATCH"
-        expect(response, (202,), wants, "end-5", "Range", "Location")
-        check_range(response, part.start + part.length)
-        require_header(response, "Location", "the upload URL in Location", "end-5")
-    elif role == "finish":
-        expect(response, (201,), "201 Created", "end-6", "Location")
-        require_header(response, "Location", "the blob's URL in Location", "end-6")
-        check_digest_header(response, _query(send, "digest"), "end-6")
-    elif role == "post-digest":
-        expect(response, (201, 202), "201 Created, or 202 Accepted to fall back to POST+PUT", "end-4b", "Location")
-        require_header(response, "Location", "a Location header", "end-4b")
-        if response.status_code == 201:
-            check_digest_header(response, _query(send, "digest"), "end-4b")
-    elif role == "mount":
-        expect(
-            response, (201, 202), "201 Created (mounted) or 202 Accepted (an upload to fall back to)", "end-11",
-            "Location",
-        )
-        require_header(response, "Location", "a Location header", "end-11")
-        if response.status_code == 201:
-            check_digest_header(response, _query(send, "mount"), "end-11")
-    elif role == "status":
-        expect(response, (204,), "204 No Content with Range and Location", "end-13", "Range", "Location")
-        require_header(response, "Location", "the upload URL to go on with in Location", "end-13")
-    elif role == "skip-ahead":
-        expect(response, (416,), "416 Requested Range Not Satisfiable for a chunk that skips bytes", "end-5", "Range")
+    rule = RULES.get(send.role)
+    if rule is None:
+        raise Unjudged(f"uploads.judge has no rule for a {send.role!r} exchange ({send.step.method} "
+                       f"{send.step.name}); judge it where its flow is written")
+    rule(send, response)
 
 
 def judged(client: RegistryClient, flow: flows.Flow[flows.Reply]) -> httpx.Response:

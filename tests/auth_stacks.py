@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regsuite.auth import basic_header
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.htpasswd import write_htpasswd
 from regsuite.providers import HtpasswdAuth, ProcessProvider, RegistryConfig
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from regsuite.tls import TLSMaterial
 
 

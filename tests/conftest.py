@@ -1,1 +1,3 @@
-"""Self-tests of regsuite. The fixtures live in the plugin (fixtures/proxy.py and friends)."""
+"""Self-tests of regsuite: they load the opt-in self-test plugin (real registries, fault proxies)."""
+
+pytest_plugins = ["regsuite.testing"]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.results import Outcome
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from tests.support import ConformanceRun, run_conformance
 
 

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
 from regsuite.digest import digest_of
-from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest, ProxyResponse
 
 _TAGS = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
 _MANIFEST = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<reference>[^/]+)$")

@@ -25,9 +25,9 @@ from regsuite.access import (
     COLUMN_CHECKS,
     ROUTE,
     ROUTES,
+    Access,
     Expected,
     Exposure,
-    Kind,
     NoAuthentication,
     Route,
     infer_policy,
@@ -38,7 +38,6 @@ from regsuite.access import (
 from regsuite.auth import basic_header, scope_for
 from regsuite.challenge import Scope, merge_scopes, parse_challenges, parse_scope
 from regsuite.errors import ExitCode
-from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from regsuite.fixtures.access import INVENTED_PREFIX
 from regsuite.fixtures.auth import standard_acl
 from regsuite.htpasswd import write_htpasswd
@@ -46,6 +45,7 @@ from regsuite.providers import HtpasswdAuth, ProcessProvider, RegistryConfig, To
 from regsuite.redact import known_secrets
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import ACL, Misbehaviour, Rule, Signer, TokenServer, access_claim, claims, unverified_claims
 from tests.auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
@@ -61,7 +61,7 @@ TOKEN_CHECKS = {"auth.challenge-realm", "auth.challenge-scope", "auth.token-get"
                 "auth.token-accepted", "auth.insufficient-scope", "auth.catalog-scope", "auth.rejects-forged",
                 "auth.rejects-expired", "auth.rejects-wrong-audience", "auth.rejects-wrong-issuer"}
 NOT_MATRIX = [c for c in checklist.CHECKLIST if c.startswith("auth.") and c not in COLUMN_CHECKS]
-WRITES = [r for r in ROUTES if r.kind is Kind.WRITE]
+WRITES = [r for r in ROUTES if r.access is Access.WRITE]
 NOT_ON_HTPASSWD = {("htpasswd", "auth.pull-only-access"), ("htpasswd", "auth.repository-isolation")}
 
 
@@ -199,7 +199,7 @@ def test_the_matrix_is_rebuilt_from_verdict_ids() -> None:
     matrix = matrix_of(verdicts)
     first, second = matrix["deployments"]
     assert (first["name"], first["policy"]) == ("", None) and second["policy"] == "the rule"
-    assert second["rows"] == [{"route": "upload-get", "method": "GET", "path": "<upload location>",
+    assert second["rows"] == [{"route": "upload-get", "method": "GET", "path": "/v2/<name>/blobs/uploads/<id>",
                                "cells": {"anonymous": verdicts[0].id, "push user": verdicts[1].id}}]
     assert matrix_of(verdicts[3:]) == {}
 
@@ -576,7 +576,7 @@ def test_each_hole_in_a_token_deployment_fails_its_check(hole: str, stack: Token
         # Without a challenge nobody gets a token, so nothing can be pushed: the reads still show how they refuse,
         # the cells that need pushed content are skipped pointing at the push user's failures.
         expected = ["auth.challenge-syntax", *(_cell("auth.anonymous-access", r) for r in CHALLENGED
-                                               if r.kind in (Kind.BASE, Kind.CATALOG, Kind.READ))]
+                                               if r.access in (Access.BASE, Access.CATALOG, Access.READ))]
         assert all("see auth.push-user-access" in run.record(c).message for c in run.with_outcome(Outcome.SKIPPED))
     assert _failed(run) == sorted(expected), run.output[-3000:]
 
@@ -602,7 +602,7 @@ def test_a_registry_refusing_the_push_users_tokens_fails_push_user_access(tmp_pa
     # nothing pushed, so the anonymous write cells point at the push user's failures; the reads are still judged
     for route in ROUTES:
         cell = run.record(_cell("auth.anonymous-access", route, "token"))
-        if route.kind in (Kind.WRITE, Kind.UPLOAD_STATUS):
+        if route.access in (Access.WRITE, Access.UPLOAD_STATUS):
             assert cell.outcome is Outcome.SKIPPED and "see auth.push-user-access" in cell.message, cell.message
         elif route.id != "referrers":
             assert cell.outcome is Outcome.PASSED, cell.message
@@ -620,8 +620,10 @@ def test_holes_the_declared_policy_opens_are_not_holes(basic_stack: BasicStack, 
     assert "anonymous pull declared yes" in run.record(_cell("auth.anonymous-access", ROUTE["base"])).message
 
 
-def test_the_matrix_skips_a_registry_that_asks_for_no_credentials(distribution: Target, tmp_path: Path) -> None:
-    run = run_conformance(distribution.url, tmp_path, checks=["auth.anonymous-access[base]", "auth.push-user-access"])
+def test_the_matrix_skips_a_registry_that_asks_for_no_credentials(shared_distribution: Target,
+                                                                   tmp_path: Path) -> None:
+    run = run_conformance(shared_distribution.url, tmp_path,
+                          checks=["auth.anonymous-access[base]", "auth.push-user-access"])
     assert run.results is not None and run.with_outcome(Outcome.SKIPPED) == sorted(
         [_cell("auth.anonymous-access", ROUTE["base"])]
         + [_cell("auth.push-user-access", r) for r in routes_for("auth.push-user-access")]), run.output[-3000:]

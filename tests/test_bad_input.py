@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from regsuite.errors import ExitCode
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.providers.config import free_port
 from regsuite.results import Outcome, RunState
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from regsuite.tls import TLSMaterial
 from regsuite.tokenserver import TokenServer
 from tests.support import ConformanceRun, run_conformance
@@ -131,8 +131,8 @@ def test_a_server_that_hangs_up(tmp_path: Path, hanging_up_port: int) -> None:
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_UNREACHABLE, "closed the connection without answering")
 
 
-def test_https_to_a_plain_http_port(distribution: Target, tmp_path: Path) -> None:
-    url = distribution.url.replace("http://", "https://")
+def test_https_to_a_plain_http_port(shared_distribution: Target, tmp_path: Path) -> None:
+    url = shared_distribution.url.replace("http://", "https://")
     run, elapsed = run_bad(url, tmp_path)
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_TLS_ERROR,
                           "the server speaks plain HTTP; use http:// or check the port")
@@ -144,17 +144,17 @@ def test_http_to_an_https_port(registry_factory: Callable[..., Target], tls: TLS
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_TLS_ERROR, "speaks HTTPS", "use https://")
 
 
-def test_something_that_is_not_a_registry(distribution: Target, tmp_path: Path) -> None:
+def test_something_that_is_not_a_registry(shared_distribution: Target, tmp_path: Path) -> None:
     page = Mutation("a web server", respond=(404, {"Content-Type": "text/html"}, b"<html>not found</html>"))
-    with FaultProxy(distribution.url, [page]) as proxy:
+    with FaultProxy(shared_distribution.url, [page]) as proxy:
         run, elapsed = run_bad(proxy.url, tmp_path)
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_NOT_REGISTRY, "answered 404", "not look like a registry")
     assert_reported(run, Outcome.FAILED, "'status': 404", "<html>not found</html>")
 
 
-def test_a_redirect_loop_is_not_a_registry(distribution: Target, tmp_path: Path) -> None:
+def test_a_redirect_loop_is_not_a_registry(shared_distribution: Target, tmp_path: Path) -> None:
     loop = Mutation("a redirect to itself", respond=(302, {"Location": "/v2/"}, b""))
-    with FaultProxy(distribution.url, [loop]) as proxy:
+    with FaultProxy(shared_distribution.url, [loop]) as proxy:
         run, elapsed = run_bad(proxy.url, tmp_path)
     assert_one_clear_line(run, elapsed, ExitCode.TARGET_NOT_REGISTRY, "answered 302")
     assert_reported(run, Outcome.FAILED, "'status': 302")

@@ -22,12 +22,12 @@ import pytest
 
 from regsuite.client import RegistryClient
 from regsuite.errors import ExitCode
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.fuzzing import properties
 from regsuite.fuzzing.profiles import PROFILES
 from regsuite.fuzzing.runner import FuzzTarget, RegistryStopped
 from regsuite.results import Outcome, RunResults, RunState
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from tests.support import ROOT, conformance_command, conformance_env, run_conformance
 
 BLOB_GET = "GET /v2/<name>/blobs/<digest>"
@@ -138,9 +138,9 @@ def test_a_run_killed_without_warning_leaves_parseable_partial_results(stalling_
 # -- the run deadline -------------------------------------------------------------------------------
 
 
-def test_the_run_deadline_ends_the_run_with_errors_and_its_own_exit_code(distribution: Target,
+def test_the_run_deadline_ends_the_run_with_errors_and_its_own_exit_code(shared_distribution: Target,
                                                                          tmp_path: Path) -> None:
-    run = run_conformance(distribution.url, tmp_path, "--max-duration", "8", "-m", "not clients")
+    run = run_conformance(shared_distribution.url, tmp_path, "--max-duration", "8", "-m", "not clients")
     assert run.returncode == ExitCode.RUN_DEADLINE, run.output[-3000:]
     assert run.results is not None
     assert run.results.run.state == RunState.DEADLINE
@@ -158,8 +158,8 @@ def test_the_run_deadline_ends_the_run_with_errors_and_its_own_exit_code(distrib
 # -- names holding API words ----------------------------------------------------------------------------
 
 
-def test_a_conformance_run_under_a_namespace_named_like_the_api(distribution: Target, tmp_path: Path) -> None:
-    run = run_conformance(distribution.url, tmp_path, "--namespace", NAMESPACE,
+def test_a_conformance_run_under_a_namespace_named_like_the_api(shared_distribution: Target, tmp_path: Path) -> None:
+    run = run_conformance(shared_distribution.url, tmp_path, "--namespace", NAMESPACE,
                           "--expectations", "distribution-2.8.2")
     assert run.returncode == ExitCode.OK, run.output[-3000:]
     assert run.results is not None
@@ -168,7 +168,7 @@ def test_a_conformance_run_under_a_namespace_named_like_the_api(distribution: Ta
     assert status.cleanup is not None and status.cleanup["written"] > 0, status.cleanup
     assert status.cleanup["left"] == 0, status.cleanup["problems"]
     assert not [c.id for c in run.results.checks if "refused" in c.message.lower() and "WriteRefused" in c.message]
-    with RegistryClient(distribution) as client:  # nothing tagged is left under the namespace
+    with RegistryClient(shared_distribution) as client:  # nothing tagged is left under the namespace
         catalog = client.catalog(n=1000, last=NAMESPACE).json().get("repositories") or []
         ours = [r for r in catalog if r.startswith(NAMESPACE + "/")]
         assert ours, "the run wrote nothing under the namespace"
@@ -176,9 +176,9 @@ def test_a_conformance_run_under_a_namespace_named_like_the_api(distribution: Ta
         assert not tagged, f"tags left behind: {tagged[:5]}"
 
 
-def test_a_load_run_under_a_namespace_named_like_the_api(distribution: Target, tmp_path: Path) -> None:
+def test_a_load_run_under_a_namespace_named_like_the_api(shared_distribution: Target, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "regsuite.cli", "load", "--host", distribution.url, "--profile", "smoke",
+        [sys.executable, "-m", "regsuite.cli", "load", "--host", shared_distribution.url, "--profile", "smoke",
          "--duration", "3", "--namespace", NAMESPACE, "--report-dir", str(tmp_path), "--run-name", "ns"],
         cwd=ROOT, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
     )
@@ -187,7 +187,7 @@ def test_a_load_run_under_a_namespace_named_like_the_api(distribution: Target, t
     cleanup = next(line for line in output.splitlines() if line.startswith("regsuite load: cleanup: "))
     assert cleanup.startswith("regsuite load: cleanup: deleted ") and "problems" not in cleanup, cleanup
     assert " 0 manifests" not in cleanup, cleanup
-    with RegistryClient(distribution) as client:
+    with RegistryClient(shared_distribution) as client:
         catalog = client.catalog(n=1000, last=NAMESPACE).json().get("repositories") or []
         ours = [r for r in catalog if r.startswith(f"{NAMESPACE}/ns/")]
         assert ours, "the load run wrote nothing under the namespace"

@@ -45,9 +45,9 @@ from regsuite.capacity.search import (
 )
 from regsuite.commands.capacity import parse_slo
 from regsuite.errors import UsageError
-from regsuite.faultproxy import Mutation, ProxyRequest
 from regsuite.load.profiles import Profile, PullSpec, Slo
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 SLO_P95_MS = 600.0
@@ -67,12 +67,12 @@ def listing() -> Profile:
 # -- searches against a registry ------------------------------------------------------
 
 
-def test_search_finds_the_knee_the_proxy_plants(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+def test_search_finds_the_knee_the_proxy_plants(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
     knee = 5
     proxy = fault_proxy(crowding(knee))
     plan = SearchPlan(start_users=2, step_users=3, max_users=20, step_seconds=3, max_steps=6, max_seconds=150,
                       refine=2)
-    result = search(CapacityOptions(replace(distribution, url=proxy.url), listing(), plan, tmp_path, "planted"))
+    result = search(CapacityOptions(replace(shared_distribution, url=proxy.url), listing(), plan, tmp_path, "planted"))
 
     assert result.knee is not None, result.stop_detail
     assert knee - 1 <= result.knee.users <= knee, ticket_text(result)
@@ -87,7 +87,7 @@ def test_search_finds_the_knee_the_proxy_plants(distribution: Target, fault_prox
     assert paths["text"].read_text().startswith(f"Capacity of {proxy.url}")
 
 
-def test_master_and_workers_search_and_merge(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+def test_master_and_workers_search_and_merge(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
     knee = 4
     agents: Counter[str] = Counter()
     lock = threading.Lock()
@@ -102,7 +102,7 @@ def test_master_and_workers_search_and_merge(distribution: Target, fault_proxy, 
     # (3 s steps) one of them is already the p95.
     plan = SearchPlan(start_users=2, step_users=2, max_users=8, step_seconds=5, max_steps=4, max_seconds=150,
                       refine=0)
-    result = search(CapacityOptions(replace(distribution, url=proxy.url), listing(), plan, tmp_path, "spread",
+    result = search(CapacityOptions(replace(shared_distribution, url=proxy.url), listing(), plan, tmp_path, "spread",
                                     workers=2))
 
     assert result.knee is not None and knee - 1 <= result.knee.users <= knee, ticket_text(result)
@@ -114,14 +114,14 @@ def test_master_and_workers_search_and_merge(distribution: Target, fault_proxy, 
     assert result.to_dict()["workers"] == 2
 
 
-def test_open_model_reports_the_highest_rate_held(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+def test_open_model_reports_the_highest_rate_held(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
     # One user, two requests of at least 0.1 s per listing: at most 5 listings/s. 2/s is held,
     # 8/s cannot be (whatever the machine's load, the proxy's delay alone forbids it).
     proxy = fault_proxy(Mutation("0.1 s per request", delay=0.1))
     plan = SearchPlan(model="open", start_rate=2, step_rate=6, max_rate=8, max_users=1, step_seconds=4, max_steps=3,
                       max_seconds=150, refine=0)
     profile = replace(listing(), slo=Slo(max_error_rate=0.01))
-    result = search(CapacityOptions(replace(distribution, url=proxy.url), profile, plan, tmp_path, "open"))
+    result = search(CapacityOptions(replace(shared_distribution, url=proxy.url), profile, plan, tmp_path, "open"))
 
     assert [s.rate for s in result.steps] == [2, 8], ticket_text(result)
     assert [s.verdict for s in result.steps] == [PASS, BEHIND], ticket_text(result)
@@ -147,7 +147,7 @@ def test_open_model_steps_bisect_on_rates() -> None:
     assert result.knee is held and result.limited_by == "registry"
 
 
-def test_command_writes_reports_and_prints_the_knee(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+def test_command_writes_reports_and_prints_the_knee(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
     proxy = fault_proxy(crowding(1))
     proc = subprocess.run(
         [sys.executable, "-m", "regsuite.cli", "capacity", "--host", proxy.url, "--scenario", "hot-image",

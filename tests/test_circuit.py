@@ -15,9 +15,9 @@ import pytest
 from regsuite.circuit import Circuit, EndpointDown, RunStopped
 from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.providers.config import free_port
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 
 STALL = 3.0  # seconds the proxy holds a stalled request: longer than the client's timeout
 GAVE_UP = (504, {}, b"")  # then answered without asking upstream (the client gave up long before)
@@ -32,9 +32,9 @@ def stall(method: str, path: str) -> Mutation:
 
 
 @pytest.fixture
-def stored(distribution: Target) -> Blob:
+def stored(shared_distribution: Target) -> Blob:
     blob = Blob(random_bytes("circuit", 256))
-    with RegistryClient(distribution) as client:
+    with RegistryClient(shared_distribution) as client:
         assert client.push_blob(REPO, blob).status_code == 201
     return blob
 
@@ -110,10 +110,10 @@ def test_on_probation_one_more_failure_opens_the_circuit_again(
         client.get_blob(REPO, stored.digest)  # open again after a single failure
 
 
-def test_connection_failures_open_the_host_circuit(stored: Blob, distribution: Target) -> None:
+def test_connection_failures_open_the_host_circuit(stored: Blob, shared_distribution: Target) -> None:
     circuit = Circuit(cooldown=60)
     down = RegistryClient(Target(f"http://127.0.0.1:{free_port()}"), timeout=TIMEOUT, circuit=circuit)
-    with down, RegistryClient(distribution, timeout=TIMEOUT, circuit=circuit) as up:
+    with down, RegistryClient(shared_distribution, timeout=TIMEOUT, circuit=circuit) as up:
         for _ in range(3):
             with pytest.raises(httpx.ConnectError):
                 down.ping()
@@ -135,9 +135,9 @@ def test_a_registry_that_stalls_on_everything_opens_its_host_circuit(
     assert len(proxy.requests) == 3
 
 
-def test_a_stopped_circuit_sends_nothing_until_resumed(distribution: Target) -> None:
+def test_a_stopped_circuit_sends_nothing_until_resumed(shared_distribution: Target) -> None:
     circuit = Circuit()
-    with RegistryClient(distribution, timeout=TIMEOUT, circuit=circuit) as client:
+    with RegistryClient(shared_distribution, timeout=TIMEOUT, circuit=circuit) as client:
         circuit.stop("run deadline reached (--max-duration 1 s)")
         with pytest.raises(RunStopped, match=r"not sent: run deadline reached"):
             client.ping()

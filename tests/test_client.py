@@ -14,23 +14,23 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from regsuite import content
+from regsuite import content, protocol
 from regsuite import mediatypes as mt
-from regsuite.client import RegistryClient, StepFailed, next_link
+from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.fixtures.auth import SERVICE
-from regsuite.flows import Reply, chunk_min_length
+from regsuite.flows import FlowFailed, Reply, chunk_min_length, next_link
 from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from regsuite.tokenserver import TokenServer
 from regsuite.transcript import Exchange
 from tests.token_registry import start_token_registry
 
 
 @pytest.fixture
-def client(distribution: Target) -> Iterator[RegistryClient]:
-    with RegistryClient(distribution) as c:
+def client(shared_distribution: Target) -> Iterator[RegistryClient]:
+    with RegistryClient(shared_distribution) as c:
         yield c
 
 
@@ -101,12 +101,12 @@ def test_push_blob_methods(client: RegistryClient, repo: str, method: str) -> No
         assert header(puts[0], "content-length") == "0"
 
 
-def test_chunked_push_honours_oci_chunk_min_length(distribution: Target, repo: str) -> None:
+def test_chunked_push_honours_oci_chunk_min_length(shared_distribution: Target, repo: str) -> None:
     """distribution 2.8 sends no OCI-Chunk-Min-Length; a proxy adds it to the POST answer."""
     minimum = Mutation("chunk-min", method="POST", path=r"/blobs/uploads/$",
                        set_headers={"OCI-Chunk-Min-Length": "1024"})
     blob = Blob(random_bytes("client-min-chunk", 2500))
-    with FaultProxy(distribution.url, [minimum]) as proxy, RegistryClient(Target(proxy.url)) as client:
+    with FaultProxy(shared_distribution.url, [minimum]) as proxy, RegistryClient(Target(proxy.url)) as client:
         assert client.push_blob(repo, blob, method="chunked", chunk_size=100).status_code == 201
         ranges = [header(p, "content-range") for p in sent(client, "PATCH")]
         assert client.get_blob(repo, blob.digest).content == blob.data
@@ -135,7 +135,7 @@ def test_upload_status_and_cancel(client: RegistryClient, repo: str) -> None:
 
 
 def test_step_failed_names_the_step(client: RegistryClient) -> None:
-    with pytest.raises(StepFailed, match="start: expected 202, got 404 POST"):
+    with pytest.raises(FlowFailed, match="start: expected 202, got 404 POST"):
         client.push_blob("Invalid/UPPER/case", b"data")
 
 
@@ -228,8 +228,8 @@ def test_tags_list_and_paging_parameters(client: RegistryClient, repo: str) -> N
     assert first.request.url.path == f"/v2/{repo}/tags/list"
     assert parse_qs(urlsplit(str(first.request.url)).query) == {"n": ["2"], "last": ["a1"]}
     assert first.status_code == 200 and first.json()["name"] == repo
-    pages = list(client.pages(client.list_tags(repo), "tags"))
-    assert sorted(item for p in pages for item in p.items) == tags
+    pages = client.pages(client.list_tags(repo), "tags")
+    assert sorted(item for p in pages for item in p.items) == tags == sorted(client.all_tags(repo))
     assert client.list_tags(repo).request.url.query == b""
 
 
@@ -242,12 +242,14 @@ def test_catalog_pagination(registry_factory: Callable[..., Target]) -> None:
         first = client.catalog(n=2)
         assert first.request.url.path == "/v2/_catalog" and first.request.url.params["n"] == "2"
         assert first.json() == {"repositories": repos[:2]}
-        link = next_link(first)
+        link = next_link(Reply(first.status_code, first.headers), str(first.request.url))
         assert link is not None and parse_qs(urlsplit(link).query) == {"n": ["2"], "last": [repos[1]]}
-        pages = list(client.pages(first, "repositories"))
+        pages = client.pages(first, "repositories")
         assert [p.items for p in pages] == [repos[:2], repos[2:4], repos[4:]]
         assert pages[-1].next_url is None
-        assert len(list(client.pages(first, "repositories", limit=1))) == 1, "pages() ignored its bound"
+        assert len(client.pages(first, "repositories", limit=1)) == 1, "pages() ignored its bound"
+        assert [p.items for p in client.pages(protocol.catalog(2), "repositories")] == [p.items for p in pages]
+        assert client.repositories_under("selftest/catalog") == repos
         after = client.catalog(n=10, last=repos[2])
         assert parse_qs(urlsplit(str(after.request.url)).query) == {"n": ["10"], "last": [repos[2]]}
         assert after.json()["repositories"] == repos[3:]

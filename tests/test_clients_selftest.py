@@ -17,11 +17,11 @@ from regsuite.clients.certs import DOCKER_CERTS_D
 from regsuite.clients.docker import docker_unavailable
 from regsuite.clients.oras import oras_unavailable
 from regsuite.clients.skopeo import skopeo_unavailable
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.fixtures.access import INVENTED_PREFIX
 from regsuite.providers import HtpasswdAuth, RegistryConfig, TokenAuth
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 from regsuite.tls import TLSMaterial
 from tests.auth_stacks import BasicStack, any_password, start_basic_stack, tls_proxy
 from tests.support import ConformanceRun, run_conformance
@@ -42,8 +42,9 @@ CLIENT_OF = {
 
 
 @pytest.fixture(scope="module")
-def usable(distribution: Target) -> set[str]:
-    reasons = {"docker": docker_unavailable(distribution), "skopeo": skopeo_unavailable(), "oras": oras_unavailable()}
+def usable(shared_distribution: Target) -> set[str]:
+    reasons = {"docker": docker_unavailable(shared_distribution), "skopeo": skopeo_unavailable(),
+               "oras": oras_unavailable()}
     found = {name for name, reason in reasons.items() if reason is None}
     if not found:
         pytest.skip(f"no client usable here: {reasons}")
@@ -74,8 +75,9 @@ def _through(
 LOGINS = ("clients.docker-login", "clients.docker-login-refused")
 
 
-def test_client_checks_pass_against_a_real_registry(distribution: Target, usable: set[str], tmp_path: Path) -> None:
-    run = run_conformance(distribution.url, tmp_path, checks=["clients."])
+def test_client_checks_pass_against_a_real_registry(shared_distribution: Target, usable: set[str],
+                                                    tmp_path: Path) -> None:
+    run = run_conformance(shared_distribution.url, tmp_path, checks=["clients."])
     expected = {check_id: (Outcome.PASSED, "") for check_id in CLIENT_OF}
     expected.update({check_id: (Outcome.SKIPPED, "no credentials") for check_id in LOGINS})  # nothing to log into
     _expect(run, usable, expected)

@@ -2,11 +2,11 @@
 
 from regsuite import content
 from regsuite.client import RegistryClient
-from regsuite.faultproxy import Mutation
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation
 
 
-def test_forwards_a_whole_push_and_pull(fault_proxy, distribution: Target) -> None:
+def test_forwards_a_whole_push_and_pull(fault_proxy, shared_distribution: Target) -> None:
     proxy = fault_proxy()
     image = content.image("proxy-roundtrip")
     with RegistryClient(Target(proxy.url)) as client:

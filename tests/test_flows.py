@@ -170,8 +170,8 @@ def test_list_all_follows_link_to_the_end() -> None:
 
 
 @pytest.fixture
-def client(distribution: Target) -> Iterator[RegistryClient]:
-    with RegistryClient(distribution) as c:
+def client(shared_distribution: Target) -> Iterator[RegistryClient]:
+    with RegistryClient(shared_distribution) as c:
         yield c
 
 

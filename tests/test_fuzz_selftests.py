@@ -19,13 +19,13 @@ from urllib.parse import unquote
 import pytest
 
 from regsuite.client import RegistryClient
-from regsuite.faultproxy import FaultProxy, Mutation, ProxyRequest
 from regsuite.fuzzing import machine, properties
 from regsuite.fuzzing.profiles import PROFILES
 from regsuite.fuzzing.runner import FuzzFailure, FuzzTarget
 from regsuite.reference import is_valid_repository, is_valid_tag
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation, ProxyRequest
 from tests.support import ROOT, run_conformance
 
 FAST_BUDGET = 60.0  # seconds one property may take to find its fault in the fast profile

@@ -4,7 +4,8 @@ One wheel and one environment serve the module: the installed site-packages
 holds no top-level `fixtures`, `conformance` or `loadtest`; `pytest --pyargs
 regsuite.conformance` and `regsuite conformance` run against the embedded
 registry and against a TLS registry given by URL with an absolute CA path
-outside every checkout; `regsuite load` runs a smoke profile; and the shell
+outside every checkout; `pytest --fixtures` lists no self-test fixture; `regsuite load` runs a smoke
+profile; and the shell
 steps of the reusable GitHub Action (action.yml) run as GitHub would run them.
 """
 
@@ -123,6 +124,17 @@ def test_regsuite_conformance_against_a_tls_registry_with_an_absolute_ca(
         assert outcomes["ping.v2-200"] == "passed" and outcomes["tls.chain"] == "passed"
 
 
+def test_the_installed_plugin_offers_no_self_test_fixture(installed: Installed, empty: Path) -> None:
+    """The self-test plugin (regsuite.testing) is opt-in: a user's pytest lists only the conformance fixtures."""
+    done = installed.run(empty, "pytest", "--fixtures", "-q")
+    listed = done.stdout
+    assert "registry" in listed and "regsuite_run" in listed, listed[-2000:]
+    for fixture in ("shared_distribution", "registry_factory", "fault_proxy"):
+        assert fixture not in listed, f"{fixture} registers for every user of the installed plugin"
+    opted_in = installed.run(empty, "pytest", "-p", "regsuite.testing", "--fixtures", "-q").stdout
+    assert "fault_proxy" in opted_in and "shared_distribution" in opted_in, opted_in[-2000:]
+
+
 def test_a_usage_error_is_one_line_and_exit_4(installed: Installed, empty: Path) -> None:
     done = installed.run(empty, "regsuite", "conformance", "--check", "push.blob-post-putt")
     output = done.stdout + done.stderr
@@ -130,8 +142,8 @@ def test_a_usage_error_is_one_line_and_exit_4(installed: Installed, empty: Path)
     assert "--check push.blob-post-putt: no such check; closest: push.blob-post-put" in output
 
 
-def test_load_smoke_from_an_empty_folder(installed: Installed, empty: Path, distribution: Target) -> None:
-    done = installed.run(empty, "regsuite", "load", "--host", distribution.url, "--profile", "smoke",
+def test_load_smoke_from_an_empty_folder(installed: Installed, empty: Path, shared_distribution: Target) -> None:
+    done = installed.run(empty, "regsuite", "load", "--host", shared_distribution.url, "--profile", "smoke",
                          "--duration", "3", timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert list((empty / "reports" / "load").glob("*/summary.json"))

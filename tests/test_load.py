@@ -23,14 +23,15 @@ from regsuite import protocol
 from regsuite.client import RegistryClient
 from regsuite.digest import digest_of
 from regsuite.errors import UsageError
-from regsuite.faultproxy import Mutation, ProxyRequest
 from regsuite.load.blobs import UniqueBlobs
 from regsuite.load.profiles import Profile, PullSpec, Shape, Slo, from_dict, parse_size, profile_named
-from regsuite.load.runner import LoadOptions, LoadResult, run_profile
+from regsuite.load.result import LoadResult
+from regsuite.load.runner import LoadOptions, run_profile
 from regsuite.load.schedule import users_at
 from regsuite.load.slo import evaluate
 from regsuite.load.stats import Row, RunStats
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "loadtest" / "profiles.yml"
@@ -54,8 +55,8 @@ def run(target: Target, profile: Profile, report_dir: Path, **options: object) -
 # -- whole runs -------------------------------------------------------------------
 
 
-def test_smoke_profile_runs_every_user_type_without_errors(distribution: Target, tmp_path: Path) -> None:
-    result = run(distribution, smoke(), tmp_path)
+def test_smoke_profile_runs_every_user_type_without_errors(shared_distribution: Target, tmp_path: Path) -> None:
+    result = run(shared_distribution, smoke(), tmp_path)
 
     assert result.exit_code == 0, result.verdict()
     stats = result.stats
@@ -72,23 +73,24 @@ def test_smoke_profile_runs_every_user_type_without_errors(distribution: Target,
                  "summary.json"):
         assert (result.run_dir / name).stat().st_size > 0, name
     assert result.run_dir == tmp_path / "load" / "t"
+    assert shared_distribution.url in (result.run_dir / "summary.html").read_text(), "summary.html names the registry"
     assert result.cpu.processes, "the generator's CPU was not sampled"
     # what the run pushed is gone: the pool and the pushed images, manifests and blobs
     assert result.cleanup.startswith("deleted ") and " 0 manifests" not in result.cleanup, result.cleanup
-    with RegistryClient(distribution) as client:
+    with RegistryClient(shared_distribution) as client:
         pool = json.loads((result.run_dir / "pool.json").read_text())
         assert pool, "the smoke profile seeds a pull pool"
         for image in pool:
             assert client.head_manifest(image["repo"], image["tag"]).status_code == 404, image
 
 
-def test_injected_latency_moves_the_percentiles(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+def test_injected_latency_moves_the_percentiles(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
     delay = 0.2
     plain = fault_proxy()
     slow = fault_proxy(Mutation("slow tags list", method="GET", path=r"/tags/list", delay=delay))
 
-    before = run(replace(distribution, url=plain.url), listing(), tmp_path / "plain").stats
-    after = run(replace(distribution, url=slow.url), listing(), tmp_path / "slow").stats
+    before = run(replace(shared_distribution, url=plain.url), listing(), tmp_path / "plain").stats
+    after = run(replace(shared_distribution, url=slow.url), listing(), tmp_path / "slow").stats
 
     tags_before, tags_after = before.row("/v2/[repo]/tags/list"), after.row("/v2/[repo]/tags/list")
     assert tags_before and tags_after and tags_after.requests > 0
@@ -100,10 +102,10 @@ def test_injected_latency_moves_the_percentiles(distribution: Target, fault_prox
     assert catalog is not None and catalog.percentile(0.5) < delay * 1000 / 2, "the undelayed row moved too"
 
 
-def test_request_budget_stops_the_run_early(distribution: Target, tmp_path: Path) -> None:
+def test_request_budget_stops_the_run_early(shared_distribution: Target, tmp_path: Path) -> None:
     profile = replace(listing(seconds=30), max_requests=200)
     started = time.monotonic()
-    result = run(distribution, profile, tmp_path)
+    result = run(shared_distribution, profile, tmp_path)
 
     assert result.exit_code == 0, result.verdict()
     # The shape looks at the budget once a second, so up to a second of load may pass it.
@@ -111,9 +113,9 @@ def test_request_budget_stops_the_run_early(distribution: Target, tmp_path: Path
     assert result.stats.seconds < 5 and time.monotonic() - started < 25, "the run went on past its budget"
 
 
-def test_slo_breach_exits_non_zero_with_one_line(distribution: Target, tmp_path: Path) -> None:
+def test_slo_breach_exits_non_zero_with_one_line(shared_distribution: Target, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "regsuite.cli", "load", "--host", distribution.url, "--profile", "smoke",
+        [sys.executable, "-m", "regsuite.cli", "load", "--host", shared_distribution.url, "--profile", "smoke",
          "--duration", "2", "--slo-p95", "image-pull=0.001",
          "--report-dir", os.path.relpath(tmp_path, ROOT), "--run-name", "slo"],  # relative, as people type it
         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
@@ -136,7 +138,7 @@ def test_bad_profile_name_is_one_line_usage_error(tmp_path: Path) -> None:
     assert "no profile 'nope'" in proc.stderr and "smoke" in proc.stderr
 
 
-def test_master_with_two_workers_reports_the_sum_of_their_work(distribution: Target, fault_proxy,
+def test_master_with_two_workers_reports_the_sum_of_their_work(shared_distribution: Target, fault_proxy,
                                                                  tmp_path: Path) -> None:
     seen: Counter[str] = Counter()
     lock = threading.Lock()
@@ -150,7 +152,7 @@ def test_master_with_two_workers_reports_the_sum_of_their_work(distribution: Tar
 
     proxy = fault_proxy(Mutation("count by generator", when=count))
     profile = replace(listing(seconds=4, users=4), mix={"pull": 1, "list": 1})
-    result = run(replace(distribution, url=proxy.url), profile, tmp_path, workers=2)
+    result = run(replace(shared_distribution, url=proxy.url), profile, tmp_path, workers=2)
 
     assert result.exit_code == 0, result.verdict()
     assert len(seen) == 2, f"expected two worker processes at the registry, saw {dict(seen)}"
@@ -162,8 +164,8 @@ def test_master_with_two_workers_reports_the_sum_of_their_work(distribution: Tar
     assert (result.run_dir / "locust.html").exists() and (result.run_dir / "summary.html").exists()
 
 
-def test_forked_processes_share_one_report(distribution: Target, tmp_path: Path) -> None:
-    result = run(distribution, smoke(duration=3), tmp_path, processes=2)
+def test_forked_processes_share_one_report(shared_distribution: Target, tmp_path: Path) -> None:
+    result = run(shared_distribution, smoke(duration=3), tmp_path, processes=2)
 
     assert result.exit_code == 0, result.verdict()
     assert result.stats.total_requests > 0 and result.stats.total_failures == 0
@@ -308,9 +310,9 @@ def arrival(rate: float, seconds: float, users: int = 2, max_users: int = 20) ->
     return replace(profile, shape=shape)
 
 
-def test_arrival_profile_holds_its_intended_rate(distribution: Target, tmp_path: Path) -> None:
+def test_arrival_profile_holds_its_intended_rate(shared_distribution: Target, tmp_path: Path) -> None:
     # A low rate (a pull every 200 ms) leaves a loaded two-core machine room to keep up.
-    result = run(distribution, arrival(rate=5, seconds=10), tmp_path)
+    result = run(shared_distribution, arrival(rate=5, seconds=10), tmp_path)
 
     assert result.exit_code == 0, result.verdict()
     assert result.intended_rate == pytest.approx(5.0)
@@ -324,12 +326,13 @@ def test_arrival_profile_holds_its_intended_rate(distribution: Target, tmp_path:
     assert "Iterations per second: intended vs achieved" in page and "Latency from the intended start" in page
 
 
-def test_a_slow_registry_shows_in_latency_from_the_intended_start(distribution: Target, fault_proxy,
+def test_a_slow_registry_shows_in_latency_from_the_intended_start(shared_distribution: Target, fault_proxy,
                                                                   tmp_path: Path) -> None:
     # Each pull is 4 requests of at least 0.2 s: 2 users finish at most 2.5 pulls/s of the 10/s intended,
     # so iterations queue, and only the latency from their intended start shows the wait.
     slow = fault_proxy(Mutation("slow registry", delay=0.2))
-    result = run(replace(distribution, url=slow.url), arrival(rate=10, seconds=5, users=2, max_users=2), tmp_path)
+    result = run(replace(shared_distribution, url=slow.url), arrival(rate=10, seconds=5, users=2, max_users=2),
+                 tmp_path)
 
     sent, intended = result.stats.row("image-pull"), result.stats.row("image-pull@intended")
     assert sent is not None and intended is not None and intended.requests > 0
@@ -422,17 +425,17 @@ def test_summary_names_workers_and_lost_ones(tmp_path: Path) -> None:
     assert generator.workers_dict()["workers"][0]["saturated"] is True
 
 
-def test_pulled_layers_are_read_whole_and_verified_against_their_digest(distribution: Target, fault_proxy,
+def test_pulled_layers_are_read_whole_and_verified_against_their_digest(shared_distribution: Target, fault_proxy,
                                                                         tmp_path: Path) -> None:
     profile = Profile("verify", shape=Shape("constant", users=2, spawn_rate=2, duration=3), max_requests=10_000,
                       mix={"pull": 1}, pull=PullSpec(sizes=(1 << 20, 3 << 20), verify=True))
-    clean = run(distribution, profile, tmp_path / "clean")
+    clean = run(shared_distribution, profile, tmp_path / "clean")
     assert clean.exit_code == 0 and clean.stats.total_failures == 0, clean.stats.errors
     pulled = clean.stats.by_type()["image-pull"]
     assert pulled.requests > 0 and pulled.bytes >= pulled.requests * (1 << 20)
 
     flip = fault_proxy(Mutation("one flipped byte per layer", method="GET", path=r"/blobs/sha256:",
                                 body=lambda b: b[:-1] + bytes([b[-1] ^ 1]) if b else b))
-    corrupt = run(replace(distribution, url=flip.url), profile, tmp_path / "corrupt").stats
+    corrupt = run(replace(shared_distribution, url=flip.url), profile, tmp_path / "corrupt").stats
     assert corrupt.total_failures > 0
     assert any("content does not match its digest" in e.error for e in corrupt.errors), corrupt.errors

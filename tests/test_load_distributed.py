@@ -137,10 +137,10 @@ def _labels(workers: list[dict]) -> list[dict]:
     return [{"label": f"worker {w['index']} ({w['name']})"} for w in workers]
 
 
-def test_a_killed_worker_is_named_and_the_min_workers_rule_ends_the_run(distribution, tmp_path: Path) -> None:
+def test_a_killed_worker_is_named_and_the_min_workers_rule_ends_the_run(shared_distribution, tmp_path: Path) -> None:
     port = free_port()
     report_dir = tmp_path / "reports"
-    master = subprocess.Popen(master_argv("127.0.0.1", port, distribution.url, report_dir, "--duration", "40",
+    master = subprocess.Popen(master_argv("127.0.0.1", port, shared_distribution.url, report_dir, "--duration", "40",
                                           "--min-workers", "2"),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
                               start_new_session=True)

@@ -15,9 +15,9 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from tests.expected_verdicts import verdict_mismatches
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import paginated_tags
@@ -194,8 +194,8 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run_row(fault_proxy, distribution.url, row, tmp_path)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path)
 
 
 # -- distribution 2.8.2 as it is ------------------------------------------------
@@ -213,9 +213,9 @@ SKIPS = (
 )
 
 
-def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
+def test_distribution_verdicts(shared_distribution: Target, tmp_path: Path) -> None:
     """Plain distribution 2.8.2: every verdict as expectations/distribution-2.8.2.yaml says."""
-    run = run_conformance(distribution.url, tmp_path, "-m", " or ".join(MY_AREAS), timeout=240)
+    run = run_conformance(shared_distribution.url, tmp_path, "-m", " or ".join(MY_AREAS), timeout=240)
     assert run.results is not None, run.output[-3000:]
     problems = verdict_mismatches(run, MY_AREAS)
     assert not problems, "\n".join(problems)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from regsuite.faultproxy import Mutation, ProxyRequest
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body
 
@@ -104,5 +104,5 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run_row(fault_proxy, distribution.url, row, tmp_path)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from regsuite.faultproxy import Mutation
 from regsuite.providers import RegistryConfig
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body, tag_deletion
 from tests.support import run_conformance
@@ -111,8 +111,8 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run_row(fault_proxy, distribution.url, row, tmp_path)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path)
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_refusal_with_the_wrong_code(row: Row, fault_proxy, without_deletes: Tar
     run_row(fault_proxy, without_deletes.url, row, tmp_path)
 
 
-def test_refusal_with_unsupported_passes(fault_proxy, distribution: Target, tmp_path: Path) -> None:
+def test_refusal_with_unsupported_passes(fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
     """distribution refuses tag deletion with DIGEST_INVALID; the same refusal as UNSUPPORTED passes."""
     row = Row(
         "tag deletion refused as UNSUPPORTED",
@@ -159,4 +159,4 @@ def test_refusal_with_unsupported_passes(fault_proxy, distribution: Target, tmp_
         ],
         passes=("errors.unsupported-code[delete-tag]",),
     )
-    run_row(fault_proxy, distribution.url, row, tmp_path)
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regsuite.faultproxy import Mutation, ProxyRequest
 from regsuite.protocol import route
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body
 
@@ -73,5 +73,5 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run_row(fault_proxy, distribution.url, row, tmp_path)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path)

@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from regsuite.client import RegistryClient
 from regsuite.content import random_bytes
 from regsuite.digest import digest_of
-from regsuite.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation, ProxyRequest, ProxyResponse
 from tests.expected_verdicts import verdict_mismatches
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import error_body, latest_upload_state, tag_parameters
@@ -542,15 +542,15 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run = run_row(fault_proxy, distribution.url, row, tmp_path, *FAST, paths=PATHS, exact=True)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run = run_row(fault_proxy, shared_distribution.url, row, tmp_path, *FAST, paths=PATHS, exact=True)
     for check_id in row.fail:
         assert run.record(check_id).message, f"{row.name}: {check_id} failed without a message"
 
 
-def test_distribution_verdicts(distribution: Target, tmp_path: Path) -> None:
+def test_distribution_verdicts(shared_distribution: Target, tmp_path: Path) -> None:
     """Plain distribution 2.8.2: every verdict as expectations/distribution-2.8.2.yaml says."""
-    run = run_conformance(distribution.url, tmp_path, *FAST, timeout=240, paths=PATHS)
+    run = run_conformance(shared_distribution.url, tmp_path, *FAST, timeout=240, paths=PATHS)
     assert run.results is not None, run.output[-3000:]
     problems = verdict_mismatches(run, ("ping", "push", "pull"))
     assert not problems, "\n".join(problems)

@@ -13,9 +13,9 @@ from pathlib import Path
 from regsuite import content
 from regsuite.checklist import CHECKLIST
 from regsuite.client import RegistryClient
-from regsuite.faultproxy import Mutation
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import ReferrersEmulation
 from tests.support import run_conformance
@@ -138,11 +138,11 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run_row(fault_proxy, distribution.url, row, tmp_path)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path)
 
 
-def test_read_only_listing_of_a_given_subject(fault_proxy, distribution: Target, tmp_path: Path) -> None:
+def test_read_only_listing_of_a_given_subject(fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
     """--ro-subject-digest lists referrers with GET only: passes, fails on a wrong Content-Type, unsupported on 404."""
     proxy = fault_proxy(*ReferrersEmulation().mutations())
     repo, subject = "selftest/referrers-read-only", content.image("referrers-read-only", layers=0)
@@ -158,4 +158,4 @@ def test_read_only_listing_of_a_given_subject(fault_proxy, distribution: Target,
     assert verdict(proxy.url, "emulated") == Outcome.PASSED
     proxy.mutations.append(Mutation("type", method="GET", path=GET, set_headers={"Content-Type": "application/json"}))
     assert verdict(proxy.url, "wrong-type") == Outcome.FAILED
-    assert verdict(distribution.url, "without-api") == Outcome.UNSUPPORTED
+    assert verdict(shared_distribution.url, "without-api") == Outcome.UNSUPPORTED

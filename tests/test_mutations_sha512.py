@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from regsuite.faultproxy import Mutation
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation
 from tests.mutation_table import Row, each_row, run_row
 from tests.registry_fixes import Sha512Emulation
 
@@ -82,5 +82,5 @@ ROWS = [
 
 
 @each_row(ROWS)
-def test_mutation(row: Row, fault_proxy, distribution: Target, tmp_path: Path) -> None:
-    run_row(fault_proxy, distribution.url, row, tmp_path, paths=PATHS, exact=True)
+def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
+    run_row(fault_proxy, shared_distribution.url, row, tmp_path, paths=PATHS, exact=True)

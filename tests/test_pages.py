@@ -28,7 +28,8 @@ from regsuite.capacity.report import render as render_capacity
 from regsuite.capacity.search import PASS, PLATEAU, CapacityResult, SearchPlan, StepResult, TransactionFigures
 from regsuite.load.cpu import CpuReport, ProcessCpu
 from regsuite.load.profiles import Slo, profile_named
-from regsuite.load.runner import LoadResult, default_profiles
+from regsuite.load.result import LoadResult
+from regsuite.load.runner import default_profiles
 from regsuite.load.stats import ErrorKind, Row, RunStats, Sample
 from regsuite.load.summary import render as render_summary
 from regsuite.redact import REDACTED, redact_text, register_secret
@@ -71,7 +72,7 @@ def conformance_run(value: str, url: str) -> RunResults:
     )
 
 
-def load_result(value: str, tmp_path: Path) -> LoadResult:
+def load_result(value: str, tmp_path: Path, url: str) -> LoadResult:
     profile = replace(profile_named(default_profiles(), "smoke"), name=f"profile-{value}",
                       description=f"description {value}", slo=Slo(p95_ms={f"row-{value}": 1.0}))
     rows = [Row("image-pull", f"1KiB {value}", requests=4, histogram=Counter({20: 4}), bytes=4096,
@@ -82,7 +83,7 @@ def load_result(value: str, tmp_path: Path) -> LoadResult:
                      [ErrorKind("GET", f"/v2/{value}/tags/list", f"500 {value}", 1)], seconds=1.0)
     cpu = CpuReport([ProcessCpu(1, f"worker-{value}", [99.0] * 4)], [(100.0, 99.0)], 2)
     return LoadResult(tmp_path / f"run-{value}", profile, stats, cpu, [f"breach {value}"], 0, 0.5,
-                      problems=[f"problem {value}"], cleanup=f"cleanup {value}")
+                      problems=[f"problem {value}"], cleanup=f"cleanup {value}", target={"url": url})
 
 
 def capacity_result(value: str, url: str) -> CapacityResult:
@@ -100,7 +101,7 @@ def pages(value: str, url: str, tmp_path: Path) -> dict[str, str]:
     """Every HTML page regsuite writes, with `value` in every field a user controls and `url` as the target."""
     run = conformance_run(value, url)
     capacity = capacity_result(value, url)
-    load = load_result(value, tmp_path)
+    load = load_result(value, tmp_path, url)
     load_doc = {"schema": "regsuite.load/1", "profile": load.profile.name, "target": {"url": url},
                 "stats": {"total": {"rps": 4.0, "error_rate": 0.0},
                           "transactions": {"image-pull": {"rps": 4.0, "mb_per_s": 1.0, "p95_ms": 20.0}}}}
@@ -109,7 +110,7 @@ def pages(value: str, url: str, tmp_path: Path) -> dict[str, str]:
     return {
         "report.html": render_report(run),
         "compare.html": render_compare([run, run], [f"label {value}", url]),
-        "summary.html": render_summary(load, {"url": url}),
+        "summary.html": render_summary(load),
         "capacity.html": render_capacity(capacity, tmp_path),
         "capacity compare.html": compare_runs(capacity_runs, [f"label {value}", capacity_runs[1].default_label()])
         .html(),

@@ -176,11 +176,11 @@ def test_start_twice_is_refused_and_keeps_the_running_registry(kind: str) -> Non
         assert httpx.get(f"{target.url}/v2/", timeout=5).status_code == 200
 
 
-def test_external_provider_hands_back_the_target_and_stops_nothing(distribution: Target) -> None:
-    given = Target(distribution.url + "/", username="someone", password="pw-not-used")
+def test_external_provider_hands_back_the_target_and_stops_nothing(shared_distribution: Target) -> None:
+    given = Target(shared_distribution.url + "/", username="someone", password="pw-not-used")
     with ExternalProvider(given) as target:
-        assert target is given and target.url == distribution.url
-    assert httpx.get(f"{distribution.url}/v2/", timeout=5).status_code == 200
+        assert target is given and target.url == shared_distribution.url
+    assert httpx.get(f"{shared_distribution.url}/v2/", timeout=5).status_code == 200
 
 
 # -- a failing or killed test run leaves nothing ------------------------------------
@@ -352,14 +352,14 @@ def test_a_registry_that_cannot_start_shows_its_log(kind: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("taker", ["a-registry", "a-silent-socket"])
-def test_a_port_taken_before_the_registry_binds_it(kind: str, taker: str, distribution: Target,
+def test_a_port_taken_before_the_registry_binds_it(kind: str, taker: str, shared_distribution: Target,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The free port went to another process first; even if that one answers /v2/, the provider
     must not take it for its own registry: it starts again on a new port."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        taken = int(distribution.url.rsplit(":", 1)[1]) if taker == "a-registry" else silent.getsockname()[1]
+        taken = int(shared_distribution.url.rsplit(":", 1)[1]) if taker == "a-registry" else silent.getsockname()[1]
         module = sys.modules[PROVIDERS[kind].__module__]
         chosen = iter([taken])
         real_free_port = module.free_port

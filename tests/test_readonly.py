@@ -11,18 +11,18 @@ from pathlib import Path
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.digest import digest_of
-from regsuite.faultproxy import Mutation
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import Mutation
 from tests.support import run_conformance
 
 REPO = "selftest/readonly/app"
 TAG = "v1"
 
 
-def _preload(distribution: Target) -> content.Manifest:
+def _preload(shared_distribution: Target) -> content.Manifest:
     image = content.image("readonly-preloaded", layer_size=4096)
-    with RegistryClient(distribution) as client:
+    with RegistryClient(shared_distribution) as client:
         client.push_image(REPO, image, TAG)
     return image
 
@@ -41,8 +41,8 @@ def _read_only_args(image: content.Manifest) -> list[str]:
     ]
 
 
-def test_read_only_sends_only_get_and_head(distribution: Target, fault_proxy, tmp_path: Path) -> None:
-    image = _preload(distribution)
+def test_read_only_sends_only_get_and_head(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
+    image = _preload(shared_distribution)
     proxy = fault_proxy()
     run = run_conformance(proxy.url, tmp_path, *_read_only_args(image), timeout=180)
     assert run.results is not None, run.output[-3000:]
@@ -65,9 +65,9 @@ def test_read_only_sends_only_get_and_head(distribution: Target, fault_proxy, tm
     assert all(not c.startswith("push.") for c in passed), "a push check ran in read-only mode"
 
 
-def test_read_only_judges_the_preloaded_content(distribution: Target, fault_proxy, tmp_path: Path) -> None:
+def test_read_only_judges_the_preloaded_content(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
     """A registry serving other bytes under the preloaded digest fails, read-only as well."""
-    image = _preload(distribution)
+    image = _preload(shared_distribution)
     proxy = fault_proxy(
         Mutation(
             "manifest-changed",

@@ -16,10 +16,10 @@ from typing import Any
 
 from support import ConformanceRun, run_conformance
 
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.providers import RegistryConfig
 from regsuite.results import Outcome
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 
 REPLICA_CHECKS = [
     "replicas.blob-read-after-write",
@@ -141,7 +141,7 @@ def test_a_lagging_replica_passes_within_the_wait_and_the_wait_is_reported(
     assert 0.1 < waited < 10, record.message
 
 
-def test_one_url_skips_the_replica_checks(distribution: Target, tmp_path: Path) -> None:
-    run = run_conformance(distribution.url, tmp_path, checks=["replicas."])
+def test_one_url_skips_the_replica_checks(shared_distribution: Target, tmp_path: Path) -> None:
+    run = run_conformance(shared_distribution.url, tmp_path, checks=["replicas."])
     for check_id in REPLICA_CHECKS:
         _assert(run, check_id, Outcome.SKIPPED, "one replica given")

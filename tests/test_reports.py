@@ -21,7 +21,6 @@ from support import ROOT, ConformanceRun, run_conformance
 
 from regsuite.cli import main as regsuite_main
 from regsuite.errors import ExitCode, UsageError
-from regsuite.faultproxy import FaultProxy, Mutation
 from regsuite.fixtures.report import gated_exit_status
 from regsuite.htpasswd import write_htpasswd
 from regsuite.providers import ProcessProvider, RegistryConfig
@@ -31,6 +30,7 @@ from regsuite.report.expectations import Expectation, Expectations, Gate
 from regsuite.report.page import anchor
 from regsuite.results import CheckResult, Outcome, RunResults
 from regsuite.target import Target
+from regsuite.testing.faultproxy import FaultProxy, Mutation
 
 USER = "report-user"
 PASSWORD = "Rep0rt-s3cret-passw0rd"
@@ -139,9 +139,10 @@ def test_junit_counts_and_elements_match_the_verdicts(broken_run: ConformanceRun
             assert case.find("skipped").get("message"), f"{case.get('name')} skipped without a reason"  # type: ignore[union-attr]
 
 
-def test_expectations_turn_known_failures_green_and_report_stale_ones(distribution: Target, tmp_path: Path) -> None:
+def test_expectations_turn_known_failures_green_and_report_stale_ones(shared_distribution: Target,
+                                                                      tmp_path: Path) -> None:
     written = tmp_path / "known.yaml"
-    with broken(distribution.url) as proxy:
+    with broken(shared_distribution.url) as proxy:
         first = run_conformance(proxy.url, tmp_path / "1", "--write-expectations", str(written), checks=["ping."])
         assert first.returncode == ExitCode.CHECKS_FAILED
         listed = load_expectations(written)
@@ -156,7 +157,7 @@ def test_expectations_turn_known_failures_green_and_report_stale_ones(distributi
     assert case.find("skipped") is not None and case.find("skipped").get("type") == "expected-failure"  # type: ignore[union-attr]
     assert "known deviations" in files_of(gated)["report.html"]
 
-    stale = run_conformance(distribution.url, tmp_path / "3", "--expectations", str(written), checks=["ping."])
+    stale = run_conformance(shared_distribution.url, tmp_path / "3", "--expectations", str(written), checks=["ping."])
     assert stale.returncode == ExitCode.OK, "a stale expectation warns by default"
     assert stale.results is not None and stale.results.expectations is not None
     assert stale.results.expectations["stale"] == [PLANTED]
@@ -222,11 +223,11 @@ def test_compare_names_regressions_and_renders_the_matrix(clean_run: Conformance
 
 
 @pytest.mark.slow
-def test_done_when_shipped_expectations_gate_distribution(distribution: Target, tmp_path: Path) -> None:
+def test_done_when_shipped_expectations_gate_distribution(shared_distribution: Target, tmp_path: Path) -> None:
     """The whole suite: 2.8.2 with its expectations exits 0; broken by a proxy it exits 1 naming the new failures."""
-    good = run_conformance(distribution.url, tmp_path / "good", "--expectations", str(SHIPPED))
+    good = run_conformance(shared_distribution.url, tmp_path / "good", "--expectations", str(SHIPPED))
     assert good.returncode == ExitCode.OK, good.output[-3000:]
-    with broken(distribution.url) as proxy:
+    with broken(shared_distribution.url) as proxy:
         bad = run_conformance(proxy.url, tmp_path / "bad", "--expectations", str(SHIPPED))
     assert bad.returncode == ExitCode.CHECKS_FAILED, bad.output[-3000:]
     assert bad.results is not None and bad.results.expectations is not None

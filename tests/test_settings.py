@@ -224,22 +224,22 @@ def test_contradictions_are_usage_errors(tmp_path: Path) -> None:
 # -- the real plugin, in a pytest process -------------------------------------------------------
 
 
-def test_precedence_in_a_real_run(distribution: Target, tmp_path: Path) -> None:
+def test_precedence_in_a_real_run(shared_distribution: Target, tmp_path: Path) -> None:
     """The command line beats both environments, and the report says where each value came from."""
     wrong = f"http://127.0.0.1:{1}"
     env = {"REGSUITE_REGISTRY_URL": wrong, "OCI_ROOT_URL": wrong, "OCI_NAMESPACE": "oci-ns/from-env",
            "DOCKER_CONFIG": str(tmp_path)}
-    run = run_conformance(distribution.url, tmp_path / "reports", checks=["ping"], env=env)
+    run = run_conformance(shared_distribution.url, tmp_path / "reports", checks=["ping"], env=env)
     assert run.returncode == 0, run.output[-3000:]
     assert run.results is not None
     config = run.results.config
-    assert config["registry_urls"] == [distribution.url]
+    assert config["registry_urls"] == [shared_distribution.url]
     assert config["sources"]["registry_urls"] == "command line"
     assert config["prefix"] == "oci-ns/from-env" and config["sources"]["prefix"] == "environment OCI_NAMESPACE"
 
 
-def test_ini_value_in_a_real_run(distribution: Target, tmp_path: Path) -> None:
-    run = run_conformance(None, tmp_path / "reports", "-o", f"registry_url={distribution.url}", checks=["ping"],
+def test_ini_value_in_a_real_run(shared_distribution: Target, tmp_path: Path) -> None:
+    run = run_conformance(None, tmp_path / "reports", "-o", f"registry_url={shared_distribution.url}", checks=["ping"],
                           env={"DOCKER_CONFIG": str(tmp_path)})
     assert run.returncode == 0, run.output[-3000:]
     assert run.results is not None and run.results.config["sources"]["registry_urls"] == "config registry_url"

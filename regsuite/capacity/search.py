@@ -36,7 +36,8 @@ from ..load import INTENDED
 from ..load.arrival import HELD_SHARE
 from ..load.cpu import SATURATED_PERCENT  # also the load reports' mark of a busy machine
 from ..load.profiles import Profile, Shape, Slo
-from ..load.runner import LoadOptions, LoadResult, default_locustfile, run_profile
+from ..load.result import LoadResult
+from ..load.runner import LoadOptions, default_locustfile, run_profile
 from ..load.stats import Row, RunStats
 from ..target import Target
 from .scenarios import FINAL_PUT_ROW

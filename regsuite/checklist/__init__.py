@@ -13,6 +13,8 @@ import pkgutil
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..protocol import Endpoint
+
 SPEC_BASE = "https://github.com/opencontainers/distribution-spec/blob/v1.1.1/spec.md"
 SPEC_MAIN = "https://github.com/opencontainers/distribution-spec/blob/main/spec.md"
 DOCKER_V2 = "https://distribution.github.io/distribution/spec/api/"
@@ -50,10 +52,10 @@ class CheckInfo:
     spec: str  # "end-4a", a section name, or an RFC
     spec_url: str = SPEC_BASE
     version: str = "1.1"  # "1.1", "dev" (unreleased main branch), "docker" (Docker V2 API), "beyond" (no spec line)
-    # Endpoints ("GET blobs", a method and a route kind) that an external program of the check uses. Requests
-    # through RegistryClient meet the run's circuit themselves; a program does not, so the run holds the check
+    # Endpoints (a method on a route) that an external program of the check uses. Requests through
+    # RegistryClient meet the run's circuit themselves; a program does not, so the run holds the check
     # back (error) while one of these stopped answering, and runs such checks after the others.
-    endpoints: tuple[str, ...] = ()
+    endpoints: tuple[Endpoint, ...] = ()
 
     def __post_init__(self) -> None:
         if self.area not in AREAS:

@@ -4,6 +4,7 @@ No spec line names a client; these are what a registry user expects
 ("beyond"). Each check runs only where its client is installed and usable.
 """
 
+from ..protocol import Endpoint, Kind
 from . import CheckInfo, Level
 
 DOCKER = "https://docs.docker.com/reference/cli/docker/image/push/"
@@ -13,12 +14,13 @@ ORAS_PY = "https://oras-project.github.io/oras-py/"
 
 
 # What a client program sends to push and to pull (the checks hold back while one stopped answering).
-PUSH = ("HEAD blobs", "POST uploads", "PATCH uploads", "PUT uploads", "HEAD manifests", "PUT manifests")
-PULL = ("HEAD manifests", "GET manifests", "GET blobs")
+PUSH = (Endpoint("HEAD", Kind.BLOBS), Endpoint("POST", Kind.UPLOADS), Endpoint("PATCH", Kind.UPLOAD),
+        Endpoint("PUT", Kind.UPLOAD), Endpoint("HEAD", Kind.MANIFESTS), Endpoint("PUT", Kind.MANIFESTS))
+PULL = (Endpoint("HEAD", Kind.MANIFESTS), Endpoint("GET", Kind.MANIFESTS), Endpoint("GET", Kind.BLOBS))
 
 
 def _check(id: str, title: str, spec: str, url: str, level: Level = Level.MUST,
-           endpoints: tuple[str, ...] = PUSH + PULL) -> CheckInfo:
+           endpoints: tuple[Endpoint, ...] = PUSH + PULL) -> CheckInfo:
     return CheckInfo(id, title, "clients", level, spec, url, "beyond", endpoints)
 
 
@@ -74,7 +76,7 @@ CHECKS = [
         endpoints=PULL,
     ),
     _check("clients.skopeo-delete", "skopeo delete of a tag removes its manifest", "skopeo delete", SKOPEO, Level.MAY,
-           endpoints=("GET manifests", "DELETE manifests")),
+           endpoints=(Endpoint("GET", Kind.MANIFESTS), Endpoint("DELETE", Kind.MANIFESTS))),
     _check(
         "clients.oras-push",
         "oras-py pushes an artifact with an artifactType; the registry serves its manifest and file",

@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 
-from ..client import RegistryClient, StepFailed
+from ..client import RegistryClient
 from ..content import Manifest
 from ..digest import digest_of
+from ..flows import FlowFailed
 
 
 def first_problem(
@@ -68,7 +69,7 @@ def replay_push(registry: RegistryClient, repo: str, manifest: Manifest, tag: st
     """After a client's push failed: push equivalent content through the API and say how that went."""
     try:
         registry.push_image(repo, manifest, tag)
-    except StepFailed as exc:
+    except FlowFailed as exc:
         return f"pushing equivalent content through the API fails too: {exc}"
     except httpx.HTTPError as exc:
         return f"pushing equivalent content through the API fails too: {type(exc).__name__}: {exc}"

@@ -13,11 +13,12 @@ import httpx
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from .. import strategies
-from ..client import RegistryClient, StepFailed
+from .. import flows, strategies
+from ..client import RegistryClient
 from ..content import Manifest, image
 from ..digest import digest_of
 from ..errorcodes import KNOWN_CODES, MalformedErrorBody, error_codes
+from ..flows import FlowFailed
 from ..judge import describe
 from ..reference import MAX_PATH, MAX_TAG, is_valid_repository, path_problem, tag_problem
 from .runner import FuzzTarget, run
@@ -58,25 +59,9 @@ def push_blobs(client: RegistryClient, repo: str, manifest: Manifest) -> None:
         client.push_blob(repo, blob)
 
 
-def listed_tags(client: RegistryClient, repo: str) -> list[str]:
-    response = client.list_tags(repo)
-    if response.status_code != 200:
-        return []
-    return [t for page in client.pages(response, "tags", limit=50) for t in page.items]
-
-
 def stored_invalid_repositories(client: RegistryClient, prefix: str) -> list[str]:
     """Repositories under `prefix` in the catalog whose names break the grammar (catalog may be unsupported)."""
-    response = client.catalog(n=100, last=prefix)
-    if response.status_code != 200:
-        return []
-    found = []
-    for page in client.pages(response, "repositories", limit=MAX_CATALOG_PAGES):
-        names = [n for n in page.items if n.startswith(prefix + "/")]
-        found += [n for n in names if not is_valid_repository(n)]
-        if page.items and not page.items[-1].startswith(prefix):
-            break
-    return found
+    return [n for n in client.run(flows.repositories_under(prefix, MAX_CATALOG_PAGES)) if not is_valid_repository(n)]
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -93,13 +78,13 @@ def valid_names(target: FuzzTarget) -> None:
         what = f"valid repository name {name!r} ({len(name)} characters)"
         try:
             client.push_image(name, manifest, "v1")
-        except StepFailed as failure:
+        except FlowFailed as failure:
             raise AssertionError(f"{what}: {failure}: {describe(failure.response)}") from None
         got = client.get_manifest(name, "v1")
         assert got.status_code == 200 and got.content == manifest.body, (
             f"{what}: pushed, but reading it back: {describe(got)}"
         )
-        assert "v1" in listed_tags(client, name), f"{what}: tag v1 is missing from tags/list"
+        assert "v1" in client.all_tags(name), f"{what}: tag v1 is missing from tags/list"
 
     run(target, "valid repository names", accepted_and_readable)
 
@@ -143,7 +128,7 @@ def valid_tags(target: FuzzTarget) -> None:
         assert put.status_code == 201, f"{what}: manifest PUT answered {put.status_code}, want 201: {describe(put)}"
         got = client.get_manifest(repo, tag)
         assert got.status_code == 200 and got.content == manifest.body, f"{what}: reading it back: {describe(got)}"
-        assert tag in listed_tags(client, repo), f"{what}: missing from tags/list"
+        assert tag in client.all_tags(repo), f"{what}: missing from tags/list"
 
     run(target, "valid tags", accepted_and_readable)
 
@@ -162,7 +147,7 @@ def invalid_tags(target: FuzzTarget) -> None:
         what = f"invalid tag {tag[:40]!r}{'...' if len(tag) > 40 else ''} ({tag_problem(tag)})"
         refused_cleanly(client.put_manifest(repo, tag, manifest), f"manifest PUT with {what}")
         not_stored(client.get_manifest(repo, tag), what)
-        assert tag not in listed_tags(client, repo), f"{what}: refused, yet listed in tags/list"
+        assert tag not in client.all_tags(repo), f"{what}: refused, yet listed in tags/list"
 
     run(target, "invalid tags", refused_and_not_stored)
 

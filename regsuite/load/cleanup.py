@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .. import flows, protocol
+from .. import flows
 from ..client import RegistryClient
 from ..namespace import Namespace, WriteGuard, WriteRefused
 from ..target import Target
@@ -44,7 +44,7 @@ def delete_namespace(target: Target, namespace: str) -> Cleanup:
     report = Cleanup()
     deadline = time.monotonic() + MAX_SECONDS
     with RegistryClient(target, guard=guard, timeout=httpx.Timeout(15.0, connect=5.0)) as client:
-        for repo in _repositories(client, namespace):
+        for repo in client.repositories_under(namespace):
             if report.repositories >= MAX_REPOSITORIES or time.monotonic() > deadline:
                 report.problems.append("stopped at the cleanup bound; some content is left")
                 break
@@ -57,19 +57,9 @@ def delete_namespace(target: Target, namespace: str) -> Cleanup:
     return report
 
 
-def _repositories(client: RegistryClient, namespace: str) -> list[str]:
-    inside = namespace + "/"
-    found: list[str] = []
-    for page in client.pages(client.catalog(n=100, last=namespace), "repositories", limit=100):
-        found += [r for r in page.items if r.startswith(inside)]
-        if page.items and not page.items[-1].startswith(inside) and page.items[-1] > inside:
-            break
-    return found
-
-
 def _delete_repository(client: RegistryClient, repo: str, report: Cleanup) -> bool:
     """False when the registry refuses deletes (nothing more to try)."""
-    tags = client.run(flows.list_all(protocol.tags_list(repo), "tags", limit=100))
+    tags = client.run(flows.tags(repo, limit=100))
     blobs: dict[str, None] = {}
     manifests: dict[str, None] = {}
     for tag in tags:

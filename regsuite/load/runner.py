@@ -20,21 +20,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ExitCode, UsageError
+from ..errors import UsageError
 from ..probe import probe
 from ..providers.config import free_port
 from ..redact import redact_text, register_secret
 from ..target import Target
 from . import env as load_env
-from .arrival import keep_up_notice
 from .cleanup import delete_namespace
-from .cpu import CpuMonitor, CpuReport
+from .cpu import CpuMonitor
 from .generator import GeneratorReport, read_generator
 from .profiles import Profile
-from .schedule import scheduled_iterations
+from .result import LoadResult
 from .seed import seed_pull_pool, write_pool
 from .slo import evaluate
-from .stats import RunStats, parse_run
+from .stats import parse_run
 from .summary import write_summary
 
 _STOP_GRACE = 60.0  # seconds past the shape's end (imports, stopping users) before the run is cut off
@@ -87,73 +86,6 @@ class LoadOptions:
     @property
     def distributed(self) -> bool:
         return bool(self.workers or self.master or self.processes is not None)
-
-
-@dataclass
-class LoadResult:
-    run_dir: Path
-    profile: Profile
-    stats: RunStats
-    cpu: CpuReport
-    breaches: list[str]
-    locust_returncode: int
-    seed_seconds: float
-    problems: list[str] = field(default_factory=list)  # the run itself went wrong (not an SLO)
-    cleanup: str = ""  # what happened to the content the run pushed
-    generator: GeneratorReport | None = None  # workers, lost workers, the arrival schedule
-    workers_short: str | None = None  # too few workers: never connected, or --min-workers stopped the run
-
-    @property
-    def exit_code(self) -> int:
-        if self.workers_short:
-            return int(ExitCode.WORKERS_LOST)
-        if self.problems:
-            return int(ExitCode.INTERNAL_ERROR)
-        return int(ExitCode.CHECKS_FAILED) if self.breaches else int(ExitCode.OK)
-
-    def verdict(self) -> str:
-        """One line: passed, or the first reason it did not."""
-        if self.workers_short:
-            return f"load run stopped: {self.workers_short}"
-        if self.problems:
-            return f"load run failed: {self.problems[0]}"
-        if self.breaches:
-            more = f" (+{len(self.breaches) - 1} more)" if len(self.breaches) > 1 else ""
-            return f"SLO breached: {self.breaches[0]}{more}"
-        return (f"load run passed: {self.stats.total_requests} requests, {self.stats.total_rps:.1f} req/s, "
-                f"{self.stats.total_failures} failures")
-
-    # -- the open model ------------------------------------------------------------------
-
-    @property
-    def schedule_seconds(self) -> float:
-        """How long the arrival schedule ran (its end, or an early stop)."""
-        ran = self.generator.seconds if self.generator else 0.0
-        return min(ran, self.profile.shape.total_seconds()) if ran else self.profile.shape.total_seconds()
-
-    @property
-    def intended_rate(self) -> float | None:
-        """Iterations per second the schedule asked for (arrival runs; None for the closed model)."""
-        if not self.profile.shape.is_arrival:
-            return None
-        seconds = self.schedule_seconds
-        return scheduled_iterations(self.profile.shape, seconds) / seconds if seconds else 0.0
-
-    @property
-    def achieved_rate(self) -> float | None:
-        """Iterations per second that ran (finished, successful or not) over the same time."""
-        if not self.profile.shape.is_arrival:
-            return None
-        seconds = self.schedule_seconds
-        done = sum(row.requests for row in self.stats.intended_by_type().values())
-        return done / seconds if seconds else 0.0
-
-    def keep_up_notice(self) -> str | None:
-        """The "could not keep up" notice, when the generator fell behind its schedule."""
-        if self.intended_rate is None or self.achieved_rate is None or self.generator is None:
-            return None
-        return keep_up_notice(self.intended_rate, self.achieved_rate, self.generator.arrival,
-                              self.profile.shape.max_users, bool(self.cpu.saturated))
 
 
 def _validate(options: LoadOptions) -> None:
@@ -212,10 +144,11 @@ def run_profile(options: LoadOptions) -> LoadResult:
         problems.append(f"locust reported no requests (exit {returncode}); see {run_dir / 'locust.log'}")
     breaches = evaluate(profile.slo, stats)
     result = LoadResult(run_dir, profile, stats, cpu, breaches, returncode, seed_seconds, problems,
-                        generator=generator, workers_short=short)
+                        generator=generator, workers_short=short,
+                        target=options.target.public_dict())
     if not options.keep_content:
         result.cleanup = delete_namespace(options.target, namespace).line(namespace)
-    _write_result(result, options)
+    _write_result(result)
     write_summary(result, run_dir / "summary.html")
     return result
 
@@ -337,13 +270,13 @@ def _run_all(commands: list[tuple[str, list[str], bool]], env: dict[str, str], r
                     proc.wait(timeout=5)
 
 
-def _write_result(result: LoadResult, options: LoadOptions) -> None:
+def _write_result(result: LoadResult) -> None:
     intended, achieved = result.intended_rate, result.achieved_rate
     generator = result.generator
     doc = {
         "schema": "regsuite.load/1",
         "profile": result.profile.name,
-        "target": options.target.public_dict(),
+        "target": result.target,
         "verdict": result.verdict(),
         "exit_code": result.exit_code,
         "slo_breaches": result.breaches,

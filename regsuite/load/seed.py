@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from ..client import RegistryClient, StepFailed
+from ..client import RegistryClient
 from ..content import image
 from ..errors import TargetError
+from ..flows import FlowFailed
 from ..probe import classify
 from ..target import Target
 from .profiles import PullSpec, size_label
@@ -56,7 +57,7 @@ def seed_pull_pool(target: Target, repo: str, spec: PullSpec, *, timeout: float 
             tag = f"size-{label}"
             try:
                 client.push_image(repo, manifest, tag)
-            except StepFailed as exc:
+            except FlowFailed as exc:
                 raise TargetError(f"seeding the pull pool failed: {exc}") from None
             except httpx.HTTPError as exc:
                 raise classify(exc, target) from None

@@ -11,28 +11,24 @@ SLO, workers and CPU.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..htmlpage import BAD, GOOD, INK, Card, Header, TableRow, alert, cards, esc, page, table
 from .charts import Series, bar_chart, line_chart
+from .result import LoadResult
 from .slo import describe
 from .stats import Row
-
-if TYPE_CHECKING:
-    from .runner import LoadResult
 
 RUN_FILES = ("locust.html", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv", "locust.json",
              "summary.json", "profile.json", "generator.json")
 
 
-def write_summary(result: LoadResult, path: Path, target: Mapping[str, Any] | None = None) -> None:
-    path.write_text(render(result, target))
+def write_summary(result: LoadResult, path: Path) -> None:
+    path.write_text(render(result))
 
 
-def render(result: LoadResult, target: Mapping[str, Any] | None = None) -> str:
-    """The page; `target` is the registry as reports show it (Target.public_dict), named in the banner."""
+def render(result: LoadResult) -> str:
+    """The page; the banner names the registry measured (`result.target`)."""
     stats, profile = result.stats, result.profile
     per_second = stats.throughput()
     start = min([*(s.time for s in stats.timeline[:1]), *(t for t, _, _ in per_second[:1])], default=0.0)
@@ -40,7 +36,7 @@ def render(result: LoadResult, target: Mapping[str, Any] | None = None) -> str:
     header = Header(
         f"regsuite load run {result.run_dir.name}", "ok" if ok else "fail", "PASSED" if ok else "FAILED",
         result.verdict(),
-        facts=[*([("target", target.get("url", "?"))] if target else []), ("profile", profile.name),
+        facts=[("target", result.target.get("url", "not recorded")), ("profile", profile.name),
                profile.description, _when(start), f"measured {stats.seconds:.1f} s",
                f"seeding {result.seed_seconds:.1f} s (excluded)", f"shape {profile.shape.kind}",
                _load_level(result), f"max {profile.max_requests} requests"],

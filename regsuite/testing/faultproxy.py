@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from .serving import serve_in_background, stop_server
+from ..serving import serve_in_background, stop_server
 
 HOP_BY_HOP = {
     "connection",
