@@ -159,6 +159,7 @@ def test_the_other_areas_keep_the_first_contacts_reason(material: TLSMaterial, t
     assert tls["tls.hostname"] == tls["tls.chain"] == Outcome.PASSED, tls
     html = (tmp_path / "report" / "conformance" / "report.html").read_text()
     assert "This run was cut short" in html and "the certificate has expired" in html
+    assert "Failures (3)" in html and f"Did not run ({len(others)})" in html, "what ran apart from what did not"
     assert 'id="evidence-' in html and "tls.validity" in html
 
 

@@ -32,7 +32,8 @@ CHECKS = [
     _tls(
         "tls.hostname", "the certificate names the host the registry is reached on", Level.MUST, "RFC 6125 6", RFC6125
     ),
-    _tls("tls.validity", "the certificate is within its validity period", Level.MUST, "RFC 5280 4.1.2.5", RFC5280),
+    _tls("tls.validity", "the certificate is within its validity period", Level.MUST, "RFC 5280 4.1.2.5",
+         RFC5280_VALIDITY),
     _tls(
         "tls.expiry-margin",
         "the certificate does not expire within the warning threshold",

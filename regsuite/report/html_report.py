@@ -52,8 +52,11 @@ def _header(results: RunResults, gate: Gate) -> Header:
         detail = "no unexpected failures" + (f", {len(gate.expected)} known deviations" if gate.expected else "")
     else:
         verdict = "FAILED"
-        n = len(gate.unexpected)
+        ran, not_run = _split_not_run(results, gate.unexpected)
+        n = len(ran)
         detail = f"{n} {'unexpected ' if gate.source else ''}failure{'s' * (n != 1)}"
+        if not_run:
+            detail += f", {len(not_run)} checks did not run"
         if gate.expected:
             detail += f" ({len(gate.expected)} known deviations besides)"
         if gate.strict and gate.stale:
@@ -105,13 +108,27 @@ def _cards(counts: Counter[str], total: int, stale: int) -> str:
     return cards(items)
 
 
+def _split_not_run(results: RunResults, ids: list[str]) -> tuple[list[str], list[str]]:
+    """(checks that ran, checks that did not run) among `ids`: a run cut short lists the second apart."""
+    not_run = {c.id for c in results.checks if c.outcome == Outcome.ERROR and c.message.startswith("not run:")}
+    return [i for i in ids if i not in not_run], [i for i in ids if i in not_run]
+
+
 def _attention(results: RunResults, gate: Gate) -> str:
     by_id = {c.id: c for c in results.checks}
     out = []
-    if gate.unexpected:
-        items = "".join(_attention_item(by_id[i]) for i in gate.unexpected if i in by_id)
+    ran, not_run = _split_not_run(results, gate.unexpected)
+    if ran:
+        items = "".join(_attention_item(by_id[i]) for i in ran if i in by_id)
         title = "Unexpected failures" if gate.source else "Failures"
-        out.append(f'<h2>{title} ({len(gate.unexpected)})</h2><ul class="attention">{items}</ul>')
+        out.append(f'<h2>{title} ({len(ran)})</h2><ul class="attention">{items}</ul>')
+    if not_run:
+        items = "".join(_attention_item(by_id[i]) for i in not_run if i in by_id)
+        out.append(
+            f'<details><summary><h2 class="inline">Did not run ({len(not_run)})</h2> '
+            f'<span class="muted">{esc(results.run.reason or "the run was cut short")}</span></summary>'
+            f'<ul class="attention">{items}</ul></details>'
+        )
     if gate.expected:
         items = "".join(_attention_item(by_id[i]) for i in gate.expected if i in by_id)
         out.append(

@@ -35,7 +35,9 @@ def _value(cert: dict[str, Any], field: str) -> str:
         return ", ".join(value or []) or "none: no subjectAltName"
     if field == "not_after":
         left = float(cert.get("days_left", 0))
-        return f"{value} ({left:.0f} days left)" if left >= 0 else f"{value} (expired {-left:.0f} days ago)"
+        days = round(abs(left))
+        unit = "day" if days == 1 else "days"
+        return f"{value} ({days} {unit} left)" if left >= 0 else f"{value} (expired {days} {unit} ago)"
     return str(value)
 
 
