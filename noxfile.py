@@ -30,5 +30,5 @@ def load(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
-    session.run("ruff", "check", "regsuite", "fixtures", "conformance", "loadtest", "tests")
-    session.run("mypy")
+    session.run("ruff", "check", "regsuite", "fixtures", "conformance", "loadtest", "tests", "benchmarks")
+    session.run("scripts/typecheck.sh", external=True, env={"MYPY": "mypy"})

@@ -18,8 +18,9 @@ from regsuite import content, datasets, flows
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check, unsupported
-from regsuite.fixtures.content import ContentStore
+from regsuite.fixtures.content import dataset_params
 from regsuite.fixtures.run import Run
+from regsuite.fixtures.store import ContentStore
 from regsuite.judge import describe
 from regsuite.uploads import judged
 
@@ -159,7 +160,7 @@ def _unshared_blobs(name: str) -> list[str]:
 
 @check("management.delete-dataset")
 @pytest.mark.session_end
-@pytest.mark.parametrize("dataset", datasets.DATASET_NAMES)
+@pytest.mark.parametrize("dataset", dataset_params(datasets.DATASET_NAMES))
 def test_delete_dataset(writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str) -> None:
     tagged = content_store.tagged(content_store.repo("datasets"))  # read before the first delete
     push = content_store.dataset(dataset)
@@ -176,7 +177,7 @@ def test_delete_dataset(writable: None, registry: RegistryClient, content_store:
             _accepted(response, f"DELETE of tag {ds.tag}")
             _judge_gone(registry, repo, "manifests", ds.tag, [])
 
-    def judge(send: flows.Send, response: httpx.Response) -> None:
+    def judge_delete(send: flows.Send, response: httpx.Response) -> None:
         kind, reference = send.step.path.rsplit("/", 2)[-2:]
         what = f"DELETE of {kind[:-1]} {reference} of data set {dataset!r} (pushed, and read, by this run)"
         _accepted(response, what)
@@ -184,7 +185,7 @@ def test_delete_dataset(writable: None, registry: RegistryClient, content_store:
 
     entries = [(repo, "manifests", m.digest) for m in manifests]
     entries += [(repo, "blobs", digest) for digest in _unshared_blobs(dataset)]
-    registry.run(flows.delete_content(entries), observe=judge)
+    registry.run(flows.delete_content(entries), observe=judge_delete)
     listed = registry.list_tags(repo)
     if listed.status_code == 200:
         tags = [t for page in registry.pages(listed, "tags") for t in page.items]

@@ -17,8 +17,7 @@ from regsuite.client import RegistryClient
 from regsuite.content import Blob, random_bytes
 from regsuite.digest import algorithm_of, digest_of
 from regsuite.fixtures.checks import check, unsupported
-from regsuite.fixtures.content import READ_ONLY, BlobSubject, ContentStore, ExpectedManifest, Observation, PullSubject
-from regsuite.fixtures.run import Run
+from regsuite.fixtures.store import BlobSubject, ExpectedManifest, Observation, PullSubject
 from regsuite.judge import answered, expect, sent
 from regsuite.mediatypes import ACCEPT_ALL_MANIFESTS
 from regsuite.uploads import judged
@@ -146,27 +145,6 @@ UNSATISFIABLE: dict[str, Callable[[int], str]] = {
     "beyond-the-end": lambda n: f"bytes={n + 1000}-{n + 2000}",
     "inverted": lambda n: f"bytes={n // 2}-{n // 4}",
 }
-
-
-@pytest.fixture
-def range_blob(regsuite_run: Run, content_store: ContentStore, registry: RegistryClient) -> BlobSubject:
-    """A 2048-byte blob (or the preloaded blob in read-only mode), with its bytes known."""
-    if regsuite_run.settings.read_only:
-        subject = content_store.read_only_subject()
-        if not subject.blobs:
-            pytest.skip("read-only mode: no blob to read (give --ro-blob-digest)")
-        digest = subject.blobs[0][0]
-        whole = registry.get_blob(subject.repo, digest)
-        if whole.status_code != 200 or _blob_digest(whole.content, digest) != digest or len(whole.content) < 64:
-            pytest.skip(f"read-only mode: blob {digest} is not readable whole or is under 64 bytes; see pull.blob-get")
-        result = BlobSubject(READ_ONLY, subject.repo, digest, whole.content)
-    else:
-        record = content_store.upload("range")
-        if not record.stored:
-            pytest.skip(f"the range blob could not be pushed ({record.violation})")
-        result = BlobSubject("range", record.repo, record.case.blob.digest, record.case.blob.data)
-    registry.transcript.clear()
-    return result
 
 
 def _judge_range(registry: RegistryClient, repo: str, digest: str, data: bytes, case: str) -> None:

@@ -23,16 +23,16 @@ from regsuite.content import Blob, random_bytes
 from regsuite.datasets import DATASET_NAMES, DatasetPush
 from regsuite.digest import algorithm_of, digest_of
 from regsuite.fixtures.checks import check, unsupported
-from regsuite.fixtures.content import PUSH_MATRIX, ContentStore, matrix_id, show_exchanges
+from regsuite.fixtures.content import dataset_params, upload_params
+from regsuite.fixtures.store import PUSH_MATRIX, ContentStore, matrix_id
 from regsuite.flows import FlowFailed, Role
 from regsuite.judge import answered, excerpt, expect, require_header, sent
 from regsuite.protocol import route
-from regsuite.uploads import cases_of, check_range, judge, judged, mount_case, open_with_chunk
+from regsuite.uploads import cases_of, check_range, judge_exchange, judged, mount_case, open_with_chunk
 
 
 def _cases(check_id: str) -> pytest.MarkDecorator:
-    cases = cases_of(check_id)
-    return pytest.mark.parametrize("case_id", [c.id for c in cases], ids=[c.param for c in cases])
+    return pytest.mark.parametrize("case_id", upload_params(cases_of(check_id)))
 
 
 def _upload_check(check_id: str) -> Callable[..., None]:
@@ -40,13 +40,13 @@ def _upload_check(check_id: str) -> Callable[..., None]:
 
     @check(check_id)
     @_cases(check_id)
-    def judge(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
+    def upload_check(writable: None, registry: RegistryClient, content_store: ContentStore, case_id: str) -> None:
         record = content_store.upload(case_id)
-        show_exchanges(registry.transcript, content_store.exchanges("upload", case_id))
+        registry.transcript.show(content_store.exchanges("upload", case_id))
         if record.violation is not None:
             raise record.violation
 
-    return judge
+    return upload_check
 
 
 test_blob_post_put = _upload_check("push.blob-post-put")
@@ -180,7 +180,8 @@ def _opened_twice(repo: str, data: bytes) -> flows.Flow[tuple[str, str]]:
 
 @check("push.upload-status-stale")
 def test_upload_status_stale(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
-    posted, patched = registry.run(_opened_twice(content_store.repo("uploads"), random_bytes("stale", 1000)), judge)
+    opened_twice = _opened_twice(content_store.repo("uploads"), random_bytes("stale", 1000))
+    posted, patched = registry.run(opened_twice, judge_exchange)
     response = registry.upload_status(posted)
     registry.cancel_upload(patched)
     wants = (
@@ -278,9 +279,7 @@ def test_blob_bad_digest(writable: None, registry: RegistryClient, content_store
 # -- manifests (end-7), parametrised by data set and blob push method (PUSH_MATRIX) ---------------
 
 LARGE = "large-manifest"  # judged at SHOULD level by push.manifest-large, not push.manifest-put
-push_matrix = pytest.mark.parametrize(
-    ("dataset", "method"), PUSH_MATRIX, ids=[matrix_id(name, method) for name, method in PUSH_MATRIX]
-)
+push_matrix = pytest.mark.parametrize(("dataset", "method"), dataset_params(PUSH_MATRIX))
 PUT_MATRIX = [row for row in PUSH_MATRIX if row != (LARGE, "post-put")]
 
 
@@ -322,14 +321,12 @@ def _judge_manifest_created(response: httpx.Response, digest: str | None) -> Non
 
 
 @check("push.manifest-put")
-@pytest.mark.parametrize(
-    ("dataset", "method"), PUT_MATRIX, ids=[matrix_id(name, method) for name, method in PUT_MATRIX]
-)
+@pytest.mark.parametrize(("dataset", "method"), dataset_params(PUT_MATRIX))
 def test_manifest_put(
     writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str, method: str
 ) -> None:
     push = content_store.dataset(dataset, method)
-    show_exchanges(registry.transcript, content_store.exchanges("dataset", dataset, method))
+    registry.transcript.show(content_store.exchanges("dataset", dataset, method))
     _judge_dataset_push(push, dataset)
 
 
@@ -337,7 +334,7 @@ def test_manifest_put(
 @pytest.mark.datasets(LARGE)
 def test_manifest_large(writable: None, registry: RegistryClient, content_store: ContentStore) -> None:
     push = content_store.dataset(LARGE)
-    show_exchanges(registry.transcript, content_store.exchanges("dataset", LARGE, "post-put"))
+    registry.transcript.show(content_store.exchanges("dataset", LARGE, "post-put"))
     failure = push.failure
     if failure is not None and failure.role is Role.MANIFEST_PUT:
         response, size = failure.response, push.dataset.manifest.size
@@ -465,7 +462,7 @@ def _judge_pullable_location(registry: RegistryClient, put: httpx.Response, mani
 
 
 @check("push.manifest-by-digest")
-@pytest.mark.parametrize("dataset", [name for name in DATASET_NAMES if name != LARGE])  # the 4 MB one: pushed once
+@pytest.mark.parametrize("dataset", dataset_params(n for n in DATASET_NAMES if n != LARGE))  # the 4 MB: pushed once
 def test_manifest_by_digest(
     writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str
 ) -> None:

@@ -24,7 +24,13 @@ from .namespace import WriteLog
 from .target import Target
 from .transcript import Transcript
 
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+def request_timeout(seconds: float, connect: float = 5.0) -> httpx.Timeout:
+    """A request's timeout: `seconds` to read or write, connecting within `connect` (or `seconds` if shorter)."""
+    return httpx.Timeout(seconds, connect=min(seconds, connect))
+
+
+DEFAULT_TIMEOUT = request_timeout(15.0)
 STREAM_SLICE = 4096  # chunked transfer coding: one chunk per slice
 T = TypeVar("T")
 Observer = Callable[[flows.Send, httpx.Response], None]

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .challenge import ChallengeParseError, parse_response_challenges
-from .client import RegistryClient
+from .client import RegistryClient, request_timeout
 from .errors import (
     TargetAuthError,
     TargetError,
@@ -114,7 +114,7 @@ def probe(target: Target, *, timeout: float = 10.0, transcript: Transcript | Non
     A 401 without a challenge is returned, not raised: the missing challenge is the registry's
     failure to report (auth.challenge-syntax), not a reason to stop.
     """
-    client = RegistryClient(target, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), transcript=transcript)
+    client = RegistryClient(target, timeout=request_timeout(timeout), transcript=transcript)
     try:
         try:
             response = client.ping()

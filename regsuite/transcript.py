@@ -116,6 +116,11 @@ class Transcript:
         if exchange is not None:
             exchange.error = f"{type(error).__name__}: {error}"
 
+    def show(self, exchanges: list[Exchange]) -> None:
+        """Put exchanges made elsewhere (another thread, another client) first in this transcript, once."""
+        present = {id(e) for e in self.exchanges}
+        self.exchanges[:0] = [e for e in exchanges if id(e) not in present]
+
     def render(self, last: int | None = None) -> str:
         items = self.exchanges if last is None else self.exchanges[-last:]
         return "\n\n".join(e.render() for e in items)

@@ -108,18 +108,18 @@ class Unjudged(LookupError):
     """An exchange whose role has no rule here: a flow this judge was not written for (never a silent pass)."""
 
 
-def judge(send: flows.Send, response: httpx.Response) -> None:
+def judge_exchange(send: flows.Send, response: httpx.Response) -> None:
     """What the spec wants of one upload exchange, by its role in the flow."""
     rule = RULES.get(send.role)
     if rule is None:
-        raise Unjudged(f"uploads.judge has no rule for a {send.role!r} exchange ({send.step.method} "
+        raise Unjudged(f"uploads.judge_exchange has no rule for a {send.role!r} exchange ({send.step.method} "
                        f"{send.step.name}); judge it where its flow is written")
     rule(send, response)
 
 
 def judged(client: RegistryClient, flow: flows.Flow[flows.Reply]) -> httpx.Response:
     """Run an upload flow with every exchange judged; the final response."""
-    return client.run(flow, observe=judge).raw  # type: ignore[no-any-return]
+    return client.run(flow, observe=judge_exchange).raw  # type: ignore[no-any-return]
 
 
 def opened(repo: str, data: bytes) -> flows.Flow[str]:
@@ -130,7 +130,7 @@ def opened(repo: str, data: bytes) -> flows.Flow[str]:
 
 def open_with_chunk(client: RegistryClient, repo: str, data: bytes) -> str:
     """Start an upload and PATCH `data` as bytes 0..len-1, judged; the upload URL to go on with."""
-    return client.run(opened(repo, data), observe=judge)
+    return client.run(opened(repo, data), observe=judge_exchange)
 
 
 def chunked_blob(seed: str, algorithm: str, size: int) -> Blob:

@@ -39,9 +39,9 @@ from regsuite.capacity.search import (
     TransactionFigures,
     bound_reached,
     fit_to_mix,
-    judge,
     next_level,
     search,
+    step_verdict,
 )
 from regsuite.commands.capacity import parse_slo
 from regsuite.errors import UsageError
@@ -193,7 +193,7 @@ def judged(steps: list[StepResult], min_gain: float = 0.05) -> list[StepResult]:
     out: list[StepResult] = []
     for s in steps:
         previous = max((p for p in out if p.verdict == PASS), key=lambda p: p.users, default=None)
-        s.verdict, s.gain = judge(s, previous, min_gain)
+        s.verdict, s.gain = step_verdict(s, previous, min_gain)
         out.append(s)
     return out
 

@@ -1,7 +1,8 @@
-"""docs/architecture.md names every module, so a reader finds each one's job from there."""
+"""docs/architecture.md names every module, and every module it names exists: a reader finds each one's job there."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.support import ROOT
@@ -28,3 +29,16 @@ def _undocumented(doc: str) -> list[str]:
 def test_architecture_names_every_module() -> None:
     doc = (ROOT / "docs" / "architecture.md").read_text()
     assert not _undocumented(doc), f"modules docs/architecture.md does not name: {_undocumented(doc)}"
+
+
+def _named(doc: str) -> set[str]:
+    """The file names the module map and the tables of docs/architecture.md mention (`name.py`, `name.sh`)."""
+    return set(re.findall(r"(?<![\w.-])([a-z_][a-z0-9_-]*\.(?:py|sh))\b", doc))
+
+
+def test_every_module_the_architecture_names_exists() -> None:
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    present = {p.name for folder in (*PACKAGES, "tests", "scripts", "benchmarks") for p in (ROOT / folder).rglob("*")}
+    present |= {"conftest.py"}
+    gone = sorted(_named(doc) - present)
+    assert not gone, f"docs/architecture.md names modules that do not exist: {gone}"

@@ -8,18 +8,21 @@ pytest's parsed config); the last ones run the real plugin in a pytest process.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import os
+import pkgutil
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from regsuite import fixtures as fixtures_package
 from regsuite.errors import UsageError
-from regsuite.fixtures.settings import OCI_WORKFLOWS, OPTIONS, Settings, resolve
+from regsuite.fixtures.settings import OCI_WORKFLOWS, OPTIONS, Option, Settings, resolve
 from regsuite.target import Target
-from tests.support import run_conformance
+from tests.support import ROOT, run_conformance
 
 URL_CLI, URL_REGSUITE, URL_OCI, URL_INI = (f"http://127.0.0.1:{port}" for port in (5001, 5002, 5003, 5004))
 
@@ -92,6 +95,23 @@ def test_lists_and_booleans_from_text() -> None:
     assert settings.registry_urls == [URL_CLI, URL_OCI] and settings.insecure is True
     assert settle(env={"REGSUITE_REGISTRY_INSECURE": "0"}).insecure is False
     assert settle({"registry_urls": [URL_CLI, URL_OCI]}).registry_urls == [URL_CLI, URL_OCI]
+
+
+def declared_options() -> list[Option]:
+    """Every option the plugin declares: the OPTIONS of each of its modules."""
+    found: list[Option] = []
+    for module in pkgutil.iter_modules(fixtures_package.__path__):
+        found += getattr(importlib.import_module(f"regsuite.fixtures.{module.name}"), "OPTIONS", [])
+    return found
+
+
+def test_every_declared_option_is_documented_with_its_environment_names() -> None:
+    """The README and docs tables are checked against the one declaration of each option."""
+    docs = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in sorted((ROOT / "docs").rglob("*.md")))
+    declared = declared_options()
+    assert {"--registry-url", "--tls-ca", "--expectations", "--fuzz-profile"} <= {o.flags[0] for o in declared}
+    missing = [f"{o.flags[0]} ({name})" for o in declared for name in (o.flags[0], *o.env) if name not in docs]
+    assert not missing, f"options declared but not documented in README.md or docs/: {missing}"
 
 
 def test_every_option_has_a_flag_and_a_documented_source() -> None:

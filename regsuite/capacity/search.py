@@ -306,7 +306,7 @@ def rate_profile(profile: Profile, rate: float, seconds: float, max_users: int) 
     return replace(profile, shape=shape)
 
 
-def judge(step: StepResult, previous: StepResult | None, min_gain: float) -> tuple[str, float | None]:
+def step_verdict(step: StepResult, previous: StepResult | None, min_gain: float) -> tuple[str, float | None]:
     """A step's verdict, and its throughput gain over the previous passing step with less load."""
     if step.problems:
         return FAILED, None
@@ -372,7 +372,7 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
         # Bisection steps after a breach are judged on the SLO alone: their smaller user
         # increments would look like a plateau.
         min_gain = -1.0 if refined else plan.min_gain
-        step.verdict, step.gain = judge(step, previous, min_gain)
+        step.verdict, step.gain = step_verdict(step, previous, min_gain)
         steps.append(step)
         if on_step:
             on_step(step)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -64,8 +65,31 @@ class CheckInfo:
             raise ValueError(f"check {self.id}: ids are written in full, starting with the area ({self.area}.)")
 
 
-class CatalogError(LookupError):
-    pass
+def area_checks(
+    area: str, *, url: str | None = None, version: str = "1.1", endpoints: tuple[Endpoint, ...] = ()
+) -> Callable[..., CheckInfo]:
+    """How an area module writes its entries, with the area's defaults: `make(id, title, spec, *, url, level,
+    version, endpoints)` (level MUST unless said)."""
+
+    def make(
+        id: str,
+        title: str,
+        spec: str,
+        *,
+        url: str | None = url,
+        level: Level = Level.MUST,
+        version: str = version,
+        endpoints: tuple[Endpoint, ...] = endpoints,
+    ) -> CheckInfo:
+        if url is None:
+            raise ValueError(f"check {id}: give the address of its spec text (url=)")
+        return CheckInfo(id, title, area, level, spec, url, version, endpoints)
+
+    return make
+
+
+class ChecklistError(LookupError):
+    """An id the checklist does not hold, or holds twice."""
 
 
 def _load() -> dict[str, CheckInfo]:
@@ -74,7 +98,7 @@ def _load() -> dict[str, CheckInfo]:
         mod = importlib.import_module(f"{__name__}.{module.name}")
         for info in getattr(mod, "CHECKS", ()):
             if info.id in checks:
-                raise CatalogError(f"check id {info.id!r} is defined twice")
+                raise ChecklistError(f"check id {info.id!r} is defined twice")
             checks[info.id] = info
     return checks
 
@@ -86,4 +110,4 @@ def get(check_id: str) -> CheckInfo:
     try:
         return CHECKLIST[check_id]
     except KeyError:
-        raise CatalogError(f"unknown check id {check_id!r}: add it to regsuite/checklist/") from None
+        raise ChecklistError(f"unknown check id {check_id!r}: add it to regsuite/checklist/") from None

@@ -5,7 +5,7 @@ No spec line names a client; these are what a registry user expects
 """
 
 from ..protocol import Endpoint, Kind
-from . import CheckInfo, Level
+from . import Level, area_checks
 
 DOCKER = "https://docs.docker.com/reference/cli/docker/image/push/"
 DOCKER_LOGIN = "https://docs.docker.com/reference/cli/docker/login/"
@@ -14,37 +14,42 @@ ORAS_PY = "https://oras-project.github.io/oras-py/"
 
 
 # What a client program sends to push and to pull (the checks hold back while one stopped answering).
-PUSH = (Endpoint("HEAD", Kind.BLOBS), Endpoint("POST", Kind.UPLOADS), Endpoint("PATCH", Kind.UPLOAD),
-        Endpoint("PUT", Kind.UPLOAD), Endpoint("HEAD", Kind.MANIFESTS), Endpoint("PUT", Kind.MANIFESTS))
+PUSH = (
+    Endpoint("HEAD", Kind.BLOBS),
+    Endpoint("POST", Kind.UPLOADS),
+    Endpoint("PATCH", Kind.UPLOAD),
+    Endpoint("PUT", Kind.UPLOAD),
+    Endpoint("HEAD", Kind.MANIFESTS),
+    Endpoint("PUT", Kind.MANIFESTS),
+)
 PULL = (Endpoint("HEAD", Kind.MANIFESTS), Endpoint("GET", Kind.MANIFESTS), Endpoint("GET", Kind.BLOBS))
 
 
-def _check(id: str, title: str, spec: str, url: str, level: Level = Level.MUST,
-           endpoints: tuple[Endpoint, ...] = PUSH + PULL) -> CheckInfo:
-    return CheckInfo(id, title, "clients", level, spec, url, "beyond", endpoints)
+_check = area_checks("clients", version="beyond", endpoints=PUSH + PULL)
 
 
 CHECKS = [
-    _check("clients.docker-login", "docker login with the target's credentials succeeds", "docker login",
-           DOCKER_LOGIN),
+    _check(
+        "clients.docker-login", "docker login with the target's credentials succeeds", "docker login", url=DOCKER_LOGIN
+    ),
     _check(
         "clients.docker-login-refused",
         "docker login with a wrong password fails as a refusal (401), in docker's own words",
         "docker login",
-        DOCKER_LOGIN,
+        url=DOCKER_LOGIN,
     ),
     _check(
         "clients.docker-push",
         "docker push of a locally built multi-layer image succeeds and the registry serves what docker sent",
         "docker push",
-        DOCKER,
+        url=DOCKER,
         endpoints=PUSH,
     ),
     _check(
         "clients.docker-pull",
         "docker pull of an image pushed through the API gives the same image (id and layers)",
         "docker pull",
-        DOCKER,
+        url=DOCKER,
         endpoints=PULL,
     ),
     _check(
@@ -52,45 +57,51 @@ CHECKS = [
         "A multi-layer image pushed with docker, removed locally and pulled back by tag and by "
         "digest is the same image",
         "docker push + pull",
-        DOCKER,
+        url=DOCKER,
     ),
     _check(
         "clients.skopeo-copy-to-registry",
         "skopeo copy from an OCI layout to the registry stores the manifest byte for byte",
         "skopeo copy oci: docker://",
-        SKOPEO,
+        url=SKOPEO,
         endpoints=PUSH,
     ),
     _check(
         "clients.skopeo-copy-from-registry",
         "skopeo copy from the registry to an OCI layout gives the pushed manifest and blobs",
         "skopeo copy docker:// oci:",
-        SKOPEO,
+        url=SKOPEO,
         endpoints=PULL,
     ),
     _check(
         "clients.skopeo-inspect",
         "skopeo inspect shows the pushed manifest (raw bytes, digest, layers)",
         "skopeo inspect",
-        SKOPEO,
+        url=SKOPEO,
         endpoints=PULL,
     ),
-    _check("clients.skopeo-delete", "skopeo delete of a tag removes its manifest", "skopeo delete", SKOPEO, Level.MAY,
-           endpoints=(Endpoint("GET", Kind.MANIFESTS), Endpoint("DELETE", Kind.MANIFESTS))),
+    _check(
+        "clients.skopeo-delete",
+        "skopeo delete of a tag removes its manifest",
+        "skopeo delete",
+        url=SKOPEO,
+        level=Level.MAY,
+        endpoints=(Endpoint("GET", Kind.MANIFESTS), Endpoint("DELETE", Kind.MANIFESTS)),
+    ),
     _check(
         "clients.oras-push",
         "oras-py pushes an artifact with an artifactType; the registry serves its manifest and file",
         "oras push",
-        ORAS_PY,
-        Level.SHOULD,
+        url=ORAS_PY,
+        level=Level.SHOULD,
         endpoints=PUSH,
     ),
     _check(
         "clients.oras-pull",
         "oras-py pulls an artifact with an artifactType pushed through the API and gets its file",
         "oras pull",
-        ORAS_PY,
-        Level.SHOULD,
+        url=ORAS_PY,
+        level=Level.SHOULD,
         endpoints=PULL,
     ),
 ]

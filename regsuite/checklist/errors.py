@@ -42,7 +42,7 @@ CHECKS = [
     ),
     CheckInfo(
         "errors.warning-header",
-        "Every Warning header is 299 - \"text\" without a date, 4096 bytes at most per response",
+        'Every Warning header is 299 - "text" without a date, 4096 bytes at most per response',
         "errors",
         Level.MUST,
         "warnings",

@@ -1,12 +1,11 @@
 """Area management: deleting manifests, tags and blobs (end-9, end-10)."""
 
-from . import SPEC_BASE, CheckInfo, Level
+from . import SPEC_BASE, Level, area_checks
 
 MANAGEMENT = f"{SPEC_BASE}#content-management"
 
 
-def _check(id: str, title: str, spec: str, level: Level = Level.MUST) -> CheckInfo:
-    return CheckInfo(id, title, "management", level, spec, MANAGEMENT)
+_check = area_checks("management", url=MANAGEMENT)
 
 
 CHECKS = [
@@ -20,7 +19,7 @@ CHECKS = [
         "management.delete-tag",
         "DELETE of a tag answers 202 and the tag is gone (registries MAY refuse: 400/405)",
         "end-9",
-        Level.MAY,
+        level=Level.MAY,
     ),
     _check(
         "management.delete-tag-keeps-others",
@@ -40,9 +39,5 @@ CHECKS = [
         "deleted answers 404 by digest and by every tag that pointed at it, tags gone from tags/list",
         "end-9/end-10",
     ),
-    _check(
-        "management.sha512-delete",
-        "a sha512 blob deletes by its sha512 digest and is gone",
-        "end-10",
-    ),
+    _check("management.sha512-delete", "a sha512 blob deletes by its sha512 digest and is gone", "end-10"),
 ]

@@ -1,14 +1,13 @@
 """Area referrers: the referrers API (end-12a, end-12b) and OCI-Subject."""
 
-from . import SPEC_BASE, CheckInfo, Level
+from . import SPEC_BASE, Level, area_checks
 
 LISTING = f"{SPEC_BASE}#listing-referrers"
 PUSHING = f"{SPEC_BASE}#pushing-manifests-with-subject"
 PUSH = f"{SPEC_BASE}#push"
 
 
-def _check(id: str, title: str, spec: str, level: Level = Level.MUST, url: str = LISTING) -> CheckInfo:
-    return CheckInfo(id, title, "referrers", level, spec, url)
+_check = area_checks("referrers", url=LISTING)
 
 
 CHECKS = [
@@ -22,7 +21,7 @@ CHECKS = [
         "end-12a",
     ),
     _check("referrers.index-referrer", "An image index with a subject is listed as a referrer", "end-12a"),
-    _check("referrers.filter", "?artifactType= returns only referrers of that type", "end-12b", Level.SHOULD),
+    _check("referrers.filter", "?artifactType= returns only referrers of that type", "end-12b", level=Level.SHOULD),
     _check(
         "referrers.filters-applied",
         "OCI-Filters-Applied: artifactType is sent exactly when the filter was applied",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from .. import flows
-from ..client import RegistryClient
+from ..client import RegistryClient, request_timeout
 from ..namespace import Namespace, WriteGuard, WriteRefused
 from ..target import Target
 
@@ -43,7 +43,7 @@ def delete_namespace(target: Target, namespace: str) -> Cleanup:
     guard = WriteGuard(Namespace(prefix, run_id))
     report = Cleanup()
     deadline = time.monotonic() + MAX_SECONDS
-    with RegistryClient(target, guard=guard, timeout=httpx.Timeout(15.0, connect=5.0)) as client:
+    with RegistryClient(target, guard=guard, timeout=request_timeout(15.0)) as client:
         for repo in client.repositories_under(namespace):
             if report.repositories >= MAX_REPOSITORIES or time.monotonic() > deadline:
                 report.problems.append("stopped at the cleanup bound; some content is left")

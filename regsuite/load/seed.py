@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from ..client import RegistryClient
+from ..client import RegistryClient, request_timeout
 from ..content import image
 from ..errors import TargetError
 from ..flows import FlowFailed
@@ -49,7 +49,7 @@ class PoolImage:
 def seed_pull_pool(target: Target, repo: str, spec: PullSpec, *, timeout: float = 120.0) -> list[PoolImage]:
     """Push one image per size class into `repo` (tags `size-<label>`)."""
     pool: list[PoolImage] = []
-    with RegistryClient(target, timeout=httpx.Timeout(timeout, connect=10.0)) as client:
+    with RegistryClient(target, timeout=request_timeout(timeout, connect=10.0)) as client:
         for size in spec.sizes:
             label = size_label(size)
             manifest = image(f"load-pool/{label}", layers=spec.layers, layer_size=max(size // spec.layers, 1),
