@@ -30,6 +30,7 @@ class LoadSettings:
     ca_pem: str | None = field(default=None, repr=False)  # the trusted CA bundle's text, never a path
     insecure: bool = False
     from_master: bool = True  # False: a worker still waiting for its master's settings
+    next_within: float = 0.0  # > 0: one step of a series; workers wait this long for the next step's master
 
     def ssl_context(self) -> ssl.SSLContext:
         if self.insecure:
@@ -42,12 +43,13 @@ class LoadSettings:
     def to_message(self) -> dict[str, Any]:
         return {"profile": self.profile.to_json(), "pool": pool_to_data(self.pool), "namespace": self.namespace,
                 "username": self.username, "password": self.password, "ca_pem": self.ca_pem,
-                "insecure": self.insecure}
+                "insecure": self.insecure, "next_within": self.next_within}
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> LoadSettings:
         return cls(Profile.from_json(data["profile"]), pool_from_data(data["pool"]), data["namespace"],
-                   data["username"], data["password"], data["ca_pem"], bool(data["insecure"]))
+                   data["username"], data["password"], data["ca_pem"], bool(data["insecure"]),
+                   next_within=float(data.get("next_within") or 0.0))
 
 
 # A worker before its master spoke: no pool and a placeholder profile (every user type, for locust).
@@ -69,4 +71,5 @@ def from_environment() -> LoadSettings:
         password=env.get(load_env.PASSWORD) or None,
         ca_pem=Path(ca_path).read_text() if ca_path else None,
         insecure=env.get(load_env.INSECURE, "") == "1",
+        next_within=float(env.get(load_env.NEXT_WITHIN) or 0.0),
     )

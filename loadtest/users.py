@@ -24,15 +24,16 @@ from typing import Any, TypeVar
 import httpx
 from gevent.event import Event
 from locust import task
-from locust.contrib.fasthttp import FastHttpUser
+from locust.contrib.fasthttp import FAILURE_EXCEPTIONS, FastHttpUser
 from locust.exception import StopUser
 
 from regsuite import flows, protocol
 from regsuite import mediatypes as mt
 from regsuite.auth import RegistryAuth
 from regsuite.content import Manifest, canonical_json, image_config
-from regsuite.load import intended_type
+from regsuite.load import PHASE, TTFB, intended_type
 from regsuite.load.blobs import UniqueBlobs
+from regsuite.load.phases import phase_of
 from regsuite.load.profiles import size_label
 from regsuite.loadtest.bodies import BodyError, drain
 from regsuite.loadtest.settings import LoadSettings, from_environment
@@ -45,6 +46,7 @@ SETTINGS_READY = Event()  # users of a worker wait for their master's settings b
 SETTINGS_WAIT = 60.0
 if SETTINGS.from_master:
     SETTINGS_READY.set()
+_CONFIGS: frozenset[str] = frozenset()  # config blobs of the pull pool: their GETs are the "config" phase
 _PROCESS_TAG = os.urandom(3).hex()  # keeps repositories and tags of distributed workers apart
 _user_numbers = itertools.count()
 # Registry logs (and self-tests) tell the generator processes apart by this.
@@ -121,27 +123,45 @@ class RegistryUser(FastHttpUser):
                    read: Callable[[Any], int] | None, challenge_answered: Callable[[Any], bool]) -> Any:
         started = time.perf_counter()
         step = send.step
+        # Streamed always: the call returns when the headers are in (the time to first byte), the body is read here.
         with self.client.request(
             step.method, url, name=step.name, headers={**step.headers, **extra},
-            data=body() if body else None, catch_response=True, stream=read is not None,
+            data=body() if body else None, catch_response=True, stream=True,
         ) as response:
+            first_byte = time.perf_counter()
             status = response.status_code
+            try:
+                length = read(response) if read is not None and status in send.expect else _read_all(send, response)
+            except flows.FlowFailed as broken:
+                response.failure(str(broken))
+                self._time_phase(send, started, first_byte, time.perf_counter(), broken)
+                raise
+            response.request_meta["response_length"] = length
+            ended = time.perf_counter()
+            response.request_meta["response_time"] = (ended - started) * 1000
             if status == 401 and challenge_answered(response):
                 response.success()  # a challenge is part of the protocol; the retry is its own row
                 return response
             if status not in send.expect:
                 failed = flows.FlowFailed(send, _reply(response), "/".join(map(str, send.expect)), row=True)
                 response.failure(str(failed))
+                self._time_phase(send, started, first_byte, ended, failed)
                 raise failed
-            if read is not None:
-                try:
-                    response.request_meta["response_length"] = read(response)
-                except flows.FlowFailed as failed:
-                    response.failure(str(failed))
-                    raise
-                response.request_meta["response_time"] = (time.perf_counter() - started) * 1000
             response.success()
+            self._time_phase(send, started, first_byte, ended, None)
             return response
+
+    def _time_phase(self, send: flows.Send, started: float, first_byte: float, ended: float,
+                    error: Exception | None) -> None:
+        """The exchange once more under its pull or push phase: time to first byte and total."""
+        phase = phase_of(send.role, config=send.download is not None and send.download.digest in _CONFIGS)
+        if phase is None:
+            return
+        fire = self.environment.events.request.fire
+        fire(request_type=TTFB, name=phase.value, response_time=(first_byte - started) * 1000, response_length=0,
+             exception=error, context={})
+        fire(request_type=PHASE, name=phase.value, response_time=(ended - started) * 1000, response_length=0,
+             exception=error, context={})
 
     def _fetch_token(self, token_request: httpx.Request) -> httpx.Response:
         if PROFILE.count_token_fetches:
@@ -261,6 +281,15 @@ class _AuthConversation:
         return self.next is not None
 
 
+def _read_all(send: flows.Send, response: Any) -> int:
+    """Read a streamed answer's whole body (so the connection can carry the next request); its length."""
+    try:
+        return len(response.content or b"")
+    except FAILURE_EXCEPTIONS as exc:
+        raise flows.FlowFailed(send, _reply(response), "a whole answer", got=str(exc) or type(exc).__name__,
+                               row=True) from None
+
+
 def _reply(response: Any) -> flows.Reply:
     """A geventhttpclient answer as flows see it (status and headers; the body is not read here)."""
     return flows.Reply(response.status_code or 0, response.headers or {}, b"", response)
@@ -363,12 +392,21 @@ class ListUser(RegistryUser):
 USER_TYPES: dict[str, type[RegistryUser]] = {"pull": PullUser, "push": PushUser, "list": ListUser}
 
 
+def _note_configs() -> None:
+    global _CONFIGS
+    _CONFIGS = frozenset(image.config.digest for image in SETTINGS.pool)
+
+
+_note_configs()
+
+
 def apply_settings(settings: LoadSettings) -> bool:
     """Take the master's settings (a worker); False when they are the ones in force already."""
     global SETTINGS, PROFILE
     if settings == SETTINGS:
         return False
     SETTINGS, PROFILE = settings, settings.profile
+    _note_configs()
     _ssl_context.cache_clear()
     _token_client.cache_clear()
     _make_push_blobs()

@@ -170,6 +170,8 @@ def test_command_writes_reports_and_prints_the_knee(shared_distribution: Target,
     (["--slo", "p95=5"], "--slo 'p95=5': give p95:NAME=MS"),
     (["--start-users", "0"], "need 1 <= --start-users"),
     (["--max-seconds", "1"], "leaves no room for one step"),
+    (["--metrics-url", "ftp://registry/metrics"], "--metrics-url 'ftp://registry/metrics': give http(s)://"),
+    (["--master", "--workers", "2"], "use one of --processes, --workers and --master"),
 ])
 def test_bad_input_is_one_line_and_exit_4(argv: list[str], message: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "regsuite.cli", "capacity", "--host", "http://127.0.0.1:9", *argv],

@@ -11,6 +11,9 @@ Every step is one bounded load run (`regsuite.load.runner.run_profile`).
   *passes* when it meets the SLO (latency from each iteration's intended
   start) and its achieved rate held at least 90 % of the intended one; else
   the registry fell *behind*.
+- **replay** (`--replay LOG`): an access log replayed at a speed factor per
+  step (regsuite.replay), judged as the open model; the knee is the highest
+  multiple of the recorded traffic the deployment holds.
 
 The search stops at the first step that breaches the SLO or falls behind
 (then bisects between the last passing and that load, `refine` times), at
@@ -34,17 +37,22 @@ import psutil
 from ..errors import ExitCode, UsageError
 from ..load import INTENDED
 from ..load.arrival import HELD_SHARE
-from ..load.cpu import SATURATED_PERCENT  # also the load reports' mark of a busy machine
+from ..load.cpu import GENERATOR_LIMIT, MACHINE_LIMIT, REGISTRY_LIMIT, SATURATED_PERCENT
+from ..load.phases import phase_figures
 from ..load.profiles import Profile, Shape, Slo
 from ..load.result import LoadResult
-from ..load.runner import LoadOptions, default_locustfile, run_profile
+from ..load.runner import NEXT_STEP_WAIT, LoadOptions, MasterOptions, default_locustfile, run_profile
+from ..load.server import ServerSide
 from ..load.stats import Row, RunStats
+from ..replay.run import ReplaySpec, run_replay
 from ..target import Target
+from .saturation import first_saturation
 from .scenarios import FINAL_PUT_ROW
 
 PASS, BREACH, PLATEAU, BEHIND, FAILED = "pass", "slo", "plateau", "behind", "failed"
+LOST = "workers-lost"  # a generator worker was lost during the step (or never came): the search ends, exit 30
 STOPS = (BREACH, PLATEAU, BEHIND)  # verdicts that end the climb (the knee is below)
-MODELS = ("closed", "open")
+MODELS = ("closed", "open", "replay")
 GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
 _STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
 
@@ -63,34 +71,47 @@ class SearchPlan:
     start_rate: float = 5.0  # iterations per second (open model)
     step_rate: float = 5.0
     max_rate: float = 500.0
+    start_speed: float = 1.0  # multiples of a log's recorded rate (replay)
+    step_speed: float = 1.0
+    max_speed: float = 16.0
 
     @property
     def is_open(self) -> bool:
-        return self.model == "open"
+        """Steps on a schedule (an arrival rate, or a replayed log), judged on the rate they held."""
+        return self.model in ("open", "replay")
 
-    # The load of a step in the plan's model: users (closed) or iterations per second (open).
+    @property
+    def is_replay(self) -> bool:
+        return self.model == "replay"
+
+    # The load of a step in the plan's model: users (closed), iterations per second (open), a speed (replay).
     @property
     def start(self) -> float:
-        return self.start_rate if self.is_open else self.start_users
+        return self.start_speed if self.is_replay else self.start_rate if self.is_open else self.start_users
 
     @property
     def step(self) -> float:
-        return self.step_rate if self.is_open else self.step_users
+        return self.step_speed if self.is_replay else self.step_rate if self.is_open else self.step_users
 
     @property
     def maximum(self) -> float:
-        return self.max_rate if self.is_open else self.max_users
+        return self.max_speed if self.is_replay else self.max_rate if self.is_open else self.max_users
 
     def between(self, low: float, high: float) -> float | None:
         """The bisection point between a passing and a failing load, None when they are neighbours."""
         if self.is_open:
-            return round((low + high) / 2, 2) if high - low > max(self.step_rate / 8, 0.1) else None
+            finest = max(self.step / 8, 0.05 if self.is_replay else 0.1)
+            return round((low + high) / 2, 2) if high - low > finest else None
         return (int(low) + int(high)) // 2 if high - low > 1 else None
 
     def validate(self) -> None:
         if self.model not in MODELS:
             raise UsageError(f"capacity search: --model is one of {', '.join(MODELS)}")
-        if self.is_open:
+        if self.is_replay:
+            if not 0 < self.start_speed <= self.max_speed or self.step_speed <= 0 or self.max_users < 1:
+                raise UsageError("capacity search: need 0 < --start-speed <= --max-speed, --step-speed > 0 and "
+                                 "--max-users >= 1")
+        elif self.is_open:
             if not 0 < self.start_rate <= self.max_rate or self.step_rate <= 0 or self.max_users < 1:
                 raise UsageError("capacity search: need 0 < --start-rate <= --max-rate, --step-rate > 0 and "
                                  "--max-users >= 1")
@@ -114,6 +135,20 @@ class TransactionFigures:
     p99_ms: float
     mb_per_s: float
     failures: int
+
+
+@dataclass
+class WorkerStep:
+    """One generator worker during one step, as it reported itself."""
+
+    name: str
+    host: str
+    requests: int
+    rps: float
+    cpu_mean: float  # % of one core
+    cpu_peak: float
+    saturated: bool
+    lost: str | None = None  # how and when it was lost
 
 
 @dataclass
@@ -145,14 +180,26 @@ class StepResult:
     rate: float | None = None  # open model: intended iterations per second
     achieved_rate: float | None = None  # open model: iterations per second that ran
     intended_p95_ms: dict[str, float] = field(default_factory=dict)  # open model: p95 from intended start, by type
+    workers: list[WorkerStep] = field(default_factory=list)  # distributed steps: each worker's own figures
+    workers_lost: list[str] = field(default_factory=list)  # why the step had too few workers
+    server: ServerSide | None = None  # the registry's own view (--metrics-url)
+    routes: list[dict[str, Any]] = field(default_factory=list)  # per route: client and server side by side
+    phases: dict[str, Any] = field(default_factory=dict)  # pull and push phases: TTFB and total percentiles
+    speed: float | None = None  # replay: the multiple of the log's recorded rate
+    replayed: str = ""  # replay: the part of the log replayed, as times
+    lateness_p95_ms: float | None = None  # replay: start of each operation against its time in the log
 
     @property
     def level(self) -> float:
-        """The step's load: its intended rate (open model) or its users."""
+        """The step's load: its speed (replay), its intended rate (open model) or its users."""
+        if self.speed is not None:
+            return self.speed
         return self.rate if self.rate is not None else self.users
 
     @property
     def level_text(self) -> str:
+        if self.speed is not None:
+            return f"{self.speed:g}x the log ({self.rate or 0:.1f} operations/s)"
         return f"{self.rate:g} iterations/s" if self.rate is not None else f"{self.users} users"
 
     @property
@@ -172,6 +219,8 @@ class StepResult:
     def from_dict(cls, raw: dict[str, Any]) -> StepResult:
         raw = dict(raw)
         raw["transactions"] = {k: TransactionFigures(**v) for k, v in raw.get("transactions", {}).items()}
+        raw["workers"] = [WorkerStep(**w) for w in raw.get("workers", [])]
+        raw["server"] = ServerSide.from_dict(raw["server"]) if raw.get("server") else None
         return cls(**raw)
 
 
@@ -190,6 +239,7 @@ class CapacityResult:
     workers: int = 0
     processes: int | None = None
     run_dir: str = ""
+    master: bool = False  # the workers ran elsewhere (`regsuite worker`), one master per step here
 
     @property
     def knee(self) -> StepResult | None:
@@ -201,20 +251,28 @@ class CapacityResult:
         """What set the knee: the generator, the search's own bounds, or the target."""
         if self.stop_reason == FAILED:
             return "a failed step"
+        if self.stop_reason == LOST:
+            return "a lost generator worker (the search ended early)"
         decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
         if self.stop_reason == GENERATOR or any(s.generator_saturated for s in decisive):
-            return "generator"
-        if self.stop_reason in ("max-users", "max-rate", "max-steps", "time"):
+            return GENERATOR_LIMIT
+        if self.stop_reason in ("max-users", "max-rate", "max-speed", "max-steps", "time"):
             return "search bounds (no knee reached)"
+        server = self.server_limit
         if self.stop_reason in (PLATEAU, BEHIND) and self._machine_busy():
             # Throughput stopped rising while every core was busy: the cores set the limit.
-            return "CPU of this machine (shared by the generator, a local registry and anything else running)"
-        return "registry"
+            return MACHINE_LIMIT + (f"; server side: {server}" if server else "")
+        return f"{REGISTRY_LIMIT}: {server}" if server else REGISTRY_LIMIT
+
+    @property
+    def server_limit(self) -> str | None:
+        """The registry's own signal that saturated first (CPU, requests in flight, storage latency), if any."""
+        return first_saturation(self.steps)
 
     @property
     def caveat(self) -> str | None:
         """Why the registry's figure may understate it, when the knee is put on the registry."""
-        if self.limited_by == "registry" and self._machine_busy():
+        if self.limited_by == REGISTRY_LIMIT and self._machine_busy():
             busiest = max(s.machine_cpu for s in self.steps)
             return (f"this machine's CPU was {busiest:.0f} % busy during the search: a registry running here "
                     "may have been starved of CPU")
@@ -232,6 +290,8 @@ class CapacityResult:
     def exit_code(self) -> int:
         if self.stop_reason == FAILED:
             return int(ExitCode.INTERNAL_ERROR)
+        if self.stop_reason == LOST:
+            return int(ExitCode.WORKERS_LOST)
         return int(ExitCode.OK) if self.knee else int(ExitCode.CHECKS_FAILED)
 
     def to_dict(self) -> dict[str, Any]:
@@ -243,7 +303,7 @@ class CapacityResult:
             "started": self.started, "seconds": round(self.seconds, 1),
             "workers": self.workers, "processes": self.processes,
             "stop_reason": self.stop_reason, "stop_detail": self.stop_detail, "limited_by": self.limited_by,
-            "caveat": self.caveat,
+            "server_limit": self.server_limit, "caveat": self.caveat, "master": self.master,
             "knee": knee_figures(knee) if knee else None,
             "steps": [asdict(s) for s in self.steps],
         }
@@ -256,6 +316,7 @@ class CapacityResult:
             steps=[StepResult.from_dict(s) for s in raw["steps"]], stop_reason=raw["stop_reason"],
             stop_detail=raw.get("stop_detail", ""), started=raw.get("started", 0.0), seconds=raw.get("seconds", 0.0),
             workers=raw.get("workers", 0), processes=raw.get("processes"), run_dir=raw.get("run_dir", ""),
+            master=bool(raw.get("master")),
         )
 
 
@@ -281,6 +342,13 @@ class CapacityOptions:
     processes: int | None = None
     registry_pid: int | None = None  # sampled for the registry's own CPU when it runs on this machine
     locustfile: Path = field(default_factory=default_locustfile)
+    master: MasterOptions | None = None  # each step's master waits for `regsuite worker`s started elsewhere
+    metrics_urls: tuple[str, ...] = ()  # the registry's Prometheus endpoints, read during each step
+    replay: ReplaySpec | None = None  # replay model: the log (each step sets its speed)
+
+    @property
+    def worker_count(self) -> int:
+        return self.master.expect_workers if self.master else self.workers
 
 
 def fit_to_mix(plan: SearchPlan, profile: Profile) -> SearchPlan:
@@ -308,6 +376,8 @@ def rate_profile(profile: Profile, rate: float, seconds: float, max_users: int) 
 
 def step_verdict(step: StepResult, previous: StepResult | None, min_gain: float) -> tuple[str, float | None]:
     """A step's verdict, and its throughput gain over the previous passing step with less load."""
+    if step.workers_lost:
+        return LOST, None
     if step.problems:
         return FAILED, None
     gain = step.rps / previous.rps - 1 if previous and previous.rps > 0 else None
@@ -325,7 +395,7 @@ def next_level(steps: list[StepResult], plan: SearchPlan, refined: int) -> float
     passing = [s for s in steps if s.verdict == PASS]
     failing = [s for s in steps if s.verdict in STOPS]
     best = max((s.level for s in passing), default=0)
-    if any(s.verdict == FAILED for s in steps):
+    if any(s.verdict in (FAILED, LOST) for s in steps):
         return None
     if any(s.generator_saturated for s in steps) and not failing:
         return None  # more load would measure the generator, not the registry
@@ -380,8 +450,8 @@ def search(options: CapacityOptions, on_step: Callable[[StepResult], None] | Non
         scenario=options.profile.name, description=options.profile.description,
         target=options.target.public_dict(), slo=options.profile.slo, plan=plan,
         steps=sorted(steps, key=lambda s: (s.level, s.index)), stop_reason=stop, stop_detail=detail,
-        started=started, seconds=time.monotonic() - wall, workers=options.workers, processes=options.processes,
-        run_dir=str(run_dir),
+        started=started, seconds=time.monotonic() - wall, workers=options.worker_count, processes=options.processes,
+        run_dir=str(run_dir), master=options.master is not None,
     )
 
 
@@ -395,6 +465,10 @@ def bound_reached(steps: list[StepResult], plan: SearchPlan, elapsed: float) -> 
 
 
 def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
+    lost = [s for s in steps if s.verdict == LOST]
+    if lost:
+        return LOST, (f"step {lost[0].index} ({lost[0].level_text}) lost generator workers: "
+                      f"{lost[0].workers_lost[0]}; the search ended there")
     failed = [s for s in steps if s.verdict == FAILED]
     if failed:
         return FAILED, f"step {failed[0].index} ({failed[0].level_text}) failed: {failed[0].problems[0]}"
@@ -411,6 +485,8 @@ def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
     if saturated:
         return GENERATOR, (f"the load generator saturated at {saturated[0].level_text} "
                            f"({saturated[0].generator_cpu:.0f} % of a core): add --workers or generator machines")
+    if plan.is_replay:
+        return "max-speed", f"reached --max-speed {plan.max_speed:g}x the log's rate within the SLO"
     if plan.is_open:
         return "max-rate", f"reached --max-rate {plan.max_rate:g} iterations/s within the SLO"
     return "max-users", f"reached --max-users {plan.max_users} within the SLO"
@@ -418,7 +494,9 @@ def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
 
 def _run_step(options: CapacityOptions, run_dir: Path, index: int, level: float) -> StepResult:
     plan = options.plan
-    if plan.is_open:
+    if plan.is_replay:
+        profile, name = options.profile, f"step{index:02d}-{level:g}x"
+    elif plan.is_open:
         profile = rate_profile(options.profile, level, plan.step_seconds, plan.max_users)
         name = f"step{index:02d}-{level:g}ps"
     else:
@@ -428,14 +506,27 @@ def _run_step(options: CapacityOptions, run_dir: Path, index: int, level: float)
         report_dir=run_dir, run_name=name, workers=options.workers,
         processes=options.processes, locustfile=options.locustfile,
         namespace=f"regsuite-capacity/{_repository_part(run_dir.name)}",
+        master=options.master, metrics_urls=options.metrics_urls,
+        # Every worker counts: a step that lost one would measure less load than it names.
+        min_workers=options.worker_count or 1,
+        next_within=NEXT_STEP_WAIT if options.master else 0.0,
     )
     sampler = _CpuTimes(options.registry_pid).start()
     began = time.monotonic()
-    result = run_profile(load)
+    if plan.is_replay:
+        assert options.replay is not None, "a replay search needs its log"
+        spec = replace(options.replay, speed=level, seconds=plan.step_seconds, max_users=plan.max_users)
+        replayed = run_replay(load, spec)
+        result, fidelity = replayed.load, replayed.fidelity
+    else:
+        result, fidelity = run_profile(load), None
     wall = time.monotonic() - began
     samples = sampler.stop()
     users = int(level) if not plan.is_open else _users_reached(result)
-    return measure(result, index, users, registry_cpu=_cpu_between(samples, result.stats), wall_seconds=wall)
+    step = measure(result, index, users, registry_cpu=_cpu_between(samples, result.stats), wall_seconds=wall)
+    if fidelity is not None:
+        step.speed, step.replayed, step.lateness_p95_ms = level, fidelity.span, fidelity.lateness_ms.get("p95")
+    return step
 
 
 def _users_reached(result: LoadResult) -> int:
@@ -479,7 +570,30 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
                          for kind, row in stats.intended_by_type().items()},
         rate=None if result.intended_rate is None else round(result.intended_rate, 3),
         achieved_rate=None if result.achieved_rate is None else round(result.achieved_rate, 3),
+        workers=_worker_steps(result), workers_lost=_lost_lines(result),
+        server=result.server, routes=[r.to_dict() for r in result.route_comparison()],
+        phases=phase_figures(stats.rows),
     )
+
+
+def _worker_steps(result: LoadResult) -> list[WorkerStep]:
+    generator = result.generator
+    if generator is None:
+        return []
+    seconds = result.stats.seconds
+    out = []
+    for w in generator.workers:
+        cpu = w.cpu_record()
+        lost = w.lost
+        out.append(WorkerStep(w.name or w.id, w.host, w.requests, round(w.requests / seconds, 2) if seconds else 0.0,
+                              round(cpu.mean, 1), round(cpu.peak, 1), cpu.is_saturated,
+                              f"lost at {lost.get('at', 0):g} s ({lost.get('how', 'lost')})" if lost else None))
+    return out
+
+
+def _lost_lines(result: LoadResult) -> list[str]:
+    lines = [result.workers_short] if result.workers_short else []
+    return lines + [w.loss_line() for w in (result.generator.lost if result.generator else [])]
 
 
 def _repository_part(name: str) -> str:
@@ -526,7 +640,7 @@ class _CpuTimes:
 
 def _cpu_between(samples: list[tuple[float, float]], stats: RunStats) -> float | None:
     """Percent of one core the process used while requests were measured."""
-    first = min((r.first for r in stats.rows if r.requests), default=0.0)
+    first = stats.started
     inside = [s for s in samples if first <= s[0] <= first + stats.seconds]
     if len(inside) < 2:
         return None

@@ -20,9 +20,21 @@ from ..capacity.search import MODELS, CapacityOptions, SearchPlan, StepResult, s
 from ..errors import UsageError
 from ..load.profiles import Profile, Slo
 from ..load.runner import default_profiles
-from ..providers import ProcessProvider
+from ..replay.run import ReplaySpec, read_log
+from ..replay.window import span
 from ..target import Target
-from .load import add_generator_arguments, add_target_arguments, external_target
+from .load import (
+    add_generator_arguments,
+    add_master_arguments,
+    add_metrics_arguments,
+    add_replay_arguments,
+    add_target_arguments,
+    embedded_registry,
+    external_target,
+    master_options,
+    metrics_urls,
+    replay_spec,
+)
 
 NAME = "capacity"
 HELP = ("capacity search: step up users (or, --model open, an arrival rate) until the SLO breaks or the "
@@ -59,8 +71,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     plan.add_argument("--start-rate", type=float, default=default.start_rate, help="open model: first rate, per s")
     plan.add_argument("--step-rate", type=float, default=default.step_rate, help="open model: rate added per step")
     plan.add_argument("--max-rate", type=float, default=default.max_rate, help="open model: highest rate tried")
+    plan.add_argument("--start-speed", type=float, default=default.start_speed,
+                      help="--replay: first multiple of the log's rate (default 1)")
+    plan.add_argument("--step-speed", type=float, default=default.step_speed,
+                      help="--replay: multiple added per step (default 1)")
+    plan.add_argument("--max-speed", type=float, default=default.max_speed,
+                      help=f"--replay: highest multiple tried (default {default.max_speed:g})")
+    add_replay_arguments(p, speed=False, max_users=False)
     add_target_arguments(p)
+    add_metrics_arguments(p)
     add_generator_arguments(p)
+    add_master_arguments(p, min_workers=False)
     gen = p.add_argument_group("registry CPU")
     gen.add_argument("--registry-pid", type=int,
                      help="pid of the registry when it runs on this machine: its CPU is reported per step")
@@ -99,30 +120,62 @@ def profile_from(args: argparse.Namespace) -> Profile:
     return replace(profile, slo=slo)
 
 
+def replay_from(args: argparse.Namespace) -> tuple[Profile, ReplaySpec]:
+    """A replay search: its profile (the SLO) and the log, read once first (a bad log fails before any registry)."""
+    spec = replay_spec(args)
+    found = read_log(spec)
+    profile = Profile("replay", description=f"replay of {spec.log.name} ({span(found.first, found.last)})",
+                      slo=parse_slo(args.slo, Slo(max_error_rate=0.01)))
+    return profile, spec
+
+
 def run(args: argparse.Namespace) -> int:
-    profile = profile_from(args)
+    spec = None
+    if args.replay:
+        profile, spec = replay_from(args)
+        args.model = "replay"
+    else:
+        profile = profile_from(args)
     plan = SearchPlan(args.start_users, args.step_users, args.max_users, args.step_seconds, args.max_steps,
                       args.max_seconds, args.min_gain, args.refine, args.model, args.start_rate, args.step_rate,
-                      args.max_rate)
+                      args.max_rate, args.start_speed, args.step_speed, args.max_speed)
     plan.validate()
+    metrics_urls(args)  # bad ones are a usage error before anything starts
     if not args.host:
-        provider = ProcessProvider()
+        provider, config = embedded_registry()
         with provider as embedded:
             print(f"regsuite capacity: no --host; searching an embedded registry at {embedded.url}")
-            return _run(args, profile, plan, embedded, provider.pid)
-    return _run(args, profile, plan, external_target(args), args.registry_pid)
+            return _run(args, profile, plan, embedded, provider.pid, metrics_urls(args, config), spec)
+    return _run(args, profile, plan, external_target(args), args.registry_pid, metrics_urls(args), spec)
 
 
-def _run(args: argparse.Namespace, profile: Profile, plan: SearchPlan, target: Target, pid: int | None) -> int:
+def _run(args: argparse.Namespace, profile: Profile, plan: SearchPlan, target: Target, pid: int | None,
+         metrics: tuple[str, ...], spec: ReplaySpec | None = None) -> int:
+    master = master_options(args)
+    if master and (args.workers or args.processes is not None):
+        raise UsageError("use one of --processes, --workers and --master")
     options = CapacityOptions(target=target, profile=profile, plan=plan, report_dir=args.report_dir,
                               run_name=args.run_name, workers=args.workers, processes=args.processes,
-                              registry_pid=pid)
+                              registry_pid=pid, master=master, metrics_urls=metrics, replay=spec)
+    warned: set[str] = set()
 
     def progress(step: StepResult) -> None:
         held = f" (achieved {step.achieved_rate or 0:.1f}/s, {step.users} users)" if step.rate is not None else ""
-        print(f"regsuite capacity: step {step.index}: {step.level_text}{held}, {step.rps:.1f} req/s, "
+        spread = f" over {len(step.workers)} workers" if step.workers else ""
+        print(f"regsuite capacity: step {step.index}: {step.level_text}{held}{spread}, {step.rps:.1f} req/s, "
               f"p95 {step.p95_ms:g} ms, errors {step.error_rate:.2%} -> {step.verdict}", flush=True)
+        for source in step.server.sources if step.server else []:
+            if source.error and source.url not in warned:  # once per search, not once per step
+                warned.add(source.url)
+                print(f"regsuite capacity: warning: metrics {source.url}: {source.error}; the search goes on "
+                      "without it", flush=True)
+        for line in step.workers_lost:
+            print(f"regsuite capacity: {line}", flush=True)
 
+    if master:
+        print(f"regsuite capacity: a master per step on {master.bind_host}:{master.bind_port}, each waiting up to "
+              f"{master.wait:g} s for {master.expect_workers} worker(s): regsuite worker --master-host HOST "
+              f"--master-port {master.bind_port}", flush=True)
     result = search(options, on_step=progress)
     paths = write_reports(result, Path(result.run_dir))
     print(f"regsuite capacity: report {paths['html']}")

@@ -7,6 +7,9 @@ and the registry: the master sends the profile, the seeded pull pool, the run
 namespace and the credentials over locust's messages when the worker
 connects. Nothing is read from or written to this machine's disk, and the
 credentials are never logged. The worker ends when its master ends the run.
+For a `regsuite capacity --master` search, every step is a run of its own
+master: after each step the worker connects again, and it ends when no
+next step's master comes within a bounded wait.
 """
 
 from __future__ import annotations
@@ -22,10 +25,18 @@ from pathlib import Path
 
 from ..errors import ExitCode, UsageError
 from ..load import env as load_env
-from ..load.runner import DEFAULT_MASTER_PORT, default_locustfile, worker_command, worker_env
+from ..load.runner import (
+    DEFAULT_MASTER_PORT,
+    NEXT_STEP_EXIT,
+    NEXT_STEP_WAIT,
+    default_locustfile,
+    worker_command,
+    worker_env,
+)
 
 NAME = "worker"
-HELP = "run a load worker for a `regsuite load --master` run (the master sends the profile and credentials)"
+HELP = ("run a load worker for a `regsuite load --master` run or `regsuite capacity --master` search (the master "
+        "sends the profile and credentials)")
 _TAIL = 20  # lines of locust's output kept in memory for the closing message
 
 
@@ -45,11 +56,41 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.master_port < 65536 or args.connect_wait <= 0:
         raise UsageError("--master-port takes 1 to 65535 and --connect-wait a positive number of seconds")
     env = worker_env(dict(os.environ))
-    env[load_env.CONNECT_WAIT] = f"{args.connect_wait:g}"
     if args.name:
         env[load_env.WORKER_NAME] = args.name
     argv = worker_command(sys.executable, default_locustfile(), args.master_host, args.master_port, args.loglevel)
-    print(f"regsuite worker: connecting to the master at {args.master_host}:{args.master_port}", flush=True)
+    where = f"{args.master_host}:{args.master_port}"
+    print(f"regsuite worker: connecting to the master at {where}", flush=True)
+    wait, steps = args.connect_wait, 0
+    while True:
+        code, tail = _run_locust(argv, {**env, load_env.CONNECT_WAIT: f"{wait:g}"})
+        if code is None:
+            return int(ExitCode.INTERRUPTED)
+        if code == NEXT_STEP_EXIT:  # one step of a capacity search is over: the next step's master follows
+            steps += 1
+            wait = NEXT_STEP_WAIT
+            print(f"regsuite worker: step {steps} done; waiting up to {wait:g} s for the next step's master",
+                  flush=True)
+            continue
+        unreachable = any("ConnectionError" in line or "Failed to connect" in line for line in tail)
+        if steps and unreachable:
+            print(f"regsuite worker: no further step within {wait:g} s: the search is over ({steps} steps)",
+                  flush=True)
+            return int(ExitCode.OK)
+        if code == 0 or code == -signal.SIGTERM:
+            print("regsuite worker: the master ended the run" if code == 0 else "regsuite worker: stopped",
+                  flush=True)
+            return int(ExitCode.OK)
+        if unreachable:
+            print(f"regsuite worker: could not reach the master at {where} within {wait:g} s", file=sys.stderr)
+            return int(ExitCode.WORKERS_LOST)
+        last = next((line for line in reversed(tail) if line.strip()), "no output")
+        print(f"regsuite worker: locust ended with exit code {code}: {last.strip()}", file=sys.stderr)
+        return int(ExitCode.INTERNAL_ERROR)
+
+
+def _run_locust(argv: list[str], env: dict[str, str]) -> tuple[int | None, deque[str]]:
+    """One locust worker process until it ends: its exit code (None: interrupted) and its last lines."""
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, cwd=Path.cwd())
     tail: deque[str] = deque(maxlen=_TAIL)
@@ -62,20 +103,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         proc.terminate()
         proc.wait(timeout=30)
-        return int(ExitCode.INTERRUPTED)
+        return None, tail
     finally:
         signal.signal(signal.SIGTERM, previous)
     reader.join(timeout=5)
-    if code == 0 or code == -signal.SIGTERM:
-        print("regsuite worker: the master ended the run" if code == 0 else "regsuite worker: stopped", flush=True)
-        return int(ExitCode.OK)
-    if any("ConnectionError" in line or "Failed to connect" in line for line in tail):
-        print(f"regsuite worker: could not reach the master at {args.master_host}:{args.master_port} within "
-              f"{args.connect_wait:g} s", file=sys.stderr)
-        return int(ExitCode.WORKERS_LOST)
-    last = next((line for line in reversed(tail) if line.strip()), "no output")
-    print(f"regsuite worker: locust ended with exit code {code}: {last.strip()}", file=sys.stderr)
-    return int(ExitCode.INTERNAL_ERROR)
+    return code, tail
 
 
 def _relay(proc: subprocess.Popen[bytes], tail: deque[str]) -> None:

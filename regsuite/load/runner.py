@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import UsageError
 from ..probe import probe
@@ -29,17 +30,24 @@ from . import env as load_env
 from .cleanup import delete_namespace
 from .cpu import CpuMonitor
 from .generator import GeneratorReport, read_generator
+from .phases import phase_figures
 from .profiles import Profile
-from .result import LoadResult
+from .result import LoadResult, server_doc
+from .scrape import MetricsScraper
 from .seed import seed_pull_pool, write_pool
 from .slo import evaluate
 from .stats import parse_run
 from .summary import write_summary
+from .trend import load_benchmark, write_benchmark
 
 _STOP_GRACE = 60.0  # seconds past the shape's end (imports, stopping users) before the run is cut off
 DEFAULT_MASTER_PORT = 5557  # locust's
 _LOCAL_WORKERS_WAIT = 30.0  # seconds the master waits for workers it started itself
 _GAVE_UP = "Gave up waiting for workers to connect"  # locust's log line
+# A worker's exit code when its master ended one step of a series (a capacity search): `regsuite worker`
+# then connects again for the next step.
+NEXT_STEP_EXIT = 75
+NEXT_STEP_WAIT = 120.0  # seconds a worker waits for the next step's master (seeding, locust's start)
 
 
 def _loadtest_dir() -> Path:
@@ -68,6 +76,19 @@ class MasterOptions:
     wait: float = 120.0  # seconds to wait for expect_workers before giving up
 
 
+class RunExtension(Protocol):
+    """Work a kind of run adds around locust (a replay: regsuite.replay.run)."""
+
+    def prepare(self, target: Target, namespace: str, run_dir: Path) -> dict[str, str]:
+        """Before locust starts, counted with the seeding (left out of the figures): the environment it adds
+        for the locust processes started here."""
+        ...
+
+    def finish(self, result: LoadResult) -> None:
+        """After the run is measured, before its reports are written (it may add `sections` and `extra`)."""
+        ...
+
+
 @dataclass
 class LoadOptions:
     target: Target
@@ -81,7 +102,10 @@ class LoadOptions:
     locustfile: Path = field(default_factory=default_locustfile)
     namespace: str = "regsuite-load"
     keep_content: bool = False  # leave what the run pushed (otherwise deleted where the registry allows)
+    metrics_urls: tuple[str, ...] = ()  # the registry's Prometheus endpoints, scraped while the load runs
+    next_within: float = 0.0  # > 0: one step of a series; remote workers wait this long for the next master
     python: str = sys.executable
+    extension: RunExtension | None = None
 
     @property
     def distributed(self) -> bool:
@@ -118,19 +142,25 @@ def run_profile(options: LoadOptions) -> LoadResult:
     seed_started = time.monotonic()
     needs_pool = profile.mix.get("pull") or profile.mix.get("list")  # list users read the pool's tags
     pool = seed_pull_pool(options.target, f"{namespace}/pool", profile.pull) if needs_pool else []
+    added = options.extension.prepare(options.target, namespace, run_dir) if options.extension else {}
     seed_seconds = time.monotonic() - seed_started
     write_pool(pool, run_dir / "pool.json")
     (run_dir / "profile.json").write_text(profile.to_json())
 
     generator_path = run_dir / "generator.json"
     generator_path.unlink(missing_ok=True)
-    child_env = _child_env(options, run_dir, namespace)
+    child_env = {**_child_env(options, run_dir, namespace), **added}
     wait = options.master.wait if options.master else _LOCAL_WORKERS_WAIT if options.workers else 0.0
     deadline = profile.shape.total_seconds() + _STOP_GRACE + wait
     commands = _commands(options, run_dir)
     monitor = CpuMonitor().start()
-    returncode, problems = _run_all(commands, child_env, run_dir, monitor, timeout=deadline,
-                                    children=not options.distributed)
+    scraper = MetricsScraper(options.metrics_urls).start() if options.metrics_urls else None
+    try:
+        returncode, problems = _run_all(commands, child_env, run_dir, monitor, timeout=deadline,
+                                        children=not options.distributed)
+    finally:
+        if scraper:
+            scraper.stop()
     generator = read_generator(generator_path)
     cpu = monitor.stop()
     if generator:  # workers report their own CPU, wherever they run
@@ -145,9 +175,12 @@ def run_profile(options: LoadOptions) -> LoadResult:
     breaches = evaluate(profile.slo, stats)
     result = LoadResult(run_dir, profile, stats, cpu, breaches, returncode, seed_seconds, problems,
                         generator=generator, workers_short=short,
-                        target=options.target.public_dict())
+                        target=options.target.public_dict(),
+                        server=scraper.result(stats.started, stats.started + stats.seconds) if scraper else None)
     if not options.keep_content:
         result.cleanup = delete_namespace(options.target, namespace).line(namespace)
+    if options.extension:
+        options.extension.finish(result)
     _write_result(result)
     write_summary(result, run_dir / "summary.html")
     return result
@@ -191,6 +224,7 @@ def _child_env(options: LoadOptions, run_dir: Path, namespace: str) -> dict[str,
         load_env.NAMESPACE: namespace,
         load_env.GENERATOR_REPORT: str(run_dir / "generator.json"),
         load_env.MIN_WORKERS: str(options.min_workers),
+        load_env.NEXT_WITHIN: f"{options.next_within:g}",
         load_env.USERNAME: target.username or "",
         load_env.PASSWORD: target.password or "",
         load_env.CA: str(target.ca) if target.ca else "",
@@ -292,5 +326,9 @@ def _write_result(result: LoadResult) -> None:
         "generator": generator.workers_dict() if generator else None,
         "cpu": result.cpu.to_dict(),
         "stats": result.stats.to_dict(),
+        "phases": phase_figures(result.stats.rows),
+        **server_doc(result),
+        **result.extra,
     }
     (result.run_dir / "summary.json").write_text(json.dumps(doc, indent=1))
+    write_benchmark(load_benchmark(result), result.run_dir / "benchmark.json")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import INTENDED, INTENDED_TYPES, TRANSACTION_TYPES, intended_type
+from . import INTENDED, INTENDED_TYPES, NOT_REQUESTS, PHASE_TYPES, TRANSACTION_TYPES, intended_type
 
 MB = 1_000_000.0
 
@@ -48,6 +48,11 @@ class Row:
     def is_intended(self) -> bool:
         """An arrival iteration timed from its intended start (not an HTTP request)."""
         return self.kind in INTENDED_TYPES
+
+    @property
+    def is_phase(self) -> bool:
+        """A pull or push phase timed to its first byte or end (regsuite.load.phases), not an HTTP request."""
+        return self.kind in PHASE_TYPES
 
     @property
     def mean_ms(self) -> float:
@@ -125,11 +130,16 @@ class RunStats:
 
     @property
     def requests(self) -> list[Row]:
-        return [r for r in self.rows if not r.is_transaction and not r.is_intended]
+        return [r for r in self.rows if r.kind not in NOT_REQUESTS]
 
     @property
     def transactions(self) -> list[Row]:
         return [r for r in self.rows if r.is_transaction]
+
+    @property
+    def started(self) -> float:
+        """Unix time of the first measured request (0 when none)."""
+        return min((r.first for r in self.rows if r.requests), default=0.0)
 
     @property
     def total_requests(self) -> int:
@@ -232,7 +242,7 @@ class RunStats:
                       "rps": round(self.total_rps, 2), "error_rate": round(self.error_rate, 5)},
             "transactions": {kind: row.summary(s) for kind, row in self.by_type().items()},
             "intended": {kind: row.summary(s) for kind, row in self.intended_by_type().items()},
-            "rows": [row.summary(s) for row in self.rows],
+            "rows": [row.summary(s) for row in self.rows if not row.is_phase],
             "errors": [e.__dict__ for e in self.errors],
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class RegistryConfig:
     storage_dir: Path | None = None  # shared by replicas; a temporary one when None
     host: str = "127.0.0.1"
     port: int | None = None  # a free loopback port when None
+    metrics_port: int | None = None  # the debug listener with Prometheus metrics at /metrics on `host`
     extra: dict[str, Any] = field(default_factory=dict)  # deep-merged into the YAML
 
     @property
@@ -72,6 +73,9 @@ class RegistryConfig:
             if self.tls.minimum:
                 tls["minimumtls"] = self.tls.minimum
             http["tls"] = tls
+        if self.metrics_port is not None:
+            http["debug"] = {"addr": f"{self.host}:{self.metrics_port}",
+                             "prometheus": {"enabled": True, "path": METRICS_PATH}}
         config: dict[str, Any] = {
             "version": 0.1,
             "log": {"level": "info", "accesslog": {"disabled": True}},
@@ -105,6 +109,22 @@ class RegistryConfig:
         if self.tls:
             out += [self.tls.certificate, self.tls.key, *self.tls.client_cas]
         return out
+
+
+METRICS_PATH = "/metrics"
+
+
+def with_metrics(config: RegistryConfig | None = None) -> RegistryConfig:
+    """The configuration with its Prometheus endpoint on, on a free port."""
+    config = config or RegistryConfig()
+    return replace(config, metrics_port=free_port(config.host))
+
+
+def metrics_url(config: RegistryConfig) -> str | None:
+    if config.metrics_port is None:
+        return None
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    return f"http://{host}:{config.metrics_port}{METRICS_PATH}"
 
 
 def write_config(config: dict[str, Any], path: Path) -> None:
