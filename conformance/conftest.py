@@ -27,4 +27,4 @@ def background_work(request: pytest.FixtureRequest) -> None:
     content_store: ContentStore = request.getfixturevalue("content_store")
     regsuite_lanes: Lanes = request.getfixturevalue("regsuite_lanes")
     if xdist_worker(request.config) is None:  # under xdist each check does its own work in its turn
-        regsuite_lanes.start(request.session.items, after=content_store.settle)
+        regsuite_lanes.start(request.session.items, after=content_store.settle, request=request)

@@ -19,7 +19,7 @@ from regsuite.client import RegistryClient
 from regsuite.fixtures.checks import check
 from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
-from regsuite.fixtures.store import ContentStore
+from regsuite.fixtures.store import ContentStore, Made
 from regsuite.judge import describe
 from regsuite.order import after, duplicates, first_disorder, just_before, order_of
 
@@ -48,42 +48,46 @@ def _image() -> content.Manifest:
     return content.image("regsuite-discovery", layers=0)  # one blob: cheap to push to many repositories
 
 
-@content_fixture()
+def _push_tags(run: Run, client: RegistryClient) -> Listing:
+    repo = run.namespace.repo("discovery-tags")
+    image = _image()
+    client.push_image(repo, image, PUSHED_TAGS[0])
+    for tag in PUSHED_TAGS[1:]:
+        response = client.put_manifest(repo, tag, image)
+        assert response.status_code == 201, f"setup: tagging {tag}: {describe(response)}"
+    return Listing(repo, sorted(PUSHED_TAGS))
+
+
+def _push_catalog(run: Run, client: RegistryClient, name: str, repos: list[str]) -> Listing:
+    prefix = run.namespace.repo(name)
+    image = _image()
+    for repo in repos:
+        client.push_image(f"{prefix}/{repo}", image, "v1")
+    return Listing(prefix, sorted(f"{prefix}/{n}" for n in repos), anchor=prefix)
+
+
+TAGS = Made(("discovery", "tags"), _push_tags)
+CATALOG = Made(("discovery", "catalog"), lambda run, client: _push_catalog(run, client, "catalog", CATALOG_REPOS))
+
+
+@content_fixture(makes=TAGS)
 def tags(regsuite_run: Run, content_store: ContentStore) -> Listing:
     """A repository with PUSHED_TAGS, pushed once for the run (or the preloaded one, read-only)."""
     settings = regsuite_run.settings
     if settings.read_only:
         assert settings.ro_repo
         return Listing(settings.ro_repo, None, required=settings.ro_tag)
-
-    def push(client: RegistryClient) -> Listing:
-        repo = regsuite_run.namespace.repo("discovery-tags")
-        image = _image()
-        client.push_image(repo, image, PUSHED_TAGS[0])
-        for tag in PUSHED_TAGS[1:]:
-            response = client.put_manifest(repo, tag, image)
-            assert response.status_code == 201, f"setup: tagging {tag}: {describe(response)}"
-        return Listing(repo, sorted(PUSHED_TAGS))
-
-    return content_store.once(("discovery", "tags"), push)
+    return content_store.make(TAGS)  # type: ignore[no-any-return]
 
 
-@content_fixture()
+@content_fixture(makes=CATALOG)
 def catalog(regsuite_run: Run, content_store: ContentStore) -> Listing:
     """Repositories CATALOG_REPOS under one prefix, pushed once for the run (or the preloaded one, read-only)."""
     settings = regsuite_run.settings
     if settings.read_only:
         assert settings.ro_repo
         return Listing(settings.ro_repo, None, anchor=just_before(settings.ro_repo), required=settings.ro_repo)
-
-    def push(client: RegistryClient) -> Listing:
-        prefix = regsuite_run.namespace.repo("catalog")
-        image = _image()
-        for name in CATALOG_REPOS:
-            client.push_image(f"{prefix}/{name}", image, "v1")
-        return Listing(prefix, sorted(f"{prefix}/{n}" for n in CATALOG_REPOS), anchor=prefix)
-
-    return content_store.once(("discovery", "catalog"), push)
+    return content_store.make(CATALOG)  # type: ignore[no-any-return]
 
 
 def _entries(response: httpx.Response, key: str) -> list[str]:
@@ -263,19 +267,15 @@ def test_catalog_list(registry: RegistryClient, catalog: Listing) -> None:
 CATALOG_ORDER_REPOS = ["p", "p/q", "p-q", "p.q", "p_q"]
 
 
-@content_fixture()
+CATALOG_ORDER = Made(("discovery", "catalog-order"),
+                     lambda run, client: _push_catalog(run, client, "catalog-order", CATALOG_ORDER_REPOS))
+
+
+@content_fixture(makes=CATALOG_ORDER)
 def catalog_order(regsuite_run: Run, catalog: Listing, content_store: ContentStore) -> Listing:
     if catalog.expected is None:
         return catalog  # read-only: judge the order of what is there
-
-    def push(client: RegistryClient) -> Listing:
-        prefix = regsuite_run.namespace.repo("catalog-order")
-        image = _image()
-        for name in CATALOG_ORDER_REPOS:
-            client.push_image(f"{prefix}/{name}", image, "v1")
-        return Listing(prefix, sorted(f"{prefix}/{n}" for n in CATALOG_ORDER_REPOS), anchor=prefix)
-
-    return content_store.once(("discovery", "catalog-order"), push)
+    return content_store.make(CATALOG_ORDER)  # type: ignore[no-any-return]
 
 
 @check("discovery.catalog-sorted")

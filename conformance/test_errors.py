@@ -22,7 +22,7 @@ from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, error_codes
 from regsuite.fixtures.checks import check
 from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
-from regsuite.fixtures.store import ContentStore
+from regsuite.fixtures.store import ContentStore, Made
 from regsuite.headers import ResponseWatch, retry_after_problem, warning_problems
 from regsuite.judge import describe
 
@@ -275,21 +275,23 @@ MISTAKES = [
 BY_ID = {m.id: m for m in MISTAKES}
 
 
-@content_fixture()
+def _push_place(run: Run, client: RegistryClient) -> Place:
+    repo = run.namespace.repo("errors")
+    image = content.image(f"errors/{repo}", layers=0)
+    client.push_image(repo, image, "v1")
+    return Place(repo, image, run.namespace.repo("errors-never-pushed"))
+
+
+PLACE = Made(("errors", "place"), _push_place)
+
+
+@content_fixture(makes=PLACE)
 def place(regsuite_run: Run, content_store: ContentStore) -> Place:
     """Where the mistakes are made: a repository holding an image, pushed once for the run."""
-    never = regsuite_run.namespace.repo("errors-never-pushed")
     if regsuite_run.settings.read_only:
         assert regsuite_run.settings.ro_repo
-        return Place(regsuite_run.settings.ro_repo, None, never)
-
-    def push(client: RegistryClient) -> Place:
-        repo = regsuite_run.namespace.repo("errors")
-        image = content.image(f"errors/{repo}", layers=0)
-        client.push_image(repo, image, "v1")
-        return Place(repo, image, never)
-
-    return content_store.once(("errors", "place"), push)
+        return Place(regsuite_run.settings.ro_repo, None, regsuite_run.namespace.repo("errors-never-pushed"))
+    return content_store.make(PLACE)  # type: ignore[no-any-return]
 
 
 def _answer(run: Run, registry: RegistryClient, store: ContentStore, place: Place,

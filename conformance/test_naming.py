@@ -15,9 +15,7 @@ from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check
-from regsuite.fixtures.content import content_fixture
-from regsuite.fixtures.run import Run, require_writes
-from regsuite.fixtures.store import ContentStore
+from regsuite.fixtures.run import Run
 from regsuite.judge import describe
 from regsuite.reference_rules import MAX_PATH
 
@@ -109,18 +107,14 @@ def test_valid_name(registry: RegistryClient, regsuite_run: Run, repo: str, case
     )
 
 
-@content_fixture()
-def tagged(regsuite_run: Run, content_store: ContentStore) -> tuple[str, content.Manifest]:
-    """A repository holding an image, pushed once for the run: tags are put on it."""
-    require_writes(regsuite_run)
-
-    def push(client: RegistryClient) -> tuple[str, content.Manifest]:
-        name = regsuite_run.namespace.repo("naming-tags")
-        image = _image("tags")
-        client.push_image(name, image, "base")
-        return name, image
-
-    return content_store.once(("naming", "tagged"), push)
+@pytest.fixture
+def tagged(registry: RegistryClient, repo: str) -> tuple[str, content.Manifest]:
+    """The check's repository holding an image, tagged `base`: tags are put on it (each check its own: a
+    registry may answer reads of a manifest PUT again meanwhile with errors)."""
+    image = _image("tags")
+    registry.push_image(repo, image, "base")
+    registry.transcript.clear()
+    return repo, image
 
 
 def _listed(registry: RegistryClient, name: str) -> list[str]:

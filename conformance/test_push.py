@@ -23,7 +23,7 @@ from regsuite.datasets import DATASET_NAMES, DatasetPush
 from regsuite.digest import digest_of
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import dataset_params, upload_params
-from regsuite.fixtures.store import PUSH_MATRIX, ContentStore, matrix_id
+from regsuite.fixtures.store import PUSH_MATRIX, ContentStore, copy_dataset, matrix_id
 from regsuite.flows import FlowFailed, Role
 from regsuite.judge import answered, excerpt, expect, require_header, sent
 from regsuite.uploads import cases_of, check_range, judge_exchange, judged, mount_case, open_with_chunk
@@ -425,8 +425,10 @@ def test_manifest_by_digest(
     push = content_store.dataset(dataset)
     if not push.pushed:
         pytest.skip(f"data set {dataset!r} was not pushed; see push.manifest-put[{dataset}]")
-    registry.transcript.clear()
     ds = push.dataset
+    own = content_store.repo(f"by-digest-{dataset}")
+    copy_dataset(registry, push, own)  # where no other check reads: see copy_dataset
+    registry.transcript.clear()
     puts = [(m.digest, m) for m in ds.manifests()] + ([(ds.tag, ds.manifest)] if ds.tag else [])
     for reference, manifest in puts:  # children first, every manifest by digest, then the tag
 
@@ -439,7 +441,7 @@ def test_manifest_by_digest(
                    "end-7", "Location", "Docker-Content-Digest")
             _judge_manifest_created(response, digest)
 
-        put = flows.put_manifest(push.repo, reference, manifest.body, manifest.media_type, manifest.digest)
+        put = flows.put_manifest(own, reference, manifest.body, manifest.media_type, manifest.digest)
         registry.run(flows.reading_back(put), observe=judge_put)
 
 
@@ -452,8 +454,10 @@ def test_tag_overwrite(writable: None, registry: RegistryClient, content_store: 
     first, second = content_store.dataset("image"), content_store.dataset("index")
     if not (first.pushed and second.pushed):
         pytest.skip("data sets 'image' and 'index' were not both pushed; see push.manifest-put")
+    repo, a, b = content_store.repo("tag-overwrite"), first.dataset.manifest, second.dataset.manifest
+    for push in (first, second):  # where no other check reads: see copy_dataset
+        copy_dataset(registry, push, repo, children=True)
     registry.transcript.clear()
-    repo, a, b = first.repo, first.dataset.manifest, second.dataset.manifest
     for manifest in (a, b):
         response = registry.put_manifest(repo, OVERWRITTEN, manifest)
         expect(response, (201,), "201 Created", "end-7")

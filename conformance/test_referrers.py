@@ -20,7 +20,7 @@ from regsuite.digest import is_valid_digest
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
-from regsuite.fixtures.store import ContentStore
+from regsuite.fixtures.store import ContentStore, Made
 from regsuite.flows import FlowFailed
 from regsuite.judge import describe
 from regsuite.order import duplicates
@@ -72,17 +72,6 @@ def _push(client: RegistryClient, repo: str, manifest: content.Manifest, tag: st
         return failure.response
 
 
-@content_fixture()
-def pushed(regsuite_run: Run, content_store: ContentStore) -> Referrers:
-    """The subject and its referrers, pushed once for the run."""
-    if regsuite_run.settings.read_only:
-        pytest.skip(
-            "read-only mode: this check pushes its own subject and referrers (give --ro-subject-digest "
-            "for the read-only listing check, referrers.index-format)"
-        )
-    return content_store.once(("referrers", "pushed"), lambda client: _push_referrers(regsuite_run, client))
-
-
 def _push_referrers(regsuite_run: Run, client: RegistryClient) -> Referrers:
     repo = regsuite_run.namespace.repo("referrers")
     subject = content.image(f"referrers-subject/{repo}", layers=0)
@@ -116,6 +105,21 @@ def _push_referrers(regsuite_run: Run, client: RegistryClient) -> Referrers:
     result.elsewhere = (other, stranger)
     result.probe = client.referrers(repo, subject.digest)
     return result
+
+
+REFERRERS = Made(("referrers", "pushed"), _push_referrers)
+
+
+@content_fixture(makes=REFERRERS)
+def pushed(regsuite_run: Run, content_store: ContentStore) -> Referrers:
+    """The subject and its referrers, pushed once for the run."""
+    if regsuite_run.settings.read_only:
+        pytest.skip(
+            "read-only mode: this check pushes its own subject and referrers (give --ro-subject-digest "
+            "for the read-only listing check, referrers.index-format)"
+        )
+    return content_store.make(REFERRERS)  # type: ignore[no-any-return]
+
 
 
 @pytest.fixture
