@@ -99,3 +99,13 @@ class LogMalformed(LogError):
 
 class LogWindowEmpty(LogError):
     exit_code = ExitCode.LOG_WINDOW_EMPTY
+
+
+def error_for(exit_code: int, message: str) -> RegsuiteError:
+    """An error of the class that exits with `exit_code` (a message that crossed a process boundary: an xdist
+    worker's first contact told to its controller)."""
+    for kind in (TargetUnreachable, TargetTLSError, TargetAuthError, TargetNotRegistry, NoEmbeddedRegistry,
+                 UsageError):
+        if kind.exit_code == exit_code:
+            return kind(message)
+    return RegsuiteError(message)
