@@ -12,9 +12,19 @@ after the other, alternating which goes first, each against a fresh registry:
 Only figures measured in the same run are compared: the recorded result is the
 ratio of the medians (working tree / baseline), with the wall times, the CPU
 seconds (suite + registry: they hardly depend on the machine's load, which
-changes wall times a lot) and the verdict counts of both. Usage:
+changes wall times a lot) and the verdict counts of both.
+
+With `--rtt-ms LIST`, the runs go through a TCP proxy that holds each
+direction's bytes for RTT/2 (benchmarks/delay_proxy.py: the registry at a
+distance, as a CI runner in another zone sees it), a fresh registry and proxy
+per run, URL mode: regsuite at its default `--concurrency` and at
+`--concurrency 1`, the baseline when `--baseline-ref` is given, and the
+official OCI conformance suite when `--oci-suite PATH` names its binary (all
+its workflows on; built from the distribution-spec repository, not shipped
+here). Usage:
 
     python benchmarks/conformance_speed.py --baseline-ref 48383d9 [--rounds 5] [--mode url|embedded|both]
+    python benchmarks/conformance_speed.py --rtt-ms 0,20,50 [--oci-suite PATH] [--baseline-ref REF] [--rounds 3]
     python benchmarks/conformance_speed.py --smoke   # seconds: one round of the ping area against HEAD, not recorded
 
 A baseline from before regsuite was a package (the plugin loaded by the
@@ -45,6 +55,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.delay_proxy import DelayProxy  # noqa: E402
 from regsuite.providers import ProcessProvider, RegistryConfig  # noqa: E402
 from regsuite.results import RunResults  # noqa: E402
 
@@ -145,6 +156,82 @@ def one_round(suite: Suite, mode: str, selection: list[str], timeout: float) -> 
     return Round(wall, len(results.checks), outcomes, load, suite_cpu, registry_cpu)
 
 
+# -- at a distance --------------------------------------------------------------------------------------------
+
+OFFICIAL = "official OCI suite"
+
+
+def distant_round(name: str, rtt_ms: float, selection: list[str], timeout: float, suite: Suite | None = None,
+                  extra: tuple[str, ...] = (), official: Path | None = None) -> float:
+    """Wall seconds of one run against a fresh registry `rtt_ms` away (regsuite `suite`, or the official binary)."""
+    with ProcessProvider(RegistryConfig(delete_enabled=True)) as target, \
+            DelayProxy("127.0.0.1", int(target.url.rsplit(":", 1)[1]), rtt_ms / 1000) as proxy, \
+            tempfile.TemporaryDirectory() as reports:
+        if official is not None:
+            env = _clean_env() | {"OCI_REGISTRY": f"127.0.0.1:{proxy.port}", "OCI_TLS": "disabled",
+                                  "OCI_REPO1": "conformance/repo1", "OCI_REPO2": "conformance/repo2",
+                                  "OCI_RESULTS_DIR": f"{reports}/results"}
+            cmd, cwd = [str(official)], Path(reports)
+        else:
+            assert suite is not None
+            env, cwd = suite.env, suite.cwd
+            cmd = [*suite.command, "-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--registry-url", proxy.url,
+                   "--report-dir", reports, *selection, *extra]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+        wall = time.monotonic() - started
+        if official is None and not (Path(reports) / "conformance" / "results.json").exists():
+            output = (proc.stdout + proc.stderr)[-3000:]
+            raise SystemExit(f"{name}: no results.json (exit {proc.returncode}):\n{output}")
+    print(f"{rtt_ms:g} ms, {name}: {wall:.2f} s", flush=True)
+    return wall
+
+
+def distance_report(walls: dict[float, dict[str, list[float]]], names: list[str], rounds: int) -> str:
+    lines = [
+        "# Conformance run speed at a distance",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()}: "
+        f"{os.cpu_count()} CPUs. Each run against a fresh distribution 2.8.2 registry (deletes enabled, plain "
+        f"HTTP) behind benchmarks/delay_proxy.py, URL mode, default selection; median of {rounds} round(s), the "
+        "contenders taking turns in each round.",
+        "",
+        "| round-trip time added | " + " | ".join(names) + " | " +
+        (f"regsuite / {OFFICIAL} |" if OFFICIAL in names else "|").rstrip(" |") + " |",
+        "| --- |" + " --- |" * (len(names) + (OFFICIAL in names)),
+    ]
+    for rtt, sides in walls.items():
+        medians = {n: statistics.median(sides[n]) for n in names}
+        cells = [f"{medians[n]:.1f} s" for n in names]
+        if OFFICIAL in names:
+            cells.append(f"{medians[names[0]] / medians[OFFICIAL]:.2f}")
+        lines.append(f"| {rtt:g} ms | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def distance(args: argparse.Namespace, selection: list[str]) -> str:
+    rtts = [float(v) for v in args.rtt_ms.split(",") if v.strip()]
+    new = working_tree()
+    contenders: list[tuple[str, dict[str, object]]] = [
+        ("regsuite", {"suite": new}),
+        ("regsuite --concurrency 1", {"suite": new, "extra": ("--concurrency", "1")}),
+    ]
+    if args.oci_suite is not None:
+        contenders.append((OFFICIAL, {"official": args.oci_suite}))
+    with baseline(args.baseline_ref) if args.baseline_ref else nullcontext() as old:
+        if old is not None:
+            contenders.append((f"baseline {old.name}", {"suite": old}))
+        walls: dict[float, dict[str, list[float]]] = {}
+        for rtt in rtts:
+            sides = walls.setdefault(rtt, {name: [] for name, _ in contenders})
+            for i in range(args.rounds):
+                order = contenders if i % 2 == 0 else list(reversed(contenders))
+                for name, how in order:
+                    sides[name].append(distant_round(name, rtt, selection, args.timeout, **how))  # type: ignore[arg-type]
+        return distance_report(walls, [name for name, _ in contenders], args.rounds)
+
+
 def _median(rounds: list[Round], attr: str) -> float:
     return statistics.median(getattr(r, attr) for r in rounds)
 
@@ -191,15 +278,29 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="where the results go (default: benchmarks/results/conformance_speed.md; "
                              "with --smoke, nowhere)")
+    parser.add_argument("--rtt-ms", default=None,
+                        help="round-trip times to put the registry at, comma-separated (e.g. 0,20,50): the distance "
+                             "table instead of the side-by-side one")
+    parser.add_argument("--oci-suite", type=Path, default=None,
+                        help="with --rtt-ms: the official OCI conformance suite's binary, measured alongside")
     parser.add_argument("--smoke", action="store_true",
                         help="a check that the script works: one round of the ping area, URL mode, against HEAD; "
                              "printed, not recorded")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 20:
         parser.error("--rounds must be between 1 and 20")
+    if args.oci_suite is not None and not args.oci_suite.is_file():
+        parser.error(f"--oci-suite {args.oci_suite}: no such file")
     if args.smoke:
         args.rounds, args.timeout, args.mode = 1, min(args.timeout, 120.0), "url"
+        print(distance(argparse.Namespace(**{**vars(args), "rtt_ms": "20", "baseline_ref": None}), SMOKE_SELECTION))
         args.baseline_ref = args.baseline_ref or "HEAD"
+    elif args.rtt_ms is not None:
+        text = distance(args, [])
+        out = args.out or ROOT / "benchmarks" / "results" / "conformance_distance.md"
+        out.write_text(keep_notes(out, text))
+        print(text)
+        return
     elif args.baseline_ref is None:
         parser.error("--baseline-ref is required: the commit to measure the working tree against (e.g. 48383d9)")
     elif args.out is None:
