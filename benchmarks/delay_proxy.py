@@ -8,6 +8,7 @@ once the bytes before the close have gone through. Loopback only.
         ... proxy.url ...   # http://127.0.0.1:<port>
 
     python benchmarks/delay_proxy.py --upstream 127.0.0.1:5000 --rtt-ms 50   # serve until interrupted
+    python benchmarks/delay_proxy.py --smoke   # one round trip through it to a local echo server, timed
 """
 
 from __future__ import annotations
@@ -120,11 +121,39 @@ class DelayProxy:
             sender.cancel()
 
 
+def smoke(rtt: float = 0.05) -> float:
+    """Seconds one request and its answer take through the proxy to a local echo server (at least `rtt`)."""
+    import socket
+    import socketserver
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.sendall(self.request.recv(64))
+
+    with socketserver.TCPServer(("127.0.0.1", 0), Echo) as server:
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        with DelayProxy("127.0.0.1", server.server_address[1], rtt) as proxy, \
+                socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as conn:
+            started = time.monotonic()
+            conn.sendall(b"ping")
+            answer = conn.recv(64)
+            took = time.monotonic() - started
+    assert answer == b"ping", answer
+    return took
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upstream", required=True, help="host:port of the registry")
-    parser.add_argument("--rtt-ms", type=float, required=True)
+    parser.add_argument("--upstream", help="host:port of the registry")
+    parser.add_argument("--rtt-ms", type=float)
+    parser.add_argument("--smoke", action="store_true", help="one timed round trip through the proxy, then exit")
     args = parser.parse_args()
+    if args.smoke:
+        took = smoke()
+        print(f"one round trip through a 50 ms proxy: {took * 1000:.1f} ms")
+        return 0 if took >= 0.05 else 1
+    if not args.upstream or args.rtt_ms is None:
+        parser.error("--upstream and --rtt-ms are needed (or --smoke)")
     host, _, port = args.upstream.rpartition(":")
     with DelayProxy(host, int(port), args.rtt_ms / 1000) as proxy:
         print(f"{proxy.url} -> {args.upstream}, {args.rtt_ms:g} ms round trip", flush=True)
