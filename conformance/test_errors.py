@@ -419,3 +419,18 @@ def test_retry_after(registry: RegistryClient, response_watch: ResponseWatch) ->
         + f"\n({len(problems)} of {len(response_watch.throttled)} 429 answers); a 429 SHOULD say when to retry: "
         "Retry-After: <seconds> or an HTTP-date (RFC 6585 4, RFC 9110 10.2.3)"
     )
+
+
+@check("errors.throttled-code")
+@pytest.mark.session_end(rank=1)
+def test_throttled_code(registry: RegistryClient, response_watch: ResponseWatch) -> None:
+    registry.ping()
+    if not response_watch.throttled:
+        pytest.skip(f"no 429 answer in the {response_watch.responses} responses of this run")
+    problems = [f"{seen.request} answered 429: {seen.code_problem}"
+                for seen in response_watch.throttled if seen.code_problem]
+    assert not problems, (
+        "\n".join(problems[:5])
+        + f"\n({len(problems)} of {len(response_watch.throttled)} 429 answers); a JSON error body of a 429 SHOULD "
+        "carry the spec's code TOOMANYREQUESTS"
+    )

@@ -208,6 +208,7 @@ SKIPS = (
     "errors.unsupported-code",  # the delete was not refused
     "errors.warning-header",  # no Warning header in the run
     "errors.retry-after",  # no 429 in the run
+    "errors.throttled-code",
     "management.delete-dataset[non-distributable]",  # data sets 2.8 refuses to store (push.manifest-put fails)
     "management.delete-dataset[sha512]",
 )
