@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+
 import httpx
 
 from .errorcodes import MalformedErrorBody, error_codes

@@ -108,10 +108,15 @@ def next_step(status: int, retry_after: str | None, *, attempt: int, waited: flo
     return Retry(wait, told is not None)
 
 
+def refusal(status: int, what: str) -> str:
+    """A refusal for load, e.g. "rate limited: 429 on PUT /v2/<name>/manifests/<reference>" (a load row's error)."""
+    return f"{RATE_LIMITED}: {status} on {what}"
+
+
 def exhausted(status: int, what: str, attempts: int, seconds: float, why: str) -> str:
-    """The one line of a check (or load row) that gave up: `what` is the request, e.g. "PUT /v2/<name>/..."."""
+    """The one line of a check that gave up: `what` is the request, e.g. "PUT /v2/<name>/manifests/<reference>"."""
     plural = "s" if attempts != 1 else ""
-    return f"{RATE_LIMITED}: {status} on {what} after {attempts} attempt{plural} over {seconds:.1f} s ({why})"
+    return f"{refusal(status, what)} after {attempts} attempt{plural} over {seconds:.1f} s ({why})"
 
 
 def is_rate_limited(message: str) -> bool:

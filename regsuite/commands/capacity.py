@@ -25,9 +25,11 @@ from .load import (
     add_generator_arguments,
     add_master_arguments,
     add_metrics_arguments,
+    add_retry_argument,
     add_target_arguments,
     embedded_registry,
     external_target,
+    honouring,
     master_options,
     metrics_urls,
 )
@@ -68,6 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     plan.add_argument("--step-rate", type=float, default=default.step_rate, help="open model: rate added per step")
     plan.add_argument("--max-rate", type=float, default=default.max_rate, help="open model: highest rate tried")
     add_target_arguments(p)
+    add_retry_argument(p)
     add_metrics_arguments(p)
     add_generator_arguments(p)
     add_master_arguments(p, min_workers=False)
@@ -106,7 +109,7 @@ def profile_from(args: argparse.Namespace) -> Profile:
     slo = parse_slo(args.slo, profile.slo)
     if slo.is_empty():
         raise UsageError(f"scenario {args.scenario!r} has no SLO: give one with --slo, e.g. p95:image-pull=500")
-    return replace(profile, slo=slo)
+    return honouring(args, replace(profile, slo=slo))
 
 
 def run(args: argparse.Namespace) -> int:
