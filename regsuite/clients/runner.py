@@ -50,7 +50,8 @@ class ClientResult:
         """The line of a failed program's message that shows the registry refused it for load (a 429), if any."""
         if self.ok:
             return None
-        return next((line.strip() for line in self.message.splitlines() if _RATE_LIMITED.search(line)), None)
+        lines = (self.stderr + "\n" + self.stdout).splitlines()
+        return next((line.strip() for line in reversed(lines) if _RATE_LIMITED.search(line)), None)
 
     def describe(self) -> str:
         how = "timed out" if self.returncode is None else f"exited {self.returncode}"
