@@ -22,7 +22,9 @@ import pytest
 from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
+from regsuite.fixtures.store import ContentStore
 from regsuite.judge import describe
 from regsuite.optional import Feature, not_offered, pulls_with_credentials
 from regsuite.order import after, duplicates, first_disorder, just_before, order_of
@@ -57,47 +59,57 @@ def _image() -> content.Manifest:
     return content.image("regsuite-discovery", layers=0)  # one blob: cheap to push to many repositories
 
 
-@pytest.fixture(scope="module")
-def tags(regsuite_run: Run) -> Listing:
-    settings, client = regsuite_run.settings, regsuite_run.client
+@content_fixture()
+def tags(regsuite_run: Run, content_store: ContentStore) -> Listing:
+    """A repository with PUSHED_TAGS, pushed once for the run (or the preloaded one, read-only)."""
+    settings = regsuite_run.settings
     if settings.read_only:
         assert settings.ro_repo
         return Listing(settings.ro_repo, None, required=settings.ro_tag)
-    repo = regsuite_run.namespace.repo("discovery-tags")
-    image = _image()
-    client.push_image(repo, image, PUSHED_TAGS[0])
-    for tag in PUSHED_TAGS[1:]:
-        response = client.put_manifest(repo, tag, image)
-        assert response.status_code == 201, f"setup: tagging {tag}: {describe(response)}"
-    return Listing(repo, sorted(PUSHED_TAGS))
+
+    def push(client: RegistryClient) -> Listing:
+        repo = regsuite_run.namespace.repo("discovery-tags")
+        image = _image()
+        client.push_image(repo, image, PUSHED_TAGS[0])
+        for tag in PUSHED_TAGS[1:]:
+            response = client.put_manifest(repo, tag, image)
+            assert response.status_code == 201, f"setup: tagging {tag}: {describe(response)}"
+        return Listing(repo, sorted(PUSHED_TAGS))
+
+    return content_store.once(("discovery", "tags"), push)
 
 
-@pytest.fixture(scope="module")
-def catalog(regsuite_run: Run) -> Listing:
-    settings, client = regsuite_run.settings, regsuite_run.client
+@content_fixture()
+def catalog(regsuite_run: Run, content_store: ContentStore) -> Listing:
+    """Repositories CATALOG_REPOS under one prefix, pushed once for the run (or the preloaded one, read-only)."""
+    settings = regsuite_run.settings
     if settings.read_only:
         assert settings.ro_repo
         listing = Listing(settings.ro_repo, None, anchor=just_before(settings.ro_repo), required=settings.ro_repo)
-        return replace(listing, not_offered=_catalog_not_offered(regsuite_run, settings.ro_repo))
-    prefix = regsuite_run.namespace.repo("catalog")
-    image = _image()
-    readable = f"{prefix}/{CATALOG_REPOS[0]}"
-    client.push_image(readable, image, "v1")
-    why = _catalog_not_offered(regsuite_run, readable)
-    if why:
-        return Listing(prefix, [], not_offered=why)
-    for name in CATALOG_REPOS[1:]:
-        client.push_image(f"{prefix}/{name}", image, "v1")
-    return Listing(prefix, sorted(f"{prefix}/{n}" for n in CATALOG_REPOS), anchor=prefix)
+        return content_store.once(("discovery", "catalog"), lambda client: replace(
+            listing, not_offered=_catalog_not_offered(client, listing.repo)))
+
+    def push(client: RegistryClient) -> Listing:
+        prefix = regsuite_run.namespace.repo("catalog")
+        image = _image()
+        readable = f"{prefix}/{CATALOG_REPOS[0]}"
+        client.push_image(readable, image, "v1")
+        why = _catalog_not_offered(client, readable)
+        if why:
+            return Listing(prefix, [], not_offered=why)
+        for name in CATALOG_REPOS[1:]:
+            client.push_image(f"{prefix}/{name}", image, "v1")
+        return Listing(prefix, sorted(f"{prefix}/{n}" for n in CATALOG_REPOS), anchor=prefix)
+
+    return content_store.once(("discovery", "catalog"), push)
 
 
-def _catalog_not_offered(run: Run, readable: str) -> str | None:
+def _catalog_not_offered(client: RegistryClient, readable: str) -> str | None:
     """Why the registry does not offer the catalog (its first answer quoted), or None when it does.
 
     A 401 or 403 counts only when this client authenticates and may pull (the tags of `readable`, which it
     pushed or was given, answer 200): the catalog is then kept from users, Harbor-style, not from this one.
     """
-    client = run.client
     return not_offered(Feature.CATALOG, client.catalog(), may_pull=pulls_with_credentials(client, readable))
 
 
@@ -279,15 +291,19 @@ def test_catalog_list(registry: RegistryClient, catalog: Listing) -> None:
 CATALOG_ORDER_REPOS = ["p", "p/q", "p-q", "p.q", "p_q"]
 
 
-@pytest.fixture(scope="module")
-def catalog_order(regsuite_run: Run, catalog: Listing) -> Listing:
+@content_fixture()
+def catalog_order(regsuite_run: Run, catalog: Listing, content_store: ContentStore) -> Listing:
     if catalog.expected is None or catalog.not_offered:
         return catalog  # read-only: judge the order of what is there
-    prefix = regsuite_run.namespace.repo("catalog-order")
-    image = _image()
-    for name in CATALOG_ORDER_REPOS:
-        regsuite_run.client.push_image(f"{prefix}/{name}", image, "v1")
-    return Listing(prefix, sorted(f"{prefix}/{n}" for n in CATALOG_ORDER_REPOS), anchor=prefix)
+
+    def push(client: RegistryClient) -> Listing:
+        prefix = regsuite_run.namespace.repo("catalog-order")
+        image = _image()
+        for name in CATALOG_ORDER_REPOS:
+            client.push_image(f"{prefix}/{name}", image, "v1")
+        return Listing(prefix, sorted(f"{prefix}/{n}" for n in CATALOG_ORDER_REPOS), anchor=prefix)
+
+    return content_store.once(("discovery", "catalog-order"), push)
 
 
 @check("discovery.catalog-sorted")

@@ -20,7 +20,9 @@ from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import KNOWN_CODES, SPEC_CODES, error_codes
 from regsuite.fixtures.checks import check
+from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
+from regsuite.fixtures.store import ContentStore
 from regsuite.headers import ResponseWatch, retry_after_problem, warning_problems
 from regsuite.judge import describe
 
@@ -271,36 +273,42 @@ MISTAKES = [
     ),
 ]
 BY_ID = {m.id: m for m in MISTAKES}
-_answers: dict[tuple[str, str], httpx.Response] = {}  # (namespace root, mistake id) -> the registry's answer
 
 
-@pytest.fixture(scope="module")
-def place(regsuite_run: Run) -> Place:
+@content_fixture()
+def place(regsuite_run: Run, content_store: ContentStore) -> Place:
+    """Where the mistakes are made: a repository holding an image, pushed once for the run."""
     never = regsuite_run.namespace.repo("errors-never-pushed")
     if regsuite_run.settings.read_only:
         assert regsuite_run.settings.ro_repo
         return Place(regsuite_run.settings.ro_repo, None, never)
-    repo = regsuite_run.namespace.repo("errors")
-    image = content.image(f"errors/{repo}", layers=0)
-    regsuite_run.client.push_image(repo, image, "v1")
-    return Place(repo, image, never)
+
+    def push(client: RegistryClient) -> Place:
+        repo = regsuite_run.namespace.repo("errors")
+        image = content.image(f"errors/{repo}", layers=0)
+        client.push_image(repo, image, "v1")
+        return Place(repo, image, never)
+
+    return content_store.once(("errors", "place"), push)
 
 
-def _answer(run: Run, registry: RegistryClient, place: Place, mistake_id: str) -> tuple[Mistake, httpx.Response]:
+def _answer(run: Run, registry: RegistryClient, store: ContentStore, place: Place,
+            mistake_id: str) -> tuple[Mistake, httpx.Response]:
+    """The registry's answer to one mistake, made once for the run (three checks judge it)."""
     mistake = BY_ID[mistake_id]
     if mistake.writes and run.settings.read_only:
         pytest.skip("read-only mode: this mistake writes")
     if mistake.deletes and run.settings.delete == "no":
         pytest.skip("deletes are off (--registry-delete no)")
-    key = (run.namespace.root, mistake_id)
-    if key not in _answers:
-        _answers[key] = mistake.send(registry, place)
-    return mistake, _answers[key]
+    response = store.once(("mistake", mistake_id), lambda client: mistake.send(client, place))
+    registry.transcript.show(store.exchanges("mistake", mistake_id))
+    return mistake, response
 
 
-def _judged_error(run: Run, registry: RegistryClient, place: Place, mistake_id: str) -> tuple[Mistake, httpx.Response]:
+def _judged_error(run: Run, registry: RegistryClient, store: ContentStore, place: Place,
+                  mistake_id: str) -> tuple[Mistake, httpx.Response]:
     """The answer to a mistake when it is a 4xx: the spec constrains the bodies of 4xx answers."""
-    mistake, response = _answer(run, registry, place, mistake_id)
+    mistake, response = _answer(run, registry, store, place, mistake_id)
     if response.status_code >= 500:
         pytest.skip(f"answered {response.status_code}: errors.no-5xx judges that")
     if response.status_code < 400:
@@ -320,8 +328,9 @@ def _codes_of(response: httpx.Response, mistake: Mistake) -> list[str] | None:
 
 @check("errors.no-5xx")
 @pytest.mark.parametrize("mistake_id", list(BY_ID))
-def test_no_5xx(registry: RegistryClient, regsuite_run: Run, place: Place, mistake_id: str) -> None:
-    mistake, response = _answer(regsuite_run, registry, place, mistake_id)
+def test_no_5xx(registry: RegistryClient, regsuite_run: Run, content_store: ContentStore, place: Place,
+                mistake_id: str) -> None:
+    mistake, response = _answer(regsuite_run, registry, content_store, place, mistake_id)
     assert response.status_code < 500, (
         f"{mistake.what}: {describe(response)}\na client mistake must get a 4xx; a 5xx blames the registry"
     )
@@ -329,8 +338,9 @@ def test_no_5xx(registry: RegistryClient, regsuite_run: Run, place: Place, mista
 
 @check("errors.spec-code")
 @pytest.mark.parametrize("mistake_id", list(BY_ID))
-def test_spec_code(registry: RegistryClient, regsuite_run: Run, place: Place, mistake_id: str) -> None:
-    mistake, response = _judged_error(regsuite_run, registry, place, mistake_id)
+def test_spec_code(registry: RegistryClient, regsuite_run: Run, content_store: ContentStore, place: Place,
+                   mistake_id: str) -> None:
+    mistake, response = _judged_error(regsuite_run, registry, content_store, place, mistake_id)
     codes = _codes_of(response, mistake)
     unknown = sorted(set(codes or []) - KNOWN_CODES)
     assert not unknown, (
@@ -341,8 +351,9 @@ def test_spec_code(registry: RegistryClient, regsuite_run: Run, place: Place, mi
 
 @check("errors.right-code")
 @pytest.mark.parametrize("mistake_id", list(BY_ID))
-def test_right_code(registry: RegistryClient, regsuite_run: Run, place: Place, mistake_id: str) -> None:
-    mistake, response = _judged_error(regsuite_run, registry, place, mistake_id)
+def test_right_code(registry: RegistryClient, regsuite_run: Run, content_store: ContentStore, place: Place,
+                    mistake_id: str) -> None:
+    mistake, response = _judged_error(regsuite_run, registry, content_store, place, mistake_id)
     codes = _codes_of(response, mistake)
     if codes is None:
         return  # a 4xx body MAY be in any format

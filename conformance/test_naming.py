@@ -15,7 +15,9 @@ from regsuite import content
 from regsuite.client import RegistryClient
 from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check
+from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run, require_writes
+from regsuite.fixtures.store import ContentStore
 from regsuite.judge import describe
 from regsuite.reference_rules import MAX_PATH
 
@@ -107,13 +109,18 @@ def test_valid_name(registry: RegistryClient, regsuite_run: Run, repo: str, case
     )
 
 
-@pytest.fixture(scope="module")
-def tagged(regsuite_run: Run) -> tuple[str, content.Manifest]:
+@content_fixture()
+def tagged(regsuite_run: Run, content_store: ContentStore) -> tuple[str, content.Manifest]:
+    """A repository holding an image, pushed once for the run: tags are put on it."""
     require_writes(regsuite_run)
-    name = regsuite_run.namespace.repo("naming-tags")
-    image = _image("tags")
-    regsuite_run.client.push_image(name, image, "base")
-    return name, image
+
+    def push(client: RegistryClient) -> tuple[str, content.Manifest]:
+        name = regsuite_run.namespace.repo("naming-tags")
+        image = _image("tags")
+        client.push_image(name, image, "base")
+        return name, image
+
+    return content_store.once(("naming", "tagged"), push)
 
 
 def _listed(registry: RegistryClient, name: str) -> list[str]:

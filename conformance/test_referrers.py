@@ -18,7 +18,9 @@ from regsuite import mediatypes as mt
 from regsuite.client import RegistryClient
 from regsuite.digest import is_valid_digest
 from regsuite.fixtures.checks import check, unsupported
+from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
+from regsuite.fixtures.store import ContentStore
 from regsuite.flows import FlowFailed
 from regsuite.judge import describe
 from regsuite.optional import Feature, not_offered
@@ -66,14 +68,18 @@ def _push(client: RegistryClient, repo: str, manifest: content.Manifest, tag: st
         return failure.response
 
 
-@pytest.fixture(scope="module")
-def pushed(regsuite_run: Run) -> Referrers:
+@content_fixture()
+def pushed(regsuite_run: Run, content_store: ContentStore) -> Referrers:
+    """The subject and its referrers, pushed once for the run."""
     if regsuite_run.settings.read_only:
         pytest.skip(
             "read-only mode: this check pushes its own subject and referrers (give --ro-subject-digest "
             "for the read-only listing check, referrers.index-format)"
         )
-    client = regsuite_run.client
+    return content_store.once(("referrers", "pushed"), lambda client: _push_referrers(regsuite_run, client))
+
+
+def _push_referrers(regsuite_run: Run, client: RegistryClient) -> Referrers:
     repo = regsuite_run.namespace.repo("referrers")
     subject = content.image(f"referrers-subject/{repo}", layers=0)
     early = content.artifact("referrers-early", EARLY, subject=subject)

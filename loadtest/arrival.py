@@ -1,4 +1,4 @@
-"""The open model on the locust side: a per-process pacer issuing iterations, and the user that runs them.
+"""The open model on the locust side: a per-process pacer issuing iterations, and the users that run them.
 
 Every locust process that runs users has one `PACER`. It issues iterations at
 its share of the schedule's rate (`regsuite.load.schedule.rate_at` times the
@@ -7,12 +7,16 @@ and queues them; a free `ArrivalUser` takes the oldest and runs one image pull,
 push or listing, per the mix. The transaction is timed from the actual send as
 usual, and again from the intended start (`<kind>@intended`), so a registry
 that slows down shows in the second figure even when the first looks fine.
+
+A replay gives the pacer a `feed` instead of a rate: the operations of a log's
+schedule, each due at its own time (regsuite.loadtest.replay).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import gevent
 from gevent.queue import Empty, Queue
@@ -29,7 +33,20 @@ _TICK = 0.05  # the pacer looks at the clock at least this often (rate changes, 
 @dataclass(frozen=True)
 class Ticket:
     intended: float  # time.perf_counter() at which the schedule meant the iteration to start
-    kind: str  # "pull", "push" or "list"
+    kind: str  # "pull", "push", "list" or "replay"
+    op: Any = None  # a replay's operation (regsuite.replay.schedule.Entry)
+
+
+class Feed(Protocol):
+    """Operations due at their own times (a replay), instead of iterations at a rate."""
+
+    def due(self, elapsed: float) -> list[tuple[float, Any]]:
+        """(seconds from the schedule's start, operation) of those due by `elapsed`, in order, taken off the feed."""
+        ...
+
+    def next_at(self) -> float | None:
+        """When the next operation is due (seconds from the schedule's start), None when none is known yet."""
+        ...
 
 
 class Pacer:
@@ -45,6 +62,7 @@ class Pacer:
         self._greenlet: gevent.Greenlet | None = None
         self._ready_at = 0.0  # perf_counter() when the first user asked for an iteration
         self._stopped = False
+        self.feed: Feed | None = None  # a replay's operations; None: iterations at the schedule's rate
 
     def follow(self, share: float, elapsed: float) -> None:
         """Run `share` of the schedule, which is `elapsed` seconds in (as the master or local shape sees it)."""
@@ -94,24 +112,38 @@ class Pacer:
         schedule = Schedule(self._origin if self._origin is not None else time.perf_counter())
         while not self._stopped:
             rate = self.rate()
-            for due in schedule.due(time.perf_counter(), rate):
+            now = time.perf_counter()
+            if self.feed is not None:
+                tickets = self._fed(now)
+                upcoming = self.feed.next_at()
+                wait = _TICK if upcoming is None or self._origin is None else self._origin + upcoming - now
+            else:
+                tickets = [Ticket(due, kinds.next()) for due in schedule.due(now, rate)]
+                wait = schedule.next_due - now if rate > 0 else _TICK
+            for ticket in tickets:
                 self.counts.scheduled += 1
                 if self._queue.qsize() >= max(BACKLOG_SECONDS * rate, 100):
                     self.counts.dropped += 1
                     continue
-                self._queue.put_nowait(Ticket(due, kinds.next()))
+                self._queue.put_nowait(ticket)
             self.counts.max_backlog = max(self.counts.max_backlog, self.backlog)
-            wait = schedule.next_due - time.perf_counter() if rate > 0 else _TICK
             gevent.sleep(min(max(wait, 0.0), _TICK))
+
+    def _fed(self, now: float) -> list[Ticket]:
+        """The feed's operations that have come due, as tickets at their own times."""
+        if self._origin is None or self.feed is None or self._stopped:
+            return []
+        origin = self._origin
+        return [Ticket(origin + at, "replay", op) for at, op in self.feed.due(now - origin)]
 
 
 PACER = Pacer()
 
 
-class ArrivalUser(users.PullUser, users.PushUser, users.ListUser):
-    """Runs the iterations the pacer issues: whichever kind comes next, as soon as it is free."""
+class PacedUser(users.RegistryUser):
+    """A user that runs what the pacer issues, as soon as it is free."""
 
-    abstract = False
+    abstract = True
 
     def wait_time(self) -> float:
         return 0.0
@@ -123,19 +155,31 @@ class ArrivalUser(users.PullUser, users.PushUser, users.ListUser):
         PACER.busy += 1
         self.intended_start = ticket.intended
         try:
-            if ticket.kind == "pull":
-                self.pull_image()
-            elif ticket.kind == "push":
-                self.push_image()
-            else:
-                self.list_content()
-                self.environment.events.request.fire(
-                    request_type=intended_type("list"), name="catalog and tags",
-                    response_time=(time.perf_counter() - ticket.intended) * 1000, response_length=0,
-                    exception=None, context={})
+            self.run_ticket(ticket)
         finally:
             self.intended_start = None
             PACER.busy -= 1
+
+    def run_ticket(self, ticket: Ticket) -> None:
+        raise NotImplementedError
+
+
+class ArrivalUser(PacedUser, users.PullUser, users.PushUser, users.ListUser):
+    """Runs the iterations the pacer issues: whichever kind comes next."""
+
+    abstract = False
+
+    def run_ticket(self, ticket: Ticket) -> None:
+        if ticket.kind == "pull":
+            self.pull_image()
+        elif ticket.kind == "push":
+            self.push_image()
+        else:
+            self.list_content()
+            self.environment.events.request.fire(
+                request_type=intended_type("list"), name="catalog and tags",
+                response_time=(time.perf_counter() - ticket.intended) * 1000, response_length=0,
+                exception=None, context={})
 
 
 ArrivalUser.tasks = [ArrivalUser.iterate]  # not the tasks inherited from the pull, push and list users

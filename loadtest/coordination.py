@@ -19,6 +19,7 @@ The master (or local process) writes `generator.json` for the runner
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import locust.argument_parser as locust_arguments
 import locust.runners as locust_runners
 import psutil
 from locust import events
@@ -49,6 +51,10 @@ REPORT_KEY = "regsuite"
 # Workers report every second (locust: 3 s): losses are noticed sooner, fewer requests die
 # unreported with a worker, and the arrival shape sees its backlog sooner.
 locust_runners.WORKER_REPORT_INTERVAL = 1.0
+# A worker builds locust's whole argument parser again for every option of every spawn message it gets: on a
+# busy machine an open-model run, which adds users as it goes, blocked its workers for seconds (their heartbeats
+# lapsed). The defaults never change within a process.
+locust_arguments.default_args_dict = functools.cache(locust_arguments.default_args_dict)
 if os.environ.get(load_env.CONNECT_WAIT):  # a worker gives up on an absent master after this
     locust_runners.CONNECT_RETRY_COUNT = max(int(float(os.environ[load_env.CONNECT_WAIT])
                                                  / locust_runners.CONNECT_TIMEOUT), 1)
@@ -185,25 +191,26 @@ class Master(Role):
         record.users, record.busy, record.backlog = data.get("user_count", 0), mine["busy"], mine["backlog"]
         record.arrival = mine["arrival"]
 
-    def _active(self) -> list[str]:
+    def active(self) -> list[str]:
+        """Ids of the workers taking part now."""
         clients = self.runner.clients
         return [c.id for c in clients.ready + clients.spawning + clients.running]
 
     def follow_schedule(self, elapsed: float) -> None:
         self.rates.append((time.time(), rate_at(users.PROFILE.shape, elapsed) or 0.0))
-        active = self._active()
+        active = self.active()
         for client_id in active:
             self.runner.send_message(SHARE_MESSAGE, {"share": 1.0 / len(active), "elapsed": elapsed},
                                      client_id=client_id)
 
     def load(self) -> tuple[int, int]:
-        active = [self.workers[i] for i in self._active() if i in self.workers]
+        active = [self.workers[i] for i in self.active() if i in self.workers]
         return sum(w.busy for w in active), sum(w.backlog for w in active)
 
     def should_stop(self) -> bool:
         """Note workers lost since the last look; True when too few remain (the --min-workers rule)."""
         self._note_losses()
-        remaining = len(self._active())
+        remaining = len(self.active())
         if self.started and remaining < self.min_workers and self.stopped_by is None:
             self.stopped_by = (f"{remaining} of {len(self.workers)} workers left, fewer than "
                                f"--min-workers {self.min_workers}")
@@ -233,7 +240,7 @@ class Master(Role):
     def drained(self) -> bool:
         """Every remaining worker reported, after the drain began, that its users have stopped."""
         self._note_losses()
-        active = [self.workers.get(i) for i in self._active()]
+        active = [self.workers.get(i) for i in self.active()]
         return all(w is not None and w.last_report > self.draining and w.users == 0 for w in active)
 
     def _on_test_stopping(self, **kw: Any) -> None:

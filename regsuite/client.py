@@ -122,6 +122,9 @@ class RegistryClient:
         request = self.http.build_request(
             method, url, **{k: v for k, v in kwargs.items() if k not in ("auth", "follow_redirects")}
         )
+        auth = kwargs.get("auth", httpx.USE_CLIENT_DEFAULT)
+        if _origin(request.url) != _origin(self.http.base_url):
+            auth = None  # credentials go to the registry's own host only (a Location may name another one)
         try:
             if self.circuit.admit(request):  # a trial of an open circuit: a short timeout
                 trial = min(self.http.timeout.read or self.circuit.trial_timeout, self.circuit.trial_timeout)
@@ -133,7 +136,7 @@ class RegistryClient:
         try:
             response = self.http.send(
                 request,
-                auth=kwargs.get("auth", httpx.USE_CLIENT_DEFAULT),
+                auth=auth,
                 follow_redirects=kwargs.get("follow_redirects", False),
             )
         except httpx.TimeoutException as exc:
@@ -239,7 +242,7 @@ class RegistryClient:
         """Drive a flow over this client; `observe(send, response)` sees each exchange (and may judge it)."""
 
         def transport(send: flows.Send) -> flows.Reply:
-            response = self.send(send.step, _content(send.body))
+            response = self.send(send.step, _content(send.body), follow_redirects=send.follow)
             if observe is not None:
                 observe(send, response)
             return flows.Reply(response.status_code, response.headers, response.content, response)
@@ -286,22 +289,17 @@ class RegistryClient:
         tag: str | None = None,
         *,
         blob_method: str = flows.POST_PUT,
-        record: list[httpx.Response] | None = None,
+        writes: list[flows.Write] | None = None,
         present: set[str] | None = None,
     ) -> httpx.Response:
         """Push every blob and child manifest, then the manifest by tag (or digest).
 
-        `record`, when given, collects the final response of every blob and manifest PUT. `present`, when
-        given, is every blob the repository holds: others are uploaded without a HEAD first (and added).
+        `writes`, when given, collects every write that answered 201, each read back through its Location
+        (flows.reading_back). `present`, when given, is every blob the repository holds: others are uploaded
+        without a HEAD first (and added).
         """
-        replies: list[flows.Reply] = []
-        flow = flows.push_image(name, manifest, tag, blob_method=blob_method, record=replies, present=present,
-                                ask=present is None)
-        try:
-            return self.run(flow).raw  # type: ignore[no-any-return]
-        finally:
-            if record is not None:
-                record.extend(r.raw for r in replies)
+        flow = flows.push_image(name, manifest, tag, blob_method=blob_method, present=present, ask=present is None)
+        return self.run(flow if writes is None else flows.reading_back(flow, writes)).raw  # type: ignore[no-any-return]
 
     # -- discovery ------------------------------------------------------------
 
@@ -328,6 +326,10 @@ class RegistryClient:
 
     def repositories_under(self, prefix: str) -> list[str]:
         return self.run(flows.repositories_under(prefix))
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 def _content(body: flows.Body) -> Any:

@@ -16,7 +16,7 @@ from . import content
 from . import mediatypes as mt
 from .client import RegistryClient
 from .content import Blob, Manifest
-from .flows import FlowFailed
+from .flows import FlowFailed, Write
 
 ARTIFACT_TYPE = "application/vnd.regsuite.test.v1"
 # The spec: "registries SHOULD expect to support manifest pushes of at least 4 megabytes". Exactly 4,000,000
@@ -187,12 +187,13 @@ def build(name: str, seed_prefix: str = "regsuite/dataset") -> Dataset:
 
 @dataclass
 class DatasetPush:
-    """What pushing one data set answered: every final PUT response, or the step that failed."""
+    """What pushing one data set answered: every write of its manifest's push (each read back through its
+    Location), or the step that failed."""
 
     dataset: Dataset
     repo: str
     method: str
-    responses: list[Any] = field(default_factory=list)  # httpx.Response of every blob and manifest PUT
+    writes: list[Write] = field(default_factory=list)
     failure: FlowFailed | None = None
 
     @property
@@ -212,7 +213,7 @@ def push_dataset(
     try:
         for prerequisite in dataset.prerequisites:
             client.push_image(repo, prerequisite, None, blob_method=method, present=present)
-        client.push_image(repo, dataset.manifest, dataset.tag, blob_method=method, record=result.responses,
+        client.push_image(repo, dataset.manifest, dataset.tag, blob_method=method, writes=result.writes,
                           present=present)
     except FlowFailed as failure:
         result.failure = failure

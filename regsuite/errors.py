@@ -27,6 +27,10 @@ class ExitCode(IntEnum):
     RUN_DEADLINE = 25  # the run deadline (--max-duration) was reached: what did not run is an error
     WORKERS_LOST = 30  # load: fewer workers than --expect-workers connected, or fewer than --min-workers remained;
     # capacity: a worker was lost during a step
+    LOG_EMPTY = 40  # replay: the access log holds no request
+    LOG_FORMAT_UNKNOWN = 41  # replay: no line of a known access-log format
+    LOG_MALFORMED = 42  # replay: a line breaks the log's format
+    LOG_WINDOW_EMPTY = 43  # replay: --window selects no request of the log
 
 
 class RegsuiteError(Exception):
@@ -69,3 +73,25 @@ class TargetStartError(TargetError):
 
 class NoEmbeddedRegistry(TargetStartError):
     exit_code = ExitCode.NO_EMBEDDED_REGISTRY
+
+
+class LogError(RegsuiteError):
+    """An access log that cannot be replayed (regsuite.replay)."""
+
+    exit_code = ExitCode.LOG_MALFORMED
+
+
+class LogEmpty(LogError):
+    exit_code = ExitCode.LOG_EMPTY
+
+
+class LogFormatUnknown(LogError):
+    exit_code = ExitCode.LOG_FORMAT_UNKNOWN
+
+
+class LogMalformed(LogError):
+    exit_code = ExitCode.LOG_MALFORMED
+
+
+class LogWindowEmpty(LogError):
+    exit_code = ExitCode.LOG_WINDOW_EMPTY

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 from . import mediatypes as mt
 from . import protocol
 from .content import Manifest
+from .digest import digest_of
 
 T = TypeVar("T")
 
@@ -69,6 +70,10 @@ class Role(StrEnum):
     DELETE_MANIFEST = "delete-manifest"
     DELETE_BLOB = "delete-blob"
     LIST = "list"  # a page of a paginated list
+    READ_BACK = "read-back"  # HEAD (or GET) of the Location a write answered, as a client following it
+
+
+WRITES = (Role.FINISH, Role.POST_DIGEST, Role.MOUNT, Role.MANIFEST_PUT)  # exchanges whose 201 carries a Location
 
 
 class Source(Protocol):
@@ -109,6 +114,23 @@ class Download:
 
 
 @dataclass(frozen=True)
+class Written:
+    """What a write puts in the registry, as a 201's Location must serve it back."""
+
+    repository: str
+    kind: protocol.Kind  # BLOBS or MANIFESTS
+    digest: str
+    size: int
+    tag: str | None = None  # a manifest PUT by tag: its Location may name the tag instead of the digest
+    media_type: str | None = None  # a manifest's
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """What the Location may name: the digest, or for a manifest PUT by tag, that tag."""
+        return (self.digest, self.tag) if self.tag else (self.digest,)
+
+
+@dataclass(frozen=True)
 class Send:
     step: protocol.Step
     role: Role
@@ -116,6 +138,9 @@ class Send:
     body: Body = None
     read: bool = False  # the flow needs the answer's body
     download: Download | None = None  # a blob body to consume and check (the flow does not need it)
+    wrote: Written | None = None  # a write: what its 201 stored (a read-back: what it must serve)
+    follow: bool = False  # follow redirects, as a client reading content does
+    answers: tuple[Send, Reply] | None = None  # a read-back: the write and the 201 whose Location it follows
 
 
 @dataclass
@@ -219,28 +244,32 @@ def patch(url: str, blob: Source, offset: int, length: int, *, ranged: bool = Tr
     return location(send, reply)
 
 
-def finish(url: str, blob: Source, offset: int = 0) -> Generator[Send, Reply, Reply]:
-    """The closing PUT ?digest=, carrying bytes [offset, size) when any remain."""
+def _blob_written(repo: str, blob: Source) -> Written:
+    return Written(repo, protocol.Kind.BLOBS, blob.digest, blob.size)
+
+
+def finish(repo: str, url: str, blob: Source, offset: int = 0) -> Generator[Send, Reply, Reply]:
+    """The closing PUT ?digest= of an upload to `repo`, carrying bytes [offset, size) when any remain."""
     length = blob.size - offset
     send = Send(protocol.finish_upload(url, blob.digest, length), Role.FINISH, (201,),
-                Part(blob, offset, length) if length else None)
+                Part(blob, offset, length) if length else None, wrote=_blob_written(repo, blob))
     return (yield from exchange(send))
 
 
 def post_put(repo: str, blob: Source) -> Flow[Reply]:
     """POST, then PUT with the whole blob (end-4a, end-6)."""
     _, url = yield from start(repo)
-    return (yield from finish(url, blob))
+    return (yield from finish(repo, url, blob))
 
 
 def post_digest(repo: str, blob: Source) -> Flow[Reply]:
     """POST ?digest= with the blob (end-4b): 201, or 202 and a PUT to the Location it gives."""
     send = Send(protocol.start_upload(repo, [("digest", blob.digest)], blob.size), Role.POST_DIGEST, (201, 202),
-                Part(blob, 0, blob.size))
+                Part(blob, 0, blob.size), wrote=_blob_written(repo, blob))
     reply = yield from exchange(send)
     if reply.status == 201:
         return reply
-    return (yield from finish(location(send, reply), blob))
+    return (yield from finish(repo, location(send, reply), blob))
 
 
 def chunk_plan(size: int, chunk_size: int, min_length: int = 0) -> list[tuple[int, int]]:
@@ -263,24 +292,24 @@ def chunked(repo: str, blob: Source, *, chunk_size: int | None = None, chunks: i
         plan.pop()
     for offset, length in plan:
         url = yield from patch(url, blob, offset, length)
-    return (yield from finish(url, blob, sum(n for _, n in plan)))
+    return (yield from finish(repo, url, blob, sum(n for _, n in plan)))
 
 
 def stream(repo: str, blob: Source, *, streamed: bool = False) -> Flow[Reply]:
     """One PATCH with the whole blob and no Content-Range (`streamed`: chunked transfer coding), then PUT."""
     _, url = yield from start(repo)
     url = yield from patch(url, blob, 0, blob.size, ranged=False, streamed=streamed)
-    return (yield from finish(url, blob, blob.size))
+    return (yield from finish(repo, url, blob, blob.size))
 
 
 def mount(repo: str, blob: Source, source_repo: str | None) -> Flow[Reply]:
     """Cross-repository mount (end-11): 201 mounted, or 202 and the blob uploaded to the Location given."""
     query = [("mount", blob.digest)] + ([("from", source_repo)] if source_repo else [])
-    send = Send(protocol.start_upload(repo, query), Role.MOUNT, (201, 202))
+    send = Send(protocol.start_upload(repo, query), Role.MOUNT, (201, 202), wrote=_blob_written(repo, blob))
     reply = yield from exchange(send)
     if reply.status == 201:
         return reply
-    return (yield from finish(location(send, reply), blob))
+    return (yield from finish(repo, location(send, reply), blob))
 
 
 def upload(repo: str, blob: Source, method: str = POST_PUT, *, chunk_size: int | None = None) -> Flow[Reply]:
@@ -326,31 +355,33 @@ def resumable(repo: str, blob: Source, *, chunk_size: int = DEFAULT_CHUNK, skip_
     for start_at, length in chunk_plan(blob.size - offset, size):
         if length:
             url = yield from patch(url, blob, offset + start_at, length, role=Role.RESUME)
-    return (yield from finish(url, blob, blob.size))
+    return (yield from finish(repo, url, blob, blob.size))
 
 
 # -- manifests and images ---------------------------------------------------------------------------------
 
 
-def put_manifest(repo: str, reference: str, body: bytes, media_type: str) -> Flow[Reply]:
-    """PUT a manifest by tag or digest (end-7): 201."""
-    send = Send(protocol.put_manifest(repo, reference, media_type, len(body)), Role.MANIFEST_PUT, (201,), body)
+def put_manifest(repo: str, reference: str, body: bytes, media_type: str, digest: str | None = None) -> Flow[Reply]:
+    """PUT a manifest by tag or digest (end-7): 201. `digest`: the manifest's (sha256 of the body by default)."""
+    digest = digest or (reference if ":" in reference else digest_of(body))
+    tag = None if ":" in reference else reference
+    wrote = Written(repo, protocol.Kind.MANIFESTS, digest, len(body), tag, media_type)
+    send = Send(protocol.put_manifest(repo, reference, media_type, len(body)), Role.MANIFEST_PUT, (201,), body,
+                wrote=wrote)
     return (yield from exchange(send))
 
 
 def push_image(repo: str, manifest: Manifest, tag: str | None = None, *, blob_method: str = POST_PUT,
-               chunk_size: int | None = None, record: list[Reply] | None = None,
-               present: set[str] | None = None, ask: bool = True) -> Flow[Reply]:
+               chunk_size: int | None = None, present: set[str] | None = None, ask: bool = True) -> Flow[Reply]:
     """Children first (their blobs, then them), then this manifest's blobs the registry lacks, then it by tag.
 
-    `record` collects the final answer of every blob and manifest PUT (the Location checks read them);
     `present` holds the digests already there, so no blob is asked about twice in one push. With `ask`
     off, `present` is taken as all the repository holds: other blobs are uploaded without a HEAD first.
     """
     present = set() if present is None else present
     for child in manifest.children:
-        yield from push_image(repo, child, None, blob_method=blob_method, chunk_size=chunk_size, record=record,
-                              present=present, ask=ask)
+        yield from push_image(repo, child, None, blob_method=blob_method, chunk_size=chunk_size, present=present,
+                              ask=ask)
     for blob in manifest.blobs:
         if blob.digest in present:
             continue
@@ -358,13 +389,64 @@ def push_image(repo: str, manifest: Manifest, tag: str | None = None, *, blob_me
         seen = (yield from exchange(Send(protocol.head_blob(repo, blob.digest), Role.BLOB_EXISTS, (200, 404)))) \
             if ask else None
         if seen is None or seen.status != 200:
-            done = yield from upload(repo, blob, blob_method, chunk_size=chunk_size)
-            if record is not None:
-                record.append(done)
-    reply = yield from put_manifest(repo, tag or manifest.digest, manifest.body, manifest.media_type)
-    if record is not None:
-        record.append(reply)
-    return reply
+            yield from upload(repo, blob, blob_method, chunk_size=chunk_size)
+    return (yield from put_manifest(repo, tag or manifest.digest, manifest.body, manifest.media_type,
+                                    manifest.digest))
+
+
+# -- writes read back through their Location (end-6, end-7, end-11) ---------------------------------------------
+
+
+@dataclass
+class Write:
+    """A write that answered 201, and the exchanges that read it back through its Location."""
+
+    send: Send
+    reply: Reply
+    read: list[tuple[Send, Reply]] = field(default_factory=list)
+
+
+def read_back(send: Send, reply: Reply) -> Generator[Send, Reply, list[tuple[Send, Reply]]]:
+    """Read the Location of a write's 201 as a client following it would (redirects followed): a manifest with GET
+    (it is small, and its body and Content-Type are judged), a blob with HEAD, then GET when the HEAD names no
+    digest, so the content itself can be judged. Every answer is taken: judging them is the caller's
+    (regsuite.uploads.judge_exchange, role READ_BACK)."""
+    value = reply.header("location")
+    if not value or send.wrote is None:
+        return []  # no Location: the write's own rule says so
+    url = protocol.resolve_location(send.step.path, value)
+    wrote = send.wrote
+    accept = {"Accept": f"{wrote.media_type}, {mt.ACCEPT_ALL_MANIFESTS}"} if wrote.media_type else {}
+    row = f"{protocol.ROUTE[wrote.kind].row} (location)"
+    exchanges = []
+    for method in ("GET",) if wrote.kind is protocol.Kind.MANIFESTS else ("HEAD", "GET"):
+        read = Send(protocol.Step(method, url, row, accept), Role.READ_BACK, (200,), read=method == "GET",
+                    wrote=wrote, follow=True, answers=(send, reply))
+        answer = yield read
+        exchanges.append((read, answer))
+        if answer.status != 200 or answer.header("docker-content-digest"):
+            break  # the HEAD says what is served (or that nothing is): no need to read the body
+    return exchanges
+
+
+def reading_back(flow: Flow[T], writes: list[Write] | None = None) -> Flow[T]:
+    """`flow`, with the Location of every 201 it gets to a write read back (`read_back`) before it goes on.
+
+    `writes`, when given, collects each write with its read-back exchanges (judged later, in a check's turn).
+    """
+    reply: Reply | None = None
+    try:
+        send = next(flow)
+        while True:
+            reply = yield send
+            if reply.status == 201 and send.role in WRITES:
+                write = Write(send, reply)
+                write.read = yield from read_back(send, reply)
+                if writes is not None:
+                    writes.append(write)
+            send = flow.send(reply)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -1,10 +1,13 @@
 """Blob upload protocols as the conformance checks push them: regsuite.flows, each exchange judged.
 
-The flows (regsuite/flows.py) know what to send next; `judge` knows what the
-spec wants of each answer, by the exchange's role, and raises `Violation` at
-the first answer the spec does not allow, with a message naming what was
-sent, what came back and what the spec wants. `UPLOAD_CASES` is the table of
-blobs pushed one way each: one row per (check, parameter).
+The flows (regsuite/flows.py) know what to send next; `judge_exchange` knows
+what the spec wants of each answer, by the exchange's role (a role with no
+rule raises), and raises `Violation` at the first answer the spec does not
+allow, with a message naming what was sent, what came back and what the spec
+wants. One of its rules is the Location rule of every write: a 201's Location
+serves what was written (role READ_BACK; flows.reading_back reads it).
+`UPLOAD_CASES` is the table of blobs pushed one way each: one row per
+(check, parameter).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import httpx
 from . import flows
 from .client import RegistryClient
 from .content import Blob, random_bytes
+from .digest import algorithm_of, digest_of
 from .judge import Violation, expect, require_header, sent
+from .protocol import Kind, route
 
 DEFAULT_CHUNK = flows.DEFAULT_CHUNK
 
@@ -91,6 +96,54 @@ def _skip_ahead(send: flows.Send, response: httpx.Response) -> None:
     expect(response, (416,), "416 Requested Range Not Satisfiable for a chunk that skips bytes", "end-5", "Range")
 
 
+_WRITE_SPEC = {flows.Role.FINISH: "end-6", flows.Role.POST_DIGEST: "end-4b", flows.Role.MOUNT: "end-11",
+               flows.Role.MANIFEST_PUT: "end-7"}
+
+
+def _read_back(send: flows.Send, response: httpx.Response) -> None:
+    """A 201's Location serves what was written: it resolves against the write's URL, names this repository and
+    the written digest (a manifest PUT by tag: that tag or the digest), and serves that content with its digest
+    and length. A Location on another host (a redirecting registry) is judged by what it serves alone."""
+    assert send.wrote is not None and send.answers is not None
+    wrote, (write, reply) = send.wrote, send.answers
+    written = reply.raw if isinstance(reply.raw, httpx.Response) else None
+    what = "manifest" if wrote.kind is Kind.MANIFESTS else "blob"
+    head = (f"{sent(written) if written is not None else write.step.method + ' ' + write.step.path} wrote {what} "
+            f"{wrote.digest} ({wrote.size} bytes) to {wrote.repository} and answered 201 with Location: "
+            f"{reply.header('location')}")
+    rule = f"a 201's Location must serve what was written ({_WRITE_SPEC.get(write.role, 'end-6/end-7')})"
+    first = response.history[0].request.url if response.history else response.request.url
+    if written is None or first.netloc == written.request.url.netloc:
+        found = route(first.path)
+        wanted = " or ".join(f"/v2/{wrote.repository}/{wrote.kind.value}/{r}" for r in wrote.references)
+        if found is None or (found.kind, found.repository) != (wrote.kind, wrote.repository) \
+                or found.reference not in wrote.references:
+            raise Violation(f"{head}; it resolves to {first.path}, not {wanted}; {rule}")
+    problem = _served_problem(response, wrote)
+    if problem:
+        raise Violation(f"{head}; {response.request.method} of it {problem}; {rule}")
+
+
+def _served_problem(response: httpx.Response, wrote: flows.Written) -> str | None:
+    """What is wrong with an answer to a read of written content, or None."""
+    if response.status_code != 200:
+        return f"answered {response.status_code}"
+    served = response.headers.get("Docker-Content-Digest")
+    if served is not None and served != wrote.digest:
+        return f"answered Docker-Content-Digest: {served}"
+    if response.request.method == "GET":
+        got = digest_of(response.content, algorithm_of(wrote.digest))
+        if got != wrote.digest or len(response.content) != wrote.size:
+            return f"served {len(response.content)} bytes of digest {got}"
+    length = response.headers.get("Content-Length")
+    if length is not None and length != str(wrote.size):
+        return f"answered Content-Length: {length}"
+    media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    if wrote.media_type and media_type != wrote.media_type:
+        return f"answered Content-Type: {response.headers.get('Content-Type')}, not the manifest's {wrote.media_type}"
+    return None
+
+
 Rule = Callable[[flows.Send, httpx.Response], None]
 RULES: dict[flows.Role, Rule] = {
     flows.Role.START: _start,
@@ -101,6 +154,7 @@ RULES: dict[flows.Role, Rule] = {
     flows.Role.MOUNT: _mount,
     flows.Role.STATUS: _status,
     flows.Role.SKIP_AHEAD: _skip_ahead,
+    flows.Role.READ_BACK: _read_back,
 }
 
 
@@ -118,8 +172,9 @@ def judge_exchange(send: flows.Send, response: httpx.Response) -> None:
 
 
 def judged(client: RegistryClient, flow: flows.Flow[flows.Reply]) -> httpx.Response:
-    """Run an upload flow with every exchange judged; the final response."""
-    return client.run(flow, observe=judge_exchange).raw  # type: ignore[no-any-return]
+    """Run an upload flow with every exchange judged, the blob it wrote read back through its Location; the
+    final response."""
+    return client.run(flows.reading_back(flow), observe=judge_exchange).raw  # type: ignore[no-any-return]
 
 
 def opened(repo: str, data: bytes) -> flows.Flow[str]:

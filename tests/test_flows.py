@@ -120,17 +120,31 @@ def test_a_relative_location_resolves_against_the_request() -> None:
 def test_push_image_uploads_only_what_is_missing_children_first() -> None:
     index = two_image_index("flows/index")
     script: Script = []
+    read = (200, {"Docker-Content-Digest": "sha256:x"})  # a read-back that names what it serves
     for i, child in enumerate(index.children):
         for j, _ in enumerate(child.blobs):
-            script += [(200, {})] if (i, j) == (0, 0) else [(404, {}), (202, LOC), (201, LOC)]
+            script += [(200, {})] if (i, j) == (0, 0) else [(404, {}), (202, LOC), (201, LOC), read]
         script.append((201, {}))
-    script.append((201, {}))
-    record: list[flows.Reply] = []
-    _, sent = scripted(flows.push_image("r", index, "v1", record=record), script)
+    script.append((201, {"Location": "/v2/r/manifests/v1"}))
+    script.append((200, {}, b"{}"))  # a manifest is read back whole
+    writes: list[flows.Write] = []
+    _, sent = scripted(flows.reading_back(flows.push_image("r", index, "v1"), writes), script)
     blobs = index.all_blobs()
     assert sent.count(("HEAD", "blob-exists")) == len(blobs), "every blob asked about once"
-    assert sent[-1] == ("PUT", "manifest-put")
-    assert len(record) == len(blobs) - 1 + len(index.children) + 1  # every upload and manifest PUT
+    assert sent[-2:] == [("PUT", "manifest-put"), ("GET", "read-back")]
+    assert len(writes) == len(blobs) - 1 + len(index.children) + 1  # every upload and manifest PUT
+    assert [len(w.read) for w in writes].count(0) == len(index.children), "no Location, nothing to read back"
+    assert writes[-1].send.wrote == flows.Written("r", protocol.Kind.MANIFESTS, index.digest, index.size, "v1",
+                                                  index.media_type)
+    assert writes[0].read[0][0].step.path == LOC["Location"] and writes[0].read[0][0].follow
+    assert [s.step.method for s, _ in writes[0].read] == ["HEAD"], "a HEAD naming the digest is enough for a blob"
+
+
+def test_a_blob_head_naming_no_digest_is_read_whole() -> None:
+    script: Script = [(202, LOC), (201, LOC), (200, {}), (200, {}, BLOB.data)]
+    writes: list[flows.Write] = []
+    _, sent = scripted(flows.reading_back(flows.post_put("r", BLOB), writes), script)
+    assert sent[-2:] == [("HEAD", "read-back"), ("GET", "read-back")] and len(writes[0].read) == 2
 
 
 def test_pull_image_walks_an_index_to_every_blob() -> None:

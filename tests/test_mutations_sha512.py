@@ -8,6 +8,7 @@ checks pass, and each row plants one fault on top.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from regsuite.target import Target
@@ -26,6 +27,7 @@ SHA512_CHECKS = (
 )
 PATHS = ["conformance/test_push.py", "conformance/test_pull.py", "conformance/test_management.py"]
 SHA512_BLOB = r"/blobs/sha512(:|%3A)"
+EMPTY_SHA512_BLOB = SHA512_BLOB + hashlib.sha512(b"").hexdigest()
 
 
 def _emulated(*faults: Mutation):  # noqa: ANN202 - a row's mutations
@@ -61,7 +63,7 @@ ROWS = [
     ),
     Row(
         "empty sha512 blob announces a length",
-        _emulated(Mutation("length", method="HEAD", path=SHA512_BLOB, set_headers={"Content-Length": "1"})),
+        _emulated(Mutation("length", method="HEAD", path=EMPTY_SHA512_BLOB, set_headers={"Content-Length": "1"})),
         fail=("push.sha512-empty-blob",),
     ),
     Row(

@@ -79,7 +79,11 @@ def knee_line(result: CapacityResult) -> str:
         return (f"no sustainable load: the first step ({first.level_text}) already failed"
                 if first else "no step ran")
     parts = [f"{knee.users} user{'' if knee.users == 1 else 's'}", f"{knee.rps:,.1f} req/s"]
-    if knee.rate is not None:  # open model: the rate held comes first
+    if knee.speed is not None:  # replay: the multiple of the recorded traffic comes first
+        parts[:0] = [f"holds {knee.speed:g}x the traffic of {knee.replayed}",
+                     f"{knee.rate or 0:.1f} operations/s (achieved {knee.achieved_rate or 0:,.1f}/s, lateness p95 "
+                     f"{knee.lateness_p95_ms or 0:g} ms)"]
+    elif knee.rate is not None:  # open model: the rate held comes first
         parts.insert(0, f"held {knee.rate:g} iterations/s (achieved {knee.achieved_rate or 0:,.1f}/s)")
     for kind, label in (("image-pull", "pulls"), ("image-push", "pushes")):
         if kind in knee.transactions:
@@ -123,19 +127,22 @@ def ticket_text(result: CapacityResult) -> str:
 
 def _load_range(result: CapacityResult) -> str:
     levels = [s.level for s in result.steps]
-    unit = "iterations/s (open model)" if result.plan.is_open else "users"
+    unit = ("x the log's rate (replay)" if result.plan.is_replay else
+            "iterations/s (open model)" if result.plan.is_open else "users")
     return f"{min(levels):g}-{max(levels):g} {unit}" if levels else f"0 {unit}"
 
 
 def steps_table(steps: list[StepResult]) -> str:
     open_model = any(s.rate is not None for s in steps)
+    replay = any(s.speed is not None for s in steps)
     head: tuple[str, ...] = ("users", "req/s", "pulls/s", "pushes/s", "pull MB/s", "push MB/s", "p50 ms",
                              "p95 ms", "p99 ms", "errors", "gen CPU", "verdict")
     if open_model:
-        head = ("rate/s", "achieved/s", *head)
+        head = (*(("speed",) if replay else ()), "rate/s", "achieved/s", *head)
     rows = [head]
     for s in steps:
-        rate = (f"{s.rate:g}", f"{s.achieved_rate or 0:.1f}") if open_model else ()
+        rate = (*((f"{s.speed or 0:g}x",) if replay else ()), f"{s.rate:.1f}" if replay else f"{s.rate:g}",
+                f"{s.achieved_rate or 0:.1f}") if open_model else ()
         rows.append((*rate, str(s.users), f"{s.rps:.1f}", f"{s.ops_per_s('image-pull'):.1f}",
                      f"{s.ops_per_s('image-push'):.1f}", f"{s.mb_per_s('image-pull'):.1f}",
                      f"{s.mb_per_s('image-push'):.1f}", f"{s.p50_ms:g}", f"{s.p95_ms:g}", f"{s.p99_ms:g}",
@@ -164,7 +171,8 @@ def _verdict_text(step: StepResult) -> str:
 def render(result: CapacityResult, run_dir: Path) -> str:
     steps, knee = result.steps, result.knee
     marks = [(float(knee.level), f"knee: {knee.level_text}")] if knee else []
-    x_label = "intended iterations/s" if result.plan.is_open else "users"
+    x_label = ("speed (x the log's rate)" if result.plan.is_replay else
+               "intended iterations/s" if result.plan.is_open else "users")
 
     def series(label: str, value: Callable[[StepResult], float | None]) -> Series:
         return Series(label, [(float(s.level), float(v)) for s in steps if (v := value(s)) is not None])
@@ -185,7 +193,7 @@ def render(result: CapacityResult, run_dir: Path) -> str:
     kinds = sorted({k for s in steps for k in s.transactions})
     transaction_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n in kinds})
     row_limits = _limit_lines({n: v for n, v in result.slo.p95_ms.items() if n not in kinds})
-    vs = "vs rate" if result.plan.is_open else "vs users"
+    vs = "vs speed" if result.plan.is_replay else "vs rate" if result.plan.is_open else "vs users"
     charts = [
         *([chart("Achieved vs intended rate", [series("intended", lambda s: s.rate),
                                                series("achieved", lambda s: s.achieved_rate)], "iterations/s")]
@@ -269,6 +277,8 @@ def _cards(result: CapacityResult) -> str:
     items = [Card(knee.users, "users at the knee"), Card(f"{knee.rps:,.1f}", "requests/s")]
     if knee.rate is not None:
         items[:0] = [Card(f"{knee.rate:g}", "iterations/s held"), Card(f"{knee.achieved_rate or 0:,.1f}", "achieved/s")]
+    if knee.speed is not None:
+        items.insert(0, Card(f"{knee.speed:g}×", f"the traffic of {knee.replayed}"))
     for kind, label in (("image-pull", "pulls/s"), ("image-push", "pushes/s")):
         if kind in knee.transactions:
             items.append(Card(f"{knee.ops_per_s(kind):,.1f}", label))

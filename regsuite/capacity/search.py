@@ -11,6 +11,9 @@ Every step is one bounded load run (`regsuite.load.runner.run_profile`).
   *passes* when it meets the SLO (latency from each iteration's intended
   start) and its achieved rate held at least 90 % of the intended one; else
   the registry fell *behind*.
+- **replay** (`--replay LOG`): an access log replayed at a speed factor per
+  step (regsuite.replay), judged as the open model; the knee is the highest
+  multiple of the recorded traffic the deployment holds.
 
 A step where the registry refused requests for load (429, or 503 with
 Retry-After) is *rate-limited*: the registry set a limit there, which ends the
@@ -39,13 +42,14 @@ import psutil
 from ..errors import ExitCode, UsageError
 from ..load import INTENDED
 from ..load.arrival import HELD_SHARE
-from ..load.cpu import SATURATED_PERCENT  # also the load reports' mark of a busy machine
+from ..load.cpu import GENERATOR_LIMIT, MACHINE_LIMIT, REGISTRY_LIMIT, SATURATED_PERCENT
 from ..load.phases import phase_figures
 from ..load.profiles import Profile, Shape, Slo
 from ..load.result import LoadResult
 from ..load.runner import NEXT_STEP_WAIT, LoadOptions, MasterOptions, default_locustfile, run_profile
 from ..load.server import ServerSide
 from ..load.stats import Row, RunStats
+from ..replay.run import ReplaySpec, run_replay
 from ..target import Target
 from .saturation import first_saturation
 from .scenarios import FINAL_PUT_ROW
@@ -55,7 +59,7 @@ LIMITED = "rate-limited"  # the registry refused requests for load: its limit, n
 LOST = "workers-lost"  # a generator worker was lost during the step (or never came): the search ends, exit 30
 STOPS = (BREACH, LIMITED, PLATEAU, BEHIND)  # verdicts that end the climb (the knee is below)
 BELOW = (BREACH, LIMITED, BEHIND)  # stops the search bisects towards (a plateau is the knee's neighbour already)
-MODELS = ("closed", "open")
+MODELS = ("closed", "open", "replay")
 GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
 _STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
 
@@ -74,34 +78,47 @@ class SearchPlan:
     start_rate: float = 5.0  # iterations per second (open model)
     step_rate: float = 5.0
     max_rate: float = 500.0
+    start_speed: float = 1.0  # multiples of a log's recorded rate (replay)
+    step_speed: float = 1.0
+    max_speed: float = 16.0
 
     @property
     def is_open(self) -> bool:
-        return self.model == "open"
+        """Steps on a schedule (an arrival rate, or a replayed log), judged on the rate they held."""
+        return self.model in ("open", "replay")
 
-    # The load of a step in the plan's model: users (closed) or iterations per second (open).
+    @property
+    def is_replay(self) -> bool:
+        return self.model == "replay"
+
+    # The load of a step in the plan's model: users (closed), iterations per second (open), a speed (replay).
     @property
     def start(self) -> float:
-        return self.start_rate if self.is_open else self.start_users
+        return self.start_speed if self.is_replay else self.start_rate if self.is_open else self.start_users
 
     @property
     def step(self) -> float:
-        return self.step_rate if self.is_open else self.step_users
+        return self.step_speed if self.is_replay else self.step_rate if self.is_open else self.step_users
 
     @property
     def maximum(self) -> float:
-        return self.max_rate if self.is_open else self.max_users
+        return self.max_speed if self.is_replay else self.max_rate if self.is_open else self.max_users
 
     def between(self, low: float, high: float) -> float | None:
         """The bisection point between a passing and a failing load, None when they are neighbours."""
         if self.is_open:
-            return round((low + high) / 2, 2) if high - low > max(self.step_rate / 8, 0.1) else None
+            finest = max(self.step / 8, 0.05 if self.is_replay else 0.1)
+            return round((low + high) / 2, 2) if high - low > finest else None
         return (int(low) + int(high)) // 2 if high - low > 1 else None
 
     def validate(self) -> None:
         if self.model not in MODELS:
             raise UsageError(f"capacity search: --model is one of {', '.join(MODELS)}")
-        if self.is_open:
+        if self.is_replay:
+            if not 0 < self.start_speed <= self.max_speed or self.step_speed <= 0 or self.max_users < 1:
+                raise UsageError("capacity search: need 0 < --start-speed <= --max-speed, --step-speed > 0 and "
+                                 "--max-users >= 1")
+        elif self.is_open:
             if not 0 < self.start_rate <= self.max_rate or self.step_rate <= 0 or self.max_users < 1:
                 raise UsageError("capacity search: need 0 < --start-rate <= --max-rate, --step-rate > 0 and "
                                  "--max-users >= 1")
@@ -176,14 +193,21 @@ class StepResult:
     routes: list[dict[str, Any]] = field(default_factory=list)  # per route: client and server side by side
     phases: dict[str, Any] = field(default_factory=dict)  # pull and push phases: TTFB and total percentiles
     rate_limited: int = 0  # requests the registry refused for load (429, or 503 with Retry-After)
+    speed: float | None = None  # replay: the multiple of the log's recorded rate
+    replayed: str = ""  # replay: the part of the log replayed, as times
+    lateness_p95_ms: float | None = None  # replay: start of each operation against its time in the log
 
     @property
     def level(self) -> float:
-        """The step's load: its intended rate (open model) or its users."""
+        """The step's load: its speed (replay), its intended rate (open model) or its users."""
+        if self.speed is not None:
+            return self.speed
         return self.rate if self.rate is not None else self.users
 
     @property
     def level_text(self) -> str:
+        if self.speed is not None:
+            return f"{self.speed:g}x the log ({self.rate or 0:.1f} operations/s)"
         return f"{self.rate:g} iterations/s" if self.rate is not None else f"{self.users} users"
 
     @property
@@ -239,17 +263,16 @@ class CapacityResult:
             return "a lost generator worker (the search ended early)"
         decisive = [s for s in (self.knee, self._stop_step()) if s is not None]
         if self.stop_reason == GENERATOR or any(s.generator_saturated for s in decisive):
-            return "generator"
-        if self.stop_reason in ("max-users", "max-rate", "max-steps", "time"):
+            return GENERATOR_LIMIT
+        if self.stop_reason in ("max-users", "max-rate", "max-speed", "max-steps", "time"):
             return "search bounds (no knee reached)"
         if self.stop_reason == LIMITED:
             return "the registry's rate limit (429, or 503 with Retry-After)"
         server = self.server_limit
         if self.stop_reason in (PLATEAU, BEHIND) and self._machine_busy():
             # Throughput stopped rising while every core was busy: the cores set the limit.
-            return ("CPU of this machine (shared by the generator, a local registry and anything else running)"
-                    + (f"; server side: {server}" if server else ""))
-        return f"registry: {server}" if server else "registry"
+            return MACHINE_LIMIT + (f"; server side: {server}" if server else "")
+        return f"{REGISTRY_LIMIT}: {server}" if server else REGISTRY_LIMIT
 
     @property
     def server_limit(self) -> str | None:
@@ -259,7 +282,7 @@ class CapacityResult:
     @property
     def caveat(self) -> str | None:
         """Why the registry's figure may understate it, when the knee is put on the registry."""
-        if self.limited_by == "registry" and self._machine_busy():
+        if self.limited_by == REGISTRY_LIMIT and self._machine_busy():
             busiest = max(s.machine_cpu for s in self.steps)
             return (f"this machine's CPU was {busiest:.0f} % busy during the search: a registry running here "
                     "may have been starved of CPU")
@@ -331,6 +354,7 @@ class CapacityOptions:
     locustfile: Path = field(default_factory=default_locustfile)
     master: MasterOptions | None = None  # each step's master waits for `regsuite worker`s started elsewhere
     metrics_urls: tuple[str, ...] = ()  # the registry's Prometheus endpoints, read during each step
+    replay: ReplaySpec | None = None  # replay model: the log (each step sets its speed)
 
     @property
     def worker_count(self) -> int:
@@ -476,6 +500,8 @@ def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
     if saturated:
         return GENERATOR, (f"the load generator saturated at {saturated[0].level_text} "
                            f"({saturated[0].generator_cpu:.0f} % of a core): add --workers or generator machines")
+    if plan.is_replay:
+        return "max-speed", f"reached --max-speed {plan.max_speed:g}x the log's rate within the SLO"
     if plan.is_open:
         return "max-rate", f"reached --max-rate {plan.max_rate:g} iterations/s within the SLO"
     return "max-users", f"reached --max-users {plan.max_users} within the SLO"
@@ -483,7 +509,9 @@ def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
 
 def _run_step(options: CapacityOptions, run_dir: Path, index: int, level: float) -> StepResult:
     plan = options.plan
-    if plan.is_open:
+    if plan.is_replay:
+        profile, name = options.profile, f"step{index:02d}-{level:g}x"
+    elif plan.is_open:
         profile = rate_profile(options.profile, level, plan.step_seconds, plan.max_users)
         name = f"step{index:02d}-{level:g}ps"
     else:
@@ -500,11 +528,20 @@ def _run_step(options: CapacityOptions, run_dir: Path, index: int, level: float)
     )
     sampler = _CpuTimes(options.registry_pid).start()
     began = time.monotonic()
-    result = run_profile(load)
+    if plan.is_replay:
+        assert options.replay is not None, "a replay search needs its log"
+        spec = replace(options.replay, speed=level, seconds=plan.step_seconds, max_users=plan.max_users)
+        replayed = run_replay(load, spec)
+        result, fidelity = replayed.load, replayed.fidelity
+    else:
+        result, fidelity = run_profile(load), None
     wall = time.monotonic() - began
     samples = sampler.stop()
     users = int(level) if not plan.is_open else _users_reached(result)
-    return measure(result, index, users, registry_cpu=_cpu_between(samples, result.stats), wall_seconds=wall)
+    step = measure(result, index, users, registry_cpu=_cpu_between(samples, result.stats), wall_seconds=wall)
+    if fidelity is not None:
+        step.speed, step.replayed, step.lateness_p95_ms = level, fidelity.span, fidelity.lateness_ms.get("p95")
+    return step
 
 
 def _users_reached(result: LoadResult) -> int:

@@ -20,11 +20,14 @@ from ..capacity.search import MODELS, CapacityOptions, SearchPlan, StepResult, s
 from ..errors import UsageError
 from ..load.profiles import Profile, Slo
 from ..load.runner import default_profiles
+from ..replay.run import ReplaySpec, read_log
+from ..replay.window import span
 from ..target import Target
 from .load import (
     add_generator_arguments,
     add_master_arguments,
     add_metrics_arguments,
+    add_replay_arguments,
     add_retry_argument,
     add_target_arguments,
     embedded_registry,
@@ -32,6 +35,7 @@ from .load import (
     honouring,
     master_options,
     metrics_urls,
+    replay_spec,
 )
 
 NAME = "capacity"
@@ -69,6 +73,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     plan.add_argument("--start-rate", type=float, default=default.start_rate, help="open model: first rate, per s")
     plan.add_argument("--step-rate", type=float, default=default.step_rate, help="open model: rate added per step")
     plan.add_argument("--max-rate", type=float, default=default.max_rate, help="open model: highest rate tried")
+    plan.add_argument("--start-speed", type=float, default=default.start_speed,
+                      help="--replay: first multiple of the log's rate (default 1)")
+    plan.add_argument("--step-speed", type=float, default=default.step_speed,
+                      help="--replay: multiple added per step (default 1)")
+    plan.add_argument("--max-speed", type=float, default=default.max_speed,
+                      help=f"--replay: highest multiple tried (default {default.max_speed:g})")
+    add_replay_arguments(p, speed=False, max_users=False)
     add_target_arguments(p)
     add_retry_argument(p)
     add_metrics_arguments(p)
@@ -112,29 +123,43 @@ def profile_from(args: argparse.Namespace) -> Profile:
     return honouring(args, replace(profile, slo=slo))
 
 
+def replay_from(args: argparse.Namespace) -> tuple[Profile, ReplaySpec]:
+    """A replay search: its profile (the SLO) and the log, read once first (a bad log fails before any registry)."""
+    spec = replay_spec(args)
+    found = read_log(spec)
+    profile = Profile("replay", description=f"replay of {spec.log.name} ({span(found.first, found.last)})",
+                      slo=parse_slo(args.slo, Slo(max_error_rate=0.01)))
+    return profile, spec
+
+
 def run(args: argparse.Namespace) -> int:
-    profile = profile_from(args)
+    spec = None
+    if args.replay:
+        profile, spec = replay_from(args)
+        args.model = "replay"
+    else:
+        profile = profile_from(args)
     plan = SearchPlan(args.start_users, args.step_users, args.max_users, args.step_seconds, args.max_steps,
                       args.max_seconds, args.min_gain, args.refine, args.model, args.start_rate, args.step_rate,
-                      args.max_rate)
+                      args.max_rate, args.start_speed, args.step_speed, args.max_speed)
     plan.validate()
     metrics_urls(args)  # bad ones are a usage error before anything starts
     if not args.host:
         provider, config = embedded_registry()
         with provider as embedded:
             print(f"regsuite capacity: no --host; searching an embedded registry at {embedded.url}")
-            return _run(args, profile, plan, embedded, provider.pid, metrics_urls(args, config))
-    return _run(args, profile, plan, external_target(args), args.registry_pid, metrics_urls(args))
+            return _run(args, profile, plan, embedded, provider.pid, metrics_urls(args, config), spec)
+    return _run(args, profile, plan, external_target(args), args.registry_pid, metrics_urls(args), spec)
 
 
 def _run(args: argparse.Namespace, profile: Profile, plan: SearchPlan, target: Target, pid: int | None,
-         metrics: tuple[str, ...]) -> int:
+         metrics: tuple[str, ...], spec: ReplaySpec | None = None) -> int:
     master = master_options(args)
     if master and (args.workers or args.processes is not None):
         raise UsageError("use one of --processes, --workers and --master")
     options = CapacityOptions(target=target, profile=profile, plan=plan, report_dir=args.report_dir,
                               run_name=args.run_name, workers=args.workers, processes=args.processes,
-                              registry_pid=pid, master=master, metrics_urls=metrics)
+                              registry_pid=pid, master=master, metrics_urls=metrics, replay=spec)
     warned: set[str] = set()
 
     def progress(step: StepResult) -> None:

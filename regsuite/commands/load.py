@@ -8,13 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UsageError
-from ..load.profiles import Profile, load_profiles, profile_named
+from ..load.profiles import Profile, Slo, load_profiles, parse_size, profile_named
 from ..load.runner import DEFAULT_MASTER_PORT, LoadOptions, MasterOptions, default_profiles, run_profile
 from ..load.scrape import validate_metrics_urls
 from ..probe import validate_url
 from ..providers import ProcessProvider, RegistryConfig
 from ..providers.config import metrics_url, with_metrics
 from ..reference import is_valid_repository
+from ..replay.plan import MAX_SEED_BYTES
+from ..replay.run import ReplaySpec, read_log, run_replay
+from ..replay.survey import Survey
+from ..replay.window import parse_window
 from ..target import Target
 
 NAME = "load"
@@ -37,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_metrics_arguments(p)
     add_generator_arguments(p)
     add_master_arguments(p)
+    add_replay_arguments(p)
     over = p.add_argument_group("overrides of the profile")
     over.add_argument("--users", type=int, help="users (constant, soak, spike base, ramp peak; arrival: at start)")
     over.add_argument("--duration", type=float, help="seconds (constant, soak, spike, arrival)")
@@ -76,6 +81,46 @@ def add_retry_argument(p: argparse.ArgumentParser) -> None:
 def honouring(args: argparse.Namespace, profile: Profile) -> Profile:
     """The profile with --honour-retry-after applied."""
     return replace(profile, honour_retry_after=True) if args.honour_retry_after else profile
+
+
+def add_replay_arguments(p: argparse.ArgumentParser, *, speed: bool = True, max_users: bool = True) -> None:
+    """--replay LOG and what shapes a replay (shared with `regsuite capacity --replay`, which steps the speed and
+    has its own --max-users)."""
+    replay = p.add_argument_group("replay a registry's access log (docs/load.md#replaying-an-access-log)")
+    replay.add_argument("--replay", type=Path, metavar="LOG",
+                        help="replay this access log (combined format, or distribution's `response completed` "
+                             "lines; gzip too) at its recorded times, with synthetic names and content")
+    if speed:
+        replay.add_argument("--speed", type=float, default=1.0,
+                            help="the log's times divided by this (2: twice the traffic; default 1)")
+    replay.add_argument("--window", metavar="START..END",
+                        help="the part of the log to replay: times (2026-12-01T10:00, UTC unless a zone is given) "
+                             "or offsets from its first request (+10m); either end may be left out")
+    replay.add_argument("--skip-malformed", action="store_true",
+                        help="count lines that break the log's format and go on (default: stop at the first)")
+    if max_users:
+        replay.add_argument("--max-users", type=int, default=ReplaySpec.max_users,
+                            help=f"most users sending the replay's operations at once (default {ReplaySpec.max_users})")
+    replay.add_argument("--upload-size", help="size of uploaded blobs the log never shows the size of "
+                                              "(default: the median blob GET of the log)")
+    replay.add_argument("--max-seed-bytes", default=f"{MAX_SEED_BYTES >> 30}GiB",
+                        help="most content the replay may push first for what the log reads but never pushes")
+
+
+def replay_spec(args: argparse.Namespace, speed: float = 1.0) -> ReplaySpec:
+    """The replay the options describe (its log not read yet)."""
+    if getattr(args, "speed", speed) <= 0 or args.max_users < 1:
+        raise UsageError("--speed takes a positive factor and --max-users 1 or more")
+    if args.replay is not None and not args.replay.is_file():
+        raise UsageError(f"--replay {args.replay}: no such file")
+    return ReplaySpec(
+        args.replay, speed=getattr(args, "speed", speed), window=parse_window(args.window),
+        seconds=getattr(args, "duration", None), skip_malformed=args.skip_malformed,
+        users=getattr(args, "users", None), max_users=args.max_users,
+        max_requests=getattr(args, "max_requests", None),
+        upload_size=parse_size(args.upload_size) if args.upload_size else None,
+        max_seed_bytes=parse_size(args.max_seed_bytes),
+    )
 
 
 def add_generator_arguments(p: argparse.ArgumentParser) -> None:
@@ -185,17 +230,32 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not is_valid_repository(args.namespace):
         raise UsageError(f"--namespace {args.namespace!r} is not a valid repository path")
-    profile = profile_from(args)
+    found = None
+    if args.replay:
+        if args.rate is not None:
+            raise UsageError("--rate does not apply to a replay: the log sets the rate; use --speed")
+        found = read_log(replay_spec(args))  # a bad log fails here, before any registry is contacted
+        profile = Profile("replay", slo=replay_slo(args))
+    else:
+        profile = profile_from(args)
     metrics_urls(args)  # bad ones are a usage error before anything starts
     if not args.host:
         provider, config = embedded_registry()
         with provider as embedded:
             print(f"regsuite load: no --host; load-testing an embedded registry at {embedded.url}")
-            return _run(args, profile, embedded, metrics_urls(args, config))
-    return _run(args, profile, external_target(args), metrics_urls(args))
+            return _run(args, profile, embedded, metrics_urls(args, config), found)
+    return _run(args, profile, external_target(args), metrics_urls(args), found)
 
 
-def _run(args: argparse.Namespace, profile: Profile, target: Target, metrics: tuple[str, ...]) -> int:
+def replay_slo(args: argparse.Namespace) -> Slo:
+    """A replay's SLO: the --slo-* and --max-error-rate/--min-rps options (errors at most 1 % by default)."""
+    slo = Slo(p95_ms=_limits(args.slo_p95, "--slo-p95"), p99_ms=_limits(args.slo_p99, "--slo-p99"),
+              max_error_rate=args.max_error_rate, min_rps=args.min_rps)
+    return slo if not slo.is_empty() else Slo(max_error_rate=0.01)
+
+
+def _run(args: argparse.Namespace, profile: Profile, target: Target, metrics: tuple[str, ...],
+         found: Survey | None = None) -> int:
     options = LoadOptions(target=target, profile=profile, report_dir=args.report_dir,
                           run_name=args.run_name, processes=args.processes, workers=args.workers,
                           master=master_options(args), min_workers=args.min_workers,
@@ -205,14 +265,22 @@ def _run(args: argparse.Namespace, profile: Profile, target: Target, metrics: tu
         print(f"regsuite load: master on {m.bind_host}:{m.bind_port}, waiting up to {m.wait:g} s for "
               f"{m.expect_workers} worker(s): regsuite worker --master-host HOST --master-port {m.bind_port}",
               flush=True)
-    result = run_profile(options)
+    fidelity = []
+    if found is not None:
+        replayed = run_replay(options, replay_spec(args), found)
+        result = replayed.load
+        fidelity = replayed.fidelity.lines() if replayed.fidelity else []
+    else:
+        result = run_profile(options)
     lost = result.generator.lost if result.generator else []
-    notes = [result.cpu.warning(), result.cpu.machine_note(), result.keep_up_notice(),
+    notes = [result.cpu.warning(), result.cpu.machine_note(), None if fidelity else result.keep_up_notice(),
              *(w.loss_line() for w in lost), *(result.server.warnings() if result.server else [])]
     for note in notes:
         if note:
             print(f"regsuite load: warning: {note}")
-    if result.intended_rate is not None:
+    for line in fidelity:
+        print(f"regsuite load: {line}")
+    if result.intended_rate is not None and not fidelity:
         print(f"regsuite load: intended {result.intended_rate:.2f} iterations/s, achieved "
               f"{result.achieved_rate or 0:.2f}/s")
     print(f"regsuite load: report {result.run_dir / 'summary.html'}")

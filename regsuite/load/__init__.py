@@ -6,7 +6,7 @@ caller's process.
 """
 
 # Request types of whole operations, kept apart from the per-request rows everywhere.
-TRANSACTION_TYPES = ("image-pull", "image-push")
+TRANSACTION_TYPES = ("image-pull", "image-push", "replay")
 
 # Arrival-rate runs also time every iteration from the moment the schedule meant it to start
 # (its intended start), under the request type "<kind>@intended": next to the transaction's
@@ -18,7 +18,10 @@ INTENDED_TYPES = tuple(f"{kind}{INTENDED}" for kind in ITERATION_KINDS)
 PHASE = "phase"
 TTFB = "ttfb"
 PHASE_TYPES = (PHASE, TTFB)
-NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES, *PHASE_TYPES)  # statistics rows that are not HTTP requests
+# A replay also records how late each operation started against the log's time, and operations whose
+# answer differed from the log's (found where the log had not, or the reverse), by operation.
+LATENESS, DIFFERED = "replay@lateness", "replay@differed"
+NOT_REQUESTS = (*TRANSACTION_TYPES, *INTENDED_TYPES, *PHASE_TYPES, LATENESS, DIFFERED)  # rows that are not requests
 
 
 def intended_type(kind: str) -> str:

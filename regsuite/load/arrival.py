@@ -87,7 +87,7 @@ class ArrivalCounts:
 
 
 def keep_up_notice(intended_rate: float, achieved_rate: float, counts: ArrivalCounts, max_users: int,
-                   saturated: bool) -> str | None:
+                   saturated: bool, lower: str = "the rate") -> str | None:
     """One sentence when the generator fell behind its schedule, naming why; None when it kept up."""
     reasons = []
     if counts.dropped or counts.unstarted:
@@ -108,4 +108,4 @@ def keep_up_notice(intended_rate: float, achieved_rate: float, counts: ArrivalCo
         why.append("a generator process was CPU-saturated")
     cause = f" because {' and '.join(why)}" if why else ""
     return (f"the generator could not keep up with the schedule{cause}: {'; '.join(reasons)}. Latency from "
-            "the intended start includes these waits; raise max_users, add workers or lower the rate")
+            f"the intended start includes these waits; raise max_users, add workers or lower {lower}")

@@ -13,10 +13,21 @@ import hashlib
 import itertools
 import os
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..content import random_bytes
 
 READ_SIZE = 1 << 20  # bodies leave in 1 MiB slices, never copied whole
+
+
+class Sliced(Protocol):
+    """Blob content a body is read from in slices: `slice(start, end)` gives bytes from `start`, at most up to
+    `end` and never empty before it (fewer when the content is not contiguous there)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def slice(self, start: int, end: int) -> memoryview | bytes: ...
 
 
 @dataclass(frozen=True)
@@ -31,9 +42,15 @@ class UniqueBlob:
         end = self.size if length is None else start + length
         return SlicedBody(self, start, end)
 
+    def slice(self, start: int, end: int) -> memoryview | bytes:
+        base_len = len(self.base)
+        if start < base_len:
+            return self.base[start : min(end, base_len)]
+        return self.suffix[start - base_len : end - base_len]
+
 
 class SlicedBody:
-    """A file-like request body that hands out slices of the base buffer without copying.
+    """A file-like request body that hands out slices of a blob's content without copying.
 
     geventhttpclient sends a non-bytes body with `socket.sendfile`, which calls
     `read()` until it gets nothing; `__len__` keeps the request on Content-Length
@@ -42,22 +59,16 @@ class SlicedBody:
 
     mode = "rb"
 
-    def __init__(self, blob: UniqueBlob, start: int, end: int) -> None:
+    def __init__(self, blob: Sliced, start: int, end: int) -> None:
         self.blob, self.start, self.end, self.pos = blob, start, end, start
 
     def __len__(self) -> int:
         return self.end - self.start
 
     def read(self, _hint: int = -1) -> memoryview | bytes:
-        base_len = len(self.blob.base)
         if self.pos >= self.end:
             return b""
-        if self.pos < base_len:
-            stop = min(self.end, base_len, self.pos + READ_SIZE)
-            data: memoryview | bytes = self.blob.base[self.pos : stop]
-        else:
-            offset = self.pos - base_len
-            data = self.blob.suffix[offset : offset + self.end - self.pos]
+        data = self.blob.slice(self.pos, min(self.end, self.pos + READ_SIZE))
         self.pos += len(data)
         return data
 

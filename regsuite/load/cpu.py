@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 import psutil
 
 SATURATED_PERCENT = 90.0  # of one core, per generator process
+# What held a measurement back (a capacity search's knee, a replay that fell behind), by one rule: `limit`.
+GENERATOR_LIMIT = "generator"
+MACHINE_LIMIT = "CPU of this machine (shared by the generator, a local registry and anything else running)"
+REGISTRY_LIMIT = "registry"
 _SETTLE_SAMPLES = 2  # the first seconds are imports and seeding of push content
 
 
@@ -85,6 +89,16 @@ class CpuReport:
             "warning": self.warning(),
             "machine_note": self.machine_note(),
         }
+
+
+def limit(generator_saturated: bool, machine_percent: float) -> str:
+    """A saturated generator process measures itself; a machine over SATURATED_PERCENT busy (generator, a local
+    registry and the rest sharing its cores) sets the limit; else the registry (or whatever is in front of it)."""
+    if generator_saturated:
+        return GENERATOR_LIMIT
+    if machine_percent >= SATURATED_PERCENT:
+        return MACHINE_LIMIT
+    return REGISTRY_LIMIT
 
 
 class CpuMonitor:

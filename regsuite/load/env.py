@@ -12,6 +12,7 @@ MIN_WORKERS = "REGSUITE_LOAD_MIN_WORKERS"  # the master stops the run when fewer
 WORKER_NAME = "REGSUITE_LOAD_WORKER_NAME"  # how a worker is named in the reports
 CONNECT_WAIT = "REGSUITE_LOAD_CONNECT_WAIT"  # seconds a worker keeps trying to reach its master
 NEXT_WITHIN = "REGSUITE_LOAD_NEXT_WITHIN"  # a step of a series (a capacity search): the next master comes within
+REPLAY = "REGSUITE_LOAD_REPLAY"  # a replay's schedule file (regsuite.replay.schedule), read by the lead process
 USERNAME = "REGSUITE_USERNAME"
 PASSWORD = "REGSUITE_PASSWORD"
 CA = "REGSUITE_REGISTRY_CA"

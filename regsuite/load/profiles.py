@@ -20,8 +20,8 @@ import yaml
 from .. import flows
 from ..errors import UsageError
 
-SHAPE_KINDS = ("constant", "ramp", "step", "spike", "soak", "arrival")
-USER_TYPES = ("pull", "push", "list")
+SHAPE_KINDS = ("constant", "ramp", "step", "spike", "soak", "arrival", "replay")
+USER_TYPES = ("pull", "push", "list", "replay")
 PUSH_METHODS = flows.METHODS  # one vocabulary with the conformance side; "monolithic" is accepted for post-put
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "kb": 1000, "mb": 1000**2, "gb": 1000**3}
@@ -54,6 +54,8 @@ class Shape:
     spike: users, spike_users, spike_at, spike_for, duration;
     arrival: rate (iterations per second) for duration, or in steps (steps, step_duration,
     step_rate added per step); users started at once, more as needed up to max_users.
+    replay: an access log's operations at their recorded times divided by `speed` (regsuite.replay), for
+    duration; rate is their mean per second, users as in arrival.
     """
 
     kind: str = "constant"
@@ -72,10 +74,12 @@ class Shape:
     rate: float = 0.0
     step_rate: float = 0.0
     max_users: int = 50
+    speed: float = 1.0
 
     @property
     def is_arrival(self) -> bool:
-        return self.kind == "arrival"
+        """An open model: iterations on a schedule (a rate, or a replayed log's times), users as needed."""
+        return self.kind in ("arrival", "replay")
 
     def total_seconds(self) -> float:
         if self.kind == "ramp":

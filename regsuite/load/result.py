@@ -34,6 +34,8 @@ class LoadResult:
     generator: GeneratorReport | None = None  # workers, lost workers, the arrival schedule
     workers_short: str | None = None  # too few workers: never connected, or --min-workers stopped the run
     target: dict[str, Any] = field(default_factory=dict)  # the registry measured, as reports show it (no secrets)
+    sections: list[str] = field(default_factory=list)  # HTML an extension of the run adds to summary.html
+    extra: dict[str, Any] = field(default_factory=dict)  # what it adds to summary.json
     server: ServerSide | None = None  # the registry's own view, from its metrics (--metrics-url)
 
     def route_comparison(self) -> list[RouteComparison]:
@@ -76,6 +78,8 @@ class LoadResult:
         if not self.profile.shape.is_arrival:
             return None
         seconds = self.schedule_seconds
+        if self.profile.shape.kind == "replay":  # the log's own times: what came due while the schedule ran
+            return (self.generator.arrival.scheduled if self.generator else 0) / seconds if seconds else 0.0
         return scheduled_iterations(self.profile.shape, seconds) / seconds if seconds else 0.0
 
     @property
@@ -91,8 +95,10 @@ class LoadResult:
         """The "could not keep up" notice, when the generator fell behind its schedule."""
         if self.intended_rate is None or self.achieved_rate is None or self.generator is None:
             return None
+        replay = self.profile.shape.kind == "replay"
         return keep_up_notice(self.intended_rate, self.achieved_rate, self.generator.arrival,
-                              self.profile.shape.max_users, bool(self.cpu.saturated))
+                              self.profile.shape.max_users, bool(self.cpu.saturated),
+                              lower="the speed (--speed)" if replay else "the rate")
 
 
 def server_doc(result: LoadResult) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import UsageError
 from ..probe import probe
@@ -75,6 +76,19 @@ class MasterOptions:
     wait: float = 120.0  # seconds to wait for expect_workers before giving up
 
 
+class RunExtension(Protocol):
+    """Work a kind of run adds around locust (a replay: regsuite.replay.run)."""
+
+    def prepare(self, target: Target, namespace: str, run_dir: Path) -> dict[str, str]:
+        """Before locust starts, counted with the seeding (left out of the figures): the environment it adds
+        for the locust processes started here."""
+        ...
+
+    def finish(self, result: LoadResult) -> None:
+        """After the run is measured, before its reports are written (it may add `sections` and `extra`)."""
+        ...
+
+
 @dataclass
 class LoadOptions:
     target: Target
@@ -91,6 +105,7 @@ class LoadOptions:
     metrics_urls: tuple[str, ...] = ()  # the registry's Prometheus endpoints, scraped while the load runs
     next_within: float = 0.0  # > 0: one step of a series; remote workers wait this long for the next master
     python: str = sys.executable
+    extension: RunExtension | None = None
 
     @property
     def distributed(self) -> bool:
@@ -127,13 +142,14 @@ def run_profile(options: LoadOptions) -> LoadResult:
     seed_started = time.monotonic()
     needs_pool = profile.mix.get("pull") or profile.mix.get("list")  # list users read the pool's tags
     pool = seed_pull_pool(options.target, f"{namespace}/pool", profile.pull) if needs_pool else []
+    added = options.extension.prepare(options.target, namespace, run_dir) if options.extension else {}
     seed_seconds = time.monotonic() - seed_started
     write_pool(pool, run_dir / "pool.json")
     (run_dir / "profile.json").write_text(profile.to_json())
 
     generator_path = run_dir / "generator.json"
     generator_path.unlink(missing_ok=True)
-    child_env = _child_env(options, run_dir, namespace)
+    child_env = {**_child_env(options, run_dir, namespace), **added}
     wait = options.master.wait if options.master else _LOCAL_WORKERS_WAIT if options.workers else 0.0
     deadline = profile.shape.total_seconds() + _STOP_GRACE + wait
     commands = _commands(options, run_dir)
@@ -163,6 +179,8 @@ def run_profile(options: LoadOptions) -> LoadResult:
                         server=scraper.result(stats.started, stats.started + stats.seconds) if scraper else None)
     if not options.keep_content:
         result.cleanup = delete_namespace(options.target, namespace).line(namespace)
+    if options.extension:
+        options.extension.finish(result)
     _write_result(result)
     write_summary(result, run_dir / "summary.html")
     return result
@@ -310,6 +328,7 @@ def _write_result(result: LoadResult) -> None:
         "stats": result.stats.to_dict(),
         "phases": phase_figures(result.stats.rows),
         **server_doc(result),
+        **result.extra,
     }
     (result.run_dir / "summary.json").write_text(json.dumps(doc, indent=1))
     write_benchmark(load_benchmark(result), result.run_dir / "benchmark.json")

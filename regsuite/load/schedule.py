@@ -17,7 +17,7 @@ def users_at(shape: Shape, t: float) -> tuple[int, float] | None:
     if t >= shape.total_seconds():
         return None
     rate = shape.spawn_rate
-    if shape.kind in ("constant", "soak", "arrival"):
+    if shape.kind in ("constant", "soak", "arrival", "replay"):
         return shape.users, rate
     if shape.kind == "ramp":
         if shape.ramp <= 0 or t >= shape.ramp:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..retry import is_rate_limited
-from . import INTENDED, INTENDED_TYPES, PHASE_TYPES, TRANSACTION_TYPES, intended_type
+from . import INTENDED, INTENDED_TYPES, NOT_REQUESTS, PHASE_TYPES, TRANSACTION_TYPES, intended_type
 
 MB = 1_000_000.0
 
@@ -57,11 +57,6 @@ class Row:
     def is_phase(self) -> bool:
         """A pull or push phase timed to its first byte or end (regsuite.load.phases), not an HTTP request."""
         return self.kind in PHASE_TYPES
-
-    @property
-    def is_request(self) -> bool:
-        """An HTTP request's row (not a transaction, an intended-start or a phase row)."""
-        return is_request_type(self.kind)
 
     @property
     def mean_ms(self) -> float:
@@ -101,10 +96,6 @@ class Row:
             "p50_ms": self.percentile(0.5), "p95_ms": self.percentile(0.95), "p99_ms": self.percentile(0.99),
             "bytes": self.bytes, "mb_per_s": round(self.bytes / MB / seconds, 2) if seconds else 0.0,
         }
-
-
-def is_request_type(kind: str) -> bool:
-    return kind not in TRANSACTION_TYPES and kind not in INTENDED_TYPES and kind not in PHASE_TYPES
 
 
 @dataclass
@@ -148,7 +139,7 @@ class RunStats:
 
     @property
     def requests(self) -> list[Row]:
-        return [r for r in self.rows if r.is_request]
+        return [r for r in self.rows if r.kind not in NOT_REQUESTS]
 
     @property
     def transactions(self) -> list[Row]:
@@ -178,7 +169,7 @@ class RunStats:
     @property
     def rate_limited(self) -> int:
         """Requests the registry refused for load: a limit it set, counted apart from other failures."""
-        return sum(e.occurrences for e in self.errors if e.rate_limited and is_request_type(e.kind))
+        return sum(e.occurrences for e in self.errors if e.rate_limited and e.kind not in NOT_REQUESTS)
 
     @property
     def failure_rate(self) -> float:

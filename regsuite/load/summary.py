@@ -50,12 +50,13 @@ def render(result: LoadResult) -> str:
     busy = result.cpu.machine_note()
     if busy:
         parts.append(alert("Machine busy.", busy))
-    behind = result.keep_up_notice()
+    behind = result.keep_up_notice() if profile.shape.kind != "replay" else None  # its section says it
     if behind:
         parts.append(alert("Could not keep up.", behind))
     for worker in result.generator.lost if result.generator else []:
         parts.append(alert("Worker lost.", worker.loss_line()))
     parts.append(_cards(result))
+    parts.extend(result.sections)
     parts.append("<h2>Over time</h2><div class='charts'>")
     parts.append(line_chart("Throughput (requests per second)", [
         Series("requests/s", [(t - start, n) for t, n, _ in per_second]),
@@ -69,7 +70,7 @@ def render(result: LoadResult) -> str:
     parts.append(line_chart("Push and pull throughput", [
         Series(kind, [(t - start, v) for t, v in points]) for kind, points in sorted(stats.mb_per_second().items())
     ], "MB/s"))
-    if result.intended_rate is not None:
+    if result.intended_rate is not None and profile.shape.kind == "arrival":  # a replay draws its own
         parts.append(line_chart("Iterations per second: intended vs achieved", [
             Series("intended", [(t - start, rate) for t, rate in _intended_steps(result)]),
             Series("achieved (finished)", [(t - start, n) for t, n in stats.iterations_per_second()])],
@@ -136,6 +137,8 @@ def _pts(samples: list, start: float, attr: str) -> list[tuple[float, float]]:  
 
 def _load_level(result: LoadResult) -> str:
     shape = result.profile.shape
+    if shape.kind == "replay":
+        return f"mean {shape.rate:.3g} operations/s at {shape.speed:g}x, {shape.users} to {shape.max_users} users"
     if shape.is_arrival:
         return f"peak {shape.peak_rate():g} iterations/s, {shape.users} to {shape.max_users} users"
     return f"peak {shape.peak_users()} users"
