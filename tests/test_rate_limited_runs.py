@@ -103,8 +103,11 @@ def test_max_rate_is_held_by_the_whole_run(shared_distribution, tmp_path: Path) 
 
     with FaultProxy(shared_distribution.url, [Mutation("clock", when=clock)]) as proxy:
         run, results = through(proxy, tmp_path, "-m", "discovery or pull", "--max-rate", "25")
-    busiest = max(sum(1 for t in sent if start <= t < start + 1.0) for start in sent)
-    assert busiest <= 26, f"{busiest} requests within one second under --max-rate 25"
+    # Requests leave the client 1/25 s apart; on their way a few may bunch (threads, connections), never more.
+    # Unpaced, the same run reaches about 150 requests in its busiest second here.
+    for window, most in ((1.0, 25 + 4), (5.0, 5 * 25 + 4)):
+        busiest = max(sum(1 for t in sent if start <= t < start + window) for start in sent)
+        assert busiest <= most, f"{busiest} requests within {window:g} s under --max-rate 25"
     assert not changed(run, {"discovery", "pull"}), "\n".join(changed(run, {"discovery", "pull"})[:30])
     limits = results.run.rate_limits or {}
     assert limits.get("paced_s", 0) > 0, limits
