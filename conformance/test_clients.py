@@ -8,7 +8,9 @@ Content comes from regsuite.content, seeded with the check's repository (so
 unique per run: docker must download layers, not find them locally). A
 failure shows the client's command and message; the transcript below it shows
 the API exchange that explains it (the same reference read, or the same kind
-of content pushed, through the API).
+of content pushed, through the API). A client that failed on the registry's
+429 is `error` (regsuite.retry.RateLimited): a rate limit, not a conformance
+fault of the client or of the registry.
 """
 
 from __future__ import annotations

@@ -92,6 +92,9 @@ def test_a_503_with_retry_after_is_waited_out(shared_distribution, tmp_path: Pat
     assert unavailable.hits
     assert not changed(run, {"push", "pull"}), "\n".join(changed(run, {"push", "pull"})[:30])
     assert (results.run.rate_limits or {}).get("answers") == {"503": unavailable.hits}
+    said = f"regsuite: rate limited {unavailable.hits} times (503 ×{unavailable.hits}), waited "
+    assert said in run.output, run.output[-2000:]
+    assert said.removeprefix("regsuite: ") in (run.report_dir / "conformance" / "report.html").read_text()
 
 
 def test_max_rate_is_held_by_the_whole_run(shared_distribution, tmp_path: Path) -> None:
