@@ -74,12 +74,20 @@ class RegistryClient:
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             event_hooks={
                 # The guard runs first: a refused request is never sent, nor recorded as sent, nor paced.
-                "request": [*([guard] if guard else []), self.pace.on_request, self.transcript.on_request],
-                "response": [self.transcript.on_response, *([write_log.on_response] if write_log else [])],
+                "request": [*([guard] if guard else []), self.pace.on_request, self._record_request],
+                "response": [self._record_response, *([write_log.on_response] if write_log else [])],
             },
         )
 
     # -- plumbing -------------------------------------------------------------
+
+    # Through `self.transcript` as it is when the exchange happens: a client lent to one job after another
+    # records each job's exchanges in that job's transcript.
+    def _record_request(self, request: httpx.Request) -> None:
+        self.transcript.on_request(request)
+
+    def _record_response(self, response: httpx.Response) -> None:
+        self.transcript.on_response(response)
 
     def close(self) -> None:
         self.http.close()

@@ -57,6 +57,10 @@ class TargetTLSError(TargetError):
     exit_code = ExitCode.TARGET_TLS_ERROR
 
 
+class TargetPlainHTTP(TargetTLSError):
+    """An https:// URL whose port speaks plain HTTP: no TLS there to judge."""
+
+
 class TargetAuthError(TargetError):
     exit_code = ExitCode.TARGET_AUTH_ERROR
 

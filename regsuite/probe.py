@@ -13,7 +13,15 @@ import httpx
 
 from .challenge import ChallengeParseError, parse_response_challenges
 from .client import RegistryClient, request_timeout
-from .errors import TargetAuthError, TargetError, TargetNotRegistry, TargetTLSError, TargetUnreachable, UsageError
+from .errors import (
+    TargetAuthError,
+    TargetError,
+    TargetNotRegistry,
+    TargetPlainHTTP,
+    TargetTLSError,
+    TargetUnreachable,
+    UsageError,
+)
 from .pace import Pace
 from .retry import RateLimited
 from .target import Target
@@ -57,7 +65,7 @@ def classify(exc: BaseException, target: Target, timeout: float | None = None) -
         return TargetUnreachable(f"{url} did not answer within {within}: check the host, the port and any firewall")
     if target.is_tls and ("wrong_version_number" in low or "record layer failure" in low or "http_request" in low
                           or "packet length too long" in low or "unexpected eof" in low and "handshake" not in low):
-        return TargetTLSError(f"{url}: the server speaks plain HTTP; use http:// or check the port")
+        return TargetPlainHTTP(f"{url}: the server speaks plain HTTP; use http:// or check the port")
     if "certificate_verify_failed" in low or isinstance(exc, ssl.SSLCertVerificationError):
         if "hostname mismatch" in low or "ip address mismatch" in low or "doesn't match" in low:
             what = "the certificate does not name this host (hostname/IP mismatch); use a name the certificate lists"

@@ -68,6 +68,8 @@ class CheckResult:
     # "unexpected" or "stale"; None when the run had no expectations file
     expectation: str | None = None
     expectation_reason: str | None = None  # the expectations file's reason for this check
+    # lines of the run's evidence the verdict rests on, e.g. "127.0.0.1:5000/chain/0/not_after" (a TLS deployment's)
+    evidence: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow: the transcript is already plain data, and results are written often while a run goes.
@@ -140,6 +142,8 @@ class RunResults:
     # the CI gate's verdict once expectations are applied (regsuite.report.expectations.Gate)
     expectations: dict[str, Any] | None = None
     run: RunStatus = field(default_factory=RunStatus)
+    # what each TLS deployment served: chain, protocol, suite, the checks' own attempts (fixtures/tls.py TLSEvidence)
+    tls: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         by_outcome = Counter(str(c.outcome) for c in self.checks)
@@ -168,6 +172,7 @@ class RunResults:
             "run": self.run.to_dict(),
             "expectations": self.expectations,
             "access_matrix": matrix_of(self.checks),  # derived from the checks; {} without matrix verdicts
+            "tls": self.tls,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -190,4 +195,5 @@ class RunResults:
             registry=data.get("registry", {}),
             expectations=data.get("expectations"),
             run=RunStatus.from_dict(data.get("run")),
+            tls=data.get("tls", []),
         )

@@ -119,7 +119,8 @@ def test_sigterm_writes_the_final_reports_marked_cut_short(stalling_registry: Fa
     assert not_run and all(c.outcome == Outcome.ERROR for c in not_run)
     message = junit_cut_short(tmp_path)
     assert message is not None and "SIGTERM received" in message, message
-    assert (tmp_path / "conformance" / "report.html").exists()
+    html = (tmp_path / "conformance" / "report.html").read_text()
+    assert "This run was cut short (interrupted)" in html and "SIGTERM received" in html
     assert "Traceback" not in output
 
 
@@ -149,6 +150,8 @@ def test_the_run_deadline_ends_the_run_with_errors_and_its_own_exit_code(shared_
     assert len(late) < len(run.results.checks), "nothing ran before the deadline"
     message = junit_cut_short(tmp_path)
     assert message is not None and "run deadline reached" in message
+    html = (tmp_path / "conformance" / "report.html").read_text()
+    assert "This run was cut short (deadline)" in html and "run deadline reached" in html
     assert run.results.run.cleanup is not None and run.results.run.cleanup["left"] == 0, "the cleanup still ran"
 
 

@@ -80,7 +80,27 @@ OTHER_SELFTESTS: dict[str, tuple[str, ...]] = {
         "tls.validity",
         "tls.expiry-margin",
     ),
-    "test_tls_checks.py::test_tls_1_0_allowed_fails": ("tls.legacy-versions-refused",),
+    "test_tls_checks.py::test_a_certificate_clients_refuse_fails_its_check_after_first_contact_fails": (
+        "tls.handshake",
+        "tls.hostname",
+        "tls.chain",
+        "tls.validity",
+    ),
+    "test_tls_checks.py::test_each_served_chain_fault_fails_its_check": (
+        "tls.subject-alt-name",
+        "tls.key-size",
+        "tls.signature-algorithm",
+        "tls.chain-order",
+        "tls.chain-without-root",
+        "tls.intermediate-expiry",
+    ),
+    "test_tls_checks.py::test_expiry_within_the_margin_fails_on_the_real_path": ("tls.expiry-margin",),
+    "test_tls_checks.py::test_weak_tls_1_2_suites_fail": ("tls.cipher-suites",),
+    "test_tls_checks.py::test_a_terminator_without_tls_1_3_fails_tls13_offered": ("tls.tls13-offered",),
+    "test_tls_checks.py::test_a_terminator_accepting_any_client_certificate_fails": (
+        "tls.client-certificate-other-ca",
+    ),
+    "test_tls_checks.py::test_tls_1_0_allowed_fails": ("tls.legacy-versions-refused", "tls.cipher-suites"),
     "test_tls_checks.py::test_plain_http_served_on_the_tls_port_fails": ("tls.plain-http-refused",),
     "test_tls_checks.py::test_client_certificates_not_required_fails": ("tls.client-certificate",),
     # real clients against a registry broken in transit

@@ -1,9 +1,10 @@
 """report.html: one run, for the person who has to act on it.
 
-Top to bottom: the verdict, counts, what needs attention (unexpected
-failures, errors, stale expectations), counts by area and by level, the
-target and configuration, unsupported features, then every check by area.
-Failing checks open to their message, spec link and transcript.
+Top to bottom: the verdict (and, for a run cut short, why), counts, what
+needs attention (unexpected failures, errors, stale expectations), counts by
+area and by level, the target and configuration, what each TLS deployment
+served, unsupported features, then every check by area. Failing checks open
+to their message, the evidence lines they rest on, spec link and transcript.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..htmlpage import INK, Card, Header, cards, esc, page
+from ..htmlpage import INK, Card, Header, alert, cards, esc, page
 from ..pace import RateLimits
-from ..results import CheckResult, Outcome, RunResults
+from ..results import CheckResult, Outcome, RunResults, RunState
 from .access_matrix import render_access_matrix
 from .expectations import Gate, gate_of
 from .page import STATUSES, anchor, pill, status_of
+from .tls_evidence import evidence_anchor, evidence_lines, render_tls_evidence
 from .transcripts import exchange_of
 
 ORDER = ("failed", "error", "expected", "passed", "unsupported", "skipped")
@@ -28,6 +30,7 @@ def render_report(results: RunResults) -> str:
     gate = gate_of(results)
     counts = Counter(status_of(c) for c in results.checks)
     body = [
+        _cut_short(results),
         _cards(counts, len(results.checks), len(gate.stale)),
         _attention(results, gate),
         '<div class="grid"><div>',
@@ -36,9 +39,10 @@ def render_report(results: RunResults) -> str:
         _breakdown("By level", results.checks, lambda c: c.level),
         "</div></div>",
         _about(results, gate),
+        render_tls_evidence(results.tls, results.checks),
         _unsupported(results.checks),
         render_access_matrix(results.checks),
-        _areas(results.checks, opened=set(gate.unexpected) if len(gate.unexpected) <= OPEN_LIMIT else set()),
+        _areas(results, opened=set(gate.unexpected) if len(gate.unexpected) <= OPEN_LIMIT else set()),
     ]
     return page(f"regsuite: {results.target.get('url', 'conformance')}", _header(results, gate), "\n".join(body))
 
@@ -49,8 +53,11 @@ def _header(results: RunResults, gate: Gate) -> Header:
         detail = "no unexpected failures" + (f", {len(gate.expected)} known deviations" if gate.expected else "")
     else:
         verdict = "FAILED"
-        n = len(gate.unexpected)
+        ran, not_run = _split_not_run(results, gate.unexpected)
+        n = len(ran)
         detail = f"{n} {'unexpected ' if gate.source else ''}failure{'s' * (n != 1)}"
+        if not_run:
+            detail += f", {len(not_run)} checks did not run"
         if gate.expected:
             detail += f" ({len(gate.expected)} known deviations besides)"
         if gate.strict and gate.stale:
@@ -62,7 +69,36 @@ def _header(results: RunResults, gate: Gate) -> Header:
         f"{results.duration:.1f} s",
         f"regsuite {results.suite.get('version', '?')}",
     ]
-    return Header("regsuite conformance report", "ok" if gate.ok else "fail", verdict, detail, facts=facts)
+    notes = [] if results.run.complete else [("Run cut short", _why_short(results))]
+    return Header("regsuite conformance report", "ok" if gate.ok else "fail", verdict, detail, notes, facts)
+
+
+CUT_SHORT = {
+    RunState.FIRST_CONTACT_FAILED: "the first contact with the registry failed",
+    RunState.DEADLINE: "the run deadline was reached",
+    RunState.INTERRUPTED: "the run was interrupted",
+    RunState.RUNNING: "the run was still going when this was written (killed before its end?)",
+}
+
+
+def _why_short(results: RunResults) -> str:
+    run = results.run
+    return f"{CUT_SHORT.get(run.state, str(run.state))}: {run.reason}" if run.reason else CUT_SHORT.get(
+        run.state, str(run.state))
+
+
+def _cut_short(results: RunResults) -> str:
+    """For a run that did not finish: why, and how many checks have a verdict that says nothing of the registry."""
+    run = results.run
+    if run.complete:
+        return ""
+    not_run = sum(c.outcome == Outcome.ERROR and c.message.startswith("not run:") for c in results.checks)
+    ran = len(results.checks) - not_run
+    text = f"{_why_short(results)}. {ran} checks have a verdict; {not_run} did not run (error, with the reason)."
+    if run.state == RunState.FIRST_CONTACT_FAILED and any(c.area == "tls" and not c.message.startswith("not run:")
+                                                           for c in results.checks):
+        text += " The tls checks ran on their own connections: they say which property of the TLS endpoint is broken."
+    return alert(f"This run was cut short ({run.state}).", text, "fail")
 
 
 def _cards(counts: Counter[str], total: int, stale: int) -> str:
@@ -73,13 +109,27 @@ def _cards(counts: Counter[str], total: int, stale: int) -> str:
     return cards(items)
 
 
+def _split_not_run(results: RunResults, ids: list[str]) -> tuple[list[str], list[str]]:
+    """(checks that ran, checks that did not run) among `ids`: a run cut short lists the second apart."""
+    not_run = {c.id for c in results.checks if c.outcome == Outcome.ERROR and c.message.startswith("not run:")}
+    return [i for i in ids if i not in not_run], [i for i in ids if i in not_run]
+
+
 def _attention(results: RunResults, gate: Gate) -> str:
     by_id = {c.id: c for c in results.checks}
     out = []
-    if gate.unexpected:
-        items = "".join(_attention_item(by_id[i]) for i in gate.unexpected if i in by_id)
+    ran, not_run = _split_not_run(results, gate.unexpected)
+    if ran:
+        items = "".join(_attention_item(by_id[i]) for i in ran if i in by_id)
         title = "Unexpected failures" if gate.source else "Failures"
-        out.append(f'<h2>{title} ({len(gate.unexpected)})</h2><ul class="attention">{items}</ul>')
+        out.append(f'<h2>{title} ({len(ran)})</h2><ul class="attention">{items}</ul>')
+    if not_run:
+        items = "".join(_attention_item(by_id[i]) for i in not_run if i in by_id)
+        out.append(
+            f'<details><summary><h2 class="inline">Did not run ({len(not_run)})</h2> '
+            f'<span class="muted">{esc(results.run.reason or "the run was cut short")}</span></summary>'
+            f'<ul class="attention">{items}</ul></details>'
+        )
     if gate.expected:
         items = "".join(_attention_item(by_id[i]) for i in gate.expected if i in by_id)
         out.append(
@@ -192,7 +242,9 @@ def _unsupported(checks: list[CheckResult]) -> str:
     )
 
 
-def _areas(checks: list[CheckResult], opened: set[str]) -> str:
+def _areas(results: RunResults, opened: set[str]) -> str:
+    checks = results.checks
+    lines = evidence_lines(results.tls)
     by_area: dict[str, list[CheckResult]] = {}
     for c in checks:
         by_area.setdefault(c.area, []).append(c)
@@ -202,11 +254,11 @@ def _areas(checks: list[CheckResult], opened: set[str]) -> str:
         counts = Counter(status_of(c) for c in rows)
         tally = ", ".join(f"{counts[s]} {STATUSES[s][0]}" for s in ORDER if counts.get(s))
         out.append(f'<h3 id="area-{esc(area)}">{esc(area)} <span class="muted thin">— {tally}</span></h3>')
-        out += [_check(c, c.id in opened) for c in rows]
+        out += [_check(c, c.id in opened, lines) for c in rows]
     return "\n".join(out)
 
 
-def _check(check: CheckResult, opened: bool = False) -> str:
+def _check(check: CheckResult, opened: bool = False, lines: dict[str, str] | None = None) -> str:
     status = status_of(check)
     cells = (
         f"{pill(status)}<span class=\"cid\">{esc(check.id)}</span>"
@@ -217,15 +269,19 @@ def _check(check: CheckResult, opened: bool = False) -> str:
         return (
             f'<details class="check {status}" id="{anchor(check.id)}"{" open" if opened else ""}>'
             f"<summary>{cells}</summary>"
-            f'<div class="body">{_check_body(check)}</div></details>'
+            f'<div class="body">{_check_body(check, lines or {})}</div></details>'
         )
     return f'<div class="check-row {status}" id="{anchor(check.id)}" title="{esc(check.title)}">{cells}</div>'
 
 
-def _check_body(check: CheckResult) -> str:
+def _check_body(check: CheckResult, lines: dict[str, str]) -> str:
     parts = [f"<div><b>{esc(check.title)}</b></div>"]
     if check.message:
         parts.append(f'<pre class="message">{esc(check.message)}</pre>')
+    shown = [ref for ref in check.evidence if ref in lines]
+    if shown:
+        items = "".join(f'<li><a href="#{evidence_anchor(ref)}">{esc(lines[ref])}</a></li>' for ref in shown)
+        parts.append(f'<div><b>Evidence</b></div><ul class="evidence">{items}</ul>')
     if check.expectation in ("expected", "stale"):
         parts.append(f"<div>Expectation ({esc(check.expectation)}): <i>{esc(check.expectation_reason or '')}</i></div>")
     parts.append(
