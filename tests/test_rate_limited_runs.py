@@ -63,7 +63,7 @@ def test_a_rate_limited_registry_gets_the_verdicts_of_the_registry_alone(tmp_pat
     assert run.outcome("errors.retry-after") == Outcome.FAILED, "some 429s carried no Retry-After"
     assert run.outcome("errors.throttled-code") == Outcome.PASSED
     limits = results.run.rate_limits or {}
-    assert limits["refusals"] >= sum(m.hits for m in refusals[:2]) and limits["gave_up"] == 0, limits
+    assert limits["refusals"] >= refusals[0].hits and limits["gave_up"] == 0, limits
     assert time.monotonic() - began < 840
 
 
@@ -106,9 +106,10 @@ def test_max_rate_is_held_by_the_whole_run(shared_distribution, tmp_path: Path) 
 
     with FaultProxy(shared_distribution.url, [Mutation("clock", when=clock)]) as proxy:
         run, results = through(proxy, tmp_path, "-m", "discovery or pull", "--max-rate", "25")
-    # Requests leave the client 1/25 s apart; on their way a few may bunch (threads, connections), never more.
-    # Unpaced, the same run reaches about 150 requests in its busiest second here.
-    for window, most in ((1.0, 25 + 4), (5.0, 5 * 25 + 4)):
+    # Requests leave the client 1/25 s apart; on their way (threads waiting for the interpreter on a busy machine,
+    # here and in the proxy) a few may bunch, never more. Unpaced, the same run reaches about 150 requests in its
+    # busiest second here.
+    for window, most in ((1.0, 25 + 6), (5.0, 5 * 25 + 6)):
         busiest = max(sum(1 for t in sent if start <= t < start + window) for start in sent)
         assert busiest <= most, f"{busiest} requests within {window:g} s under --max-rate 25"
     assert not changed(run, {"discovery", "pull"}), "\n".join(changed(run, {"discovery", "pull"})[:30])
