@@ -8,7 +8,9 @@ Content comes from regsuite.content, seeded with the check's repository (so
 unique per run: docker must download layers, not find them locally). A
 failure shows the client's command and message; the transcript below it shows
 the API exchange that explains it (the same reference read, or the same kind
-of content pushed, through the API).
+of content pushed, through the API). A client that failed on the registry's
+429 is `error` (regsuite.retry.RateLimited): a rate limit, not a conformance
+fault of the client or of the registry.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from regsuite.fixtures.access import invented_secret
 from regsuite.fixtures.ahead import ahead
 from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
 from regsuite.fixtures.run import Run
+from regsuite.retry import RATE_LIMITED, RateLimited
 
 ARTIFACT_TYPE = "application/vnd.regsuite.clients.test.v1"
 PAYLOAD_TYPE = "application/vnd.regsuite.payload.v1"
@@ -46,10 +49,19 @@ ORAS_SCOPE_HINT = (
 
 
 def client_failed(result: ClientResult, api_view: str | None = None) -> str:
+    """A failed program's command and message (and what the API shows); RateLimited (an `error` verdict) when its
+    message shows the registry refused it for load: that is neither the client's doing nor a conformance fault."""
+    unless_rate_limited(result)
     text = result.describe()
     if api_view:
         text += f"\nThrough the API: {api_view} (exchange below)"
     return text
+
+
+def unless_rate_limited(result: ClientResult) -> None:
+    line = result.rate_limited
+    if line:
+        raise RateLimited(f"{RATE_LIMITED}: `{result.command}` failed on the registry's 429: {line}")
 
 
 def logged_in(cli: DockerCLI | Skopeo) -> None:
@@ -61,10 +73,12 @@ def pulled_correctly(
     registry: RegistryClient, repo: str, reference: str, result: ClientResult, pushed: Manifest | None
 ) -> None:
     """`pushed`: the manifest as pushed through the API (None when a client pushed it)."""
+    unless_rate_limited(result)
     assert result.ok, client_failed(result, first_problem(registry, repo, reference, pushed.body if pushed else None))
 
 
 def pushed_correctly(registry: RegistryClient, repo: str, tag: str, result: ClientResult, equivalent: Manifest) -> None:
+    unless_rate_limited(result)
     assert result.ok, client_failed(result, replay_push(registry, repo, equivalent, f"{tag}-api"))
 
 

@@ -4,23 +4,29 @@ Content is pushed once per module: one repository with tags pushed out of
 order, and a handful of repositories under `<namespace>/catalog/`. In
 read-only mode the preloaded repository stands in: its full tag list (as the
 registry returns it unpaginated) is the reference the pages are held to.
+
+The catalog is not in the OCI spec: a registry that answers its first request
+as one that does not offer it (`regsuite.optional`: 404 or 405, or 401/403 to
+a user who may pull) makes every catalog check unsupported; one that offers
+it is judged in full.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
 
 from regsuite import content
 from regsuite.client import RegistryClient
-from regsuite.fixtures.checks import check
+from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
 from regsuite.fixtures.store import ContentStore, Made
 from regsuite.judge import describe
+from regsuite.optional import Feature, not_offered, pulls_with_credentials
 from regsuite.order import after, duplicates, first_disorder, just_before, order_of
 
 # Pushed in this order on purpose: storage order is not lexical order.
@@ -39,6 +45,11 @@ class Listing:
     expected: list[str] | None  # in order
     anchor: str = ""  # catalog: a `last=` that sorts right before our repositories
     required: str | None = None  # read-only: an entry that must be present
+    not_offered: str | None = None  # catalog: why the registry does not offer it (the checks are unsupported)
+
+    def offered(self) -> None:
+        if self.not_offered:
+            unsupported(self.not_offered)
 
     def reference(self, seen: list[str]) -> list[str]:
         return self.expected if self.expected is not None else sorted(seen, key=order_of(seen) or str)
@@ -59,9 +70,16 @@ def _push_tags(run: Run, client: RegistryClient) -> Listing:
 
 
 def _push_catalog(run: Run, client: RegistryClient, name: str, repos: list[str]) -> Listing:
+    """Repositories under one prefix; only the first when the registry does not offer the catalog (then the
+    checks reading it are unsupported, with its answer)."""
     prefix = run.namespace.repo(name)
     image = _image()
-    for repo in repos:
+    readable = f"{prefix}/{repos[0]}"
+    client.push_image(readable, image, "v1")
+    why = _catalog_not_offered(client, readable)
+    if why:
+        return Listing(prefix, [], not_offered=why)
+    for repo in repos[1:]:
         client.push_image(f"{prefix}/{repo}", image, "v1")
     return Listing(prefix, sorted(f"{prefix}/{n}" for n in repos), anchor=prefix)
 
@@ -86,8 +104,19 @@ def catalog(regsuite_run: Run, content_store: ContentStore) -> Listing:
     settings = regsuite_run.settings
     if settings.read_only:
         assert settings.ro_repo
-        return Listing(settings.ro_repo, None, anchor=just_before(settings.ro_repo), required=settings.ro_repo)
+        listing = Listing(settings.ro_repo, None, anchor=just_before(settings.ro_repo), required=settings.ro_repo)
+        return content_store.once(("discovery", "catalog"), lambda client: replace(
+            listing, not_offered=_catalog_not_offered(client, listing.repo)))
     return content_store.make(CATALOG)  # type: ignore[no-any-return]
+
+
+def _catalog_not_offered(client: RegistryClient, readable: str) -> str | None:
+    """Why the registry does not offer the catalog (its first answer quoted), or None when it does.
+
+    A 401 or 403 counts only when this client authenticates and may pull (the tags of `readable`, which it
+    pushed or was given, answer 200): the catalog is then kept from users, Harbor-style, not from this one.
+    """
+    return not_offered(Feature.CATALOG, client.catalog(), may_pull=pulls_with_credentials(client, readable))
 
 
 def _entries(response: httpx.Response, key: str) -> list[str]:
@@ -258,6 +287,7 @@ def _walk_catalog(registry: RegistryClient, catalog: Listing, n: int) -> list[st
 
 @check("discovery.catalog-list")
 def test_catalog_list(registry: RegistryClient, catalog: Listing) -> None:
+    catalog.offered()
     _entries(registry.catalog(), "repositories")
     _walk_catalog(registry, catalog, 100)
 
@@ -273,7 +303,7 @@ CATALOG_ORDER = Made(("discovery", "catalog-order"),
 
 @content_fixture(makes=CATALOG_ORDER)
 def catalog_order(regsuite_run: Run, catalog: Listing, content_store: ContentStore) -> Listing:
-    if catalog.expected is None:
+    if catalog.expected is None or catalog.not_offered:
         return catalog  # read-only: judge the order of what is there
     return content_store.make(CATALOG_ORDER)  # type: ignore[no-any-return]
 
@@ -281,6 +311,7 @@ def catalog_order(regsuite_run: Run, catalog: Listing, content_store: ContentSto
 @check("discovery.catalog-sorted")
 def test_catalog_sorted(registry: RegistryClient, catalog_order: Listing) -> None:
     catalog = catalog_order
+    catalog.offered()
     first = registry.catalog(n=100, last=catalog.anchor)
     seen, _ = _walk(registry, first, "repositories", stop_after=_end(catalog))
     if catalog.expected is not None:
@@ -302,6 +333,7 @@ def test_catalog_sorted(registry: RegistryClient, catalog_order: Listing) -> Non
 
 @check("discovery.catalog-n")
 def test_catalog_n(registry: RegistryClient, catalog: Listing) -> None:
+    catalog.offered()
     response = registry.catalog(n=2, last=catalog.anchor)
     if catalog.expected is not None:
         _check_page(response, "repositories", 2, catalog.expected, f"n=2&last={catalog.anchor}")
@@ -312,6 +344,7 @@ def test_catalog_n(registry: RegistryClient, catalog: Listing) -> None:
 
 @check("discovery.catalog-last")
 def test_catalog_last(registry: RegistryClient, catalog: Listing) -> None:
+    catalog.offered()
     if catalog.expected is None:
         last = catalog.anchor
         got = _entries(registry.catalog(n=5, last=last), "repositories")
@@ -323,11 +356,13 @@ def test_catalog_last(registry: RegistryClient, catalog: Listing) -> None:
 
 @check("discovery.catalog-link")
 def test_catalog_link(registry: RegistryClient, catalog: Listing) -> None:
+    catalog.offered()
     _walk_catalog(registry, catalog, 2)
 
 
 @check("discovery.catalog-n-zero")
 def test_catalog_n_zero(registry: RegistryClient, catalog: Listing) -> None:
+    catalog.offered()
     response = registry.catalog(n=0)
     got = _entries(response, "repositories")
     assert got == [], f"{describe(response)}\nasked for n=0; want an empty list, got {len(got)} repositories"

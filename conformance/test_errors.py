@@ -23,7 +23,7 @@ from regsuite.fixtures.checks import check
 from regsuite.fixtures.content import content_fixture
 from regsuite.fixtures.run import Run
 from regsuite.fixtures.store import ContentStore, Made
-from regsuite.headers import ResponseWatch, retry_after_problem, warning_problems
+from regsuite.headers import ResponseWatch, Seen, retry_after_problem, warning_problems
 from regsuite.judge import describe
 
 MALFORMED = "sha256:abc"  # the right algorithm, an encoded part that is not 64 hex characters
@@ -416,19 +416,27 @@ def test_warning_header(registry: RegistryClient, response_watch: ResponseWatch)
     )
 
 
+def _every_429(registry: RegistryClient, watch: ResponseWatch, problem: Callable[[Seen], str | None],
+               wants: str) -> None:
+    """Judge every 429 of the run (the client waited each out and asked again; the watch saw them first)."""
+    registry.ping()
+    if not watch.throttled:
+        pytest.skip(f"no 429 answer in the {watch.responses} responses of this run")
+    problems = [f"{seen.request} answered 429: {why}" for seen in watch.throttled if (why := problem(seen))]
+    assert not problems, (
+        "\n".join(problems[:5]) + f"\n({len(problems)} of {len(watch.throttled)} 429 answers); {wants}"
+    )
+
+
 @check("errors.retry-after")
 @pytest.mark.session_end(rank=1)
 def test_retry_after(registry: RegistryClient, response_watch: ResponseWatch) -> None:
-    registry.ping()
-    if not response_watch.throttled:
-        pytest.skip(f"no 429 answer in the {response_watch.responses} responses of this run")
-    problems = [
-        f"{seen.request} answered 429: {problem}"
-        for seen in response_watch.throttled
-        if (problem := retry_after_problem(seen.values[0] if seen.values else None))
-    ]
-    assert not problems, (
-        "\n".join(problems[:5])
-        + f"\n({len(problems)} of {len(response_watch.throttled)} 429 answers); a 429 SHOULD say when to retry: "
-        "Retry-After: <seconds> or an HTTP-date (RFC 6585 4, RFC 9110 10.2.3)"
-    )
+    _every_429(registry, response_watch, lambda seen: retry_after_problem(seen.values[0] if seen.values else None),
+               "a 429 SHOULD say when to retry: Retry-After: <seconds> or an HTTP-date (RFC 6585 4, RFC 9110 10.2.3)")
+
+
+@check("errors.throttled-code")
+@pytest.mark.session_end(rank=1)
+def test_throttled_code(registry: RegistryClient, response_watch: ResponseWatch) -> None:
+    _every_429(registry, response_watch, lambda seen: seen.code_problem,
+               "a JSON error body of a 429 SHOULD carry the spec's code TOOMANYREQUESTS")

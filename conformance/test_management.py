@@ -16,15 +16,13 @@ import pytest
 
 from regsuite import content, datasets, flows
 from regsuite.client import RegistryClient
-from regsuite.errorcodes import error_codes
 from regsuite.fixtures.checks import check, unsupported
 from regsuite.fixtures.content import dataset_params
 from regsuite.fixtures.run import Run
 from regsuite.fixtures.store import ContentStore
 from regsuite.judge import describe
+from regsuite.optional import Feature, not_offered
 from regsuite.uploads import judged
-
-REFUSED = (400, 405)  # "deletion is disabled", per the spec
 
 
 @pytest.fixture(autouse=True)
@@ -38,19 +36,12 @@ def _image(repo: str) -> content.Manifest:
 
 
 def _accepted(response: httpx.Response, what: str) -> None:
-    """A delete must answer 202; 400/405 means the registry disabled it (unsupported)."""
+    """A delete must answer 202; 400/405 means the registry disabled it (unsupported: regsuite.optional)."""
     if response.status_code == 202:
         return
-    if response.status_code in REFUSED:
-        try:
-            codes = error_codes(response)
-        except ValueError:
-            codes = None
-        said = f" {', '.join(codes)}" if codes else ""
-        unsupported(
-            f"{what} answered {response.status_code}{said}: the spec reads 400/405 as this deletion being disabled "
-            "(registries MAY disable deletes, or allow them only by digest); errors.unsupported-code judges the code"
-        )
+    why = not_offered(Feature.DELETES, response)
+    if why:
+        unsupported(f"{what}: {why}; errors.unsupported-code judges the code")
     raise AssertionError(f"{describe(response)}\n{what}: the spec wants 202 (or 400/405 when deletion is disabled)")
 
 
@@ -129,8 +120,9 @@ def test_delete_unknown(registry: RegistryClient, repo: str, kind: str) -> None:
             registry.delete_manifest(repo, missing) if kind == "manifest" else registry.delete_blob(repo, missing)
         )
         what = f"DELETE of an unknown {kind}"
-    if response.status_code == 405:
-        unsupported(f"{what} answered 405: deletion is disabled")
+    why = not_offered(Feature.DELETES, response)
+    if why:
+        unsupported(f"{what}: {why}")
     assert response.status_code == 404, f"{describe(response)}\n{what}: the spec wants 404"
 
 
@@ -173,7 +165,7 @@ def test_delete_dataset(writable: None, registry: RegistryClient, content_store:
     gone_tags = sorted({tag for tags in pointing.values() for tag in tags})
     if ds.tag:
         response = registry.delete_manifest(repo, ds.tag)
-        if response.status_code not in REFUSED:  # tag deletion MAY be refused; the manifest deletes take the tag
+        if not not_offered(Feature.DELETES, response):  # tag deletion MAY be refused; the manifest deletes take it
             _accepted(response, f"DELETE of tag {ds.tag}")
             _judge_gone(registry, repo, "manifests", ds.tag, [])
 

@@ -23,17 +23,13 @@ from regsuite.fixtures.run import Run
 from regsuite.fixtures.store import ContentStore, Made
 from regsuite.flows import FlowFailed
 from regsuite.judge import describe
+from regsuite.optional import Feature, not_offered
 from regsuite.order import duplicates
 
 SBOM = "application/vnd.regsuite.sbom.v1"
 SIGNATURE = "application/vnd.regsuite.signature.v1"
 BUNDLE = "application/vnd.regsuite.bundle.v1"
 EARLY = "application/vnd.regsuite.early.v1"
-NOT_SUPPORTED = (
-    "the spec reads a 404 from the referrers API as 'not supported' (clients fall back to the referrers tag schema)"
-)
-
-
 @dataclass
 class Referrers:
     repo: str
@@ -126,8 +122,9 @@ def pushed(regsuite_run: Run, content_store: ContentStore) -> Referrers:
 def referrers(pushed: Referrers) -> Referrers:
     """The pushed referrers, or unsupported when the registry has no referrers API."""
     assert pushed.probe is not None
-    if pushed.probe.status_code == 404:
-        unsupported(f"{describe(pushed.probe)}: {NOT_SUPPORTED}")
+    why = not_offered(Feature.REFERRERS, pushed.probe)
+    if why:
+        unsupported(why)
     return pushed
 
 
@@ -185,8 +182,9 @@ def test_list(registry: RegistryClient, referrers: Referrers) -> None:
 def test_index_format(registry: RegistryClient, listed_subject: tuple[str, str]) -> None:
     repo, subject = listed_subject
     response = registry.referrers(repo, subject)
-    if response.status_code == 404:
-        unsupported(f"{describe(response)}: {NOT_SUPPORTED}")
+    why = not_offered(Feature.REFERRERS, response)
+    if why:
+        unsupported(why)
     descriptors = _index(response, "GET referrers/<subject>")
     ctype = response.headers.get("content-type", "").split(";")[0].strip()
     assert ctype == mt.OCI_INDEX, f"{describe(response)}\nContent-Type is {ctype!r}; the spec wants {mt.OCI_INDEX}"
@@ -291,11 +289,12 @@ def test_filters_applied(registry: RegistryClient, referrers: Referrers) -> None
 @check("referrers.oci-subject")
 def test_oci_subject(pushed: Referrers) -> None:
     assert pushed.probe is not None
-    if pushed.probe.status_code == 404:
+    why = not_offered(Feature.REFERRERS, pushed.probe)
+    if why:
         sent = sorted({r.headers.get("oci-subject", "none") for r in pushed.put_responses})
         unsupported(
             f"manifest PUTs with a subject answered OCI-Subject: {', '.join(sent)}, and "
-            f"{describe(pushed.probe)}: {NOT_SUPPORTED}; OCI-Subject is owed only with the referrers API"
+            f"{why}; OCI-Subject is owed only with the referrers API"
         )
     for response in pushed.put_responses:
         value = response.headers.get("oci-subject")

@@ -18,6 +18,7 @@ from regsuite.content import Blob, Manifest
 from regsuite.fixtures.checks import NOTE_PROPERTY, check, unsupported
 from regsuite.fixtures.replicas import Replicas
 from regsuite.fixtures.run import Run
+from regsuite.optional import Feature, not_offered, pulls_with_credentials
 
 RecordProperty = Callable[[str, object], None]  # the record_property fixture
 CHUNK = 1024
@@ -192,8 +193,9 @@ def test_catalog_agree(replicas: Replicas, repo: str, regsuite_run: Run, record_
         replicas.clients[i].push_image(name, content.image(f"{name}/catalog", layers=1), "v1")
     probe = _namespace_catalog(replicas.clients[0], root)
     if isinstance(probe, httpx.Response):
-        if probe.status_code in (401, 403, 404, 405):
-            unsupported(f"the catalog is not offered to this client: GET /v2/_catalog answered {probe.status_code}")
+        why = not_offered(Feature.CATALOG, probe, may_pull=pulls_with_credentials(replicas.clients[0], pushed[0]))
+        if why:
+            unsupported(why)
         raise AssertionError(f"GET /v2/_catalog on {replicas.label(0)} answered {probe.status_code}")
 
     listings: dict[str, list[str]] = {}  # by replica URL
@@ -238,8 +240,9 @@ def test_delete_propagates(replicas: Replicas, repo: str, regsuite_run: Run, rec
         ("manifest", deleter.delete_manifest(repo, image.digest)),
         ("blob", deleter.delete_blob(repo, blob.digest)),
     ):
-        if response.status_code == 405:
-            unsupported(f"DELETE of a {what} answers 405")
+        why = not_offered(Feature.DELETES, response)
+        if why:
+            unsupported(f"DELETE of a {what}: {why}")
         assert response.status_code == 202, (
             f"DELETE of the {what} through {replicas.label(1)} answered {response.status_code}"
         )

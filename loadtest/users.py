@@ -5,6 +5,11 @@ challenges are answered by `regsuite.auth.RegistryAuth`, driven here over
 geventhttpclient. Whole image operations are reported as transactions under
 their own request types ("image-pull", "image-push") with the bytes they
 moved, next to the per-request rows.
+
+A refusal for load (429, or 503 with Retry-After: `regsuite.retry`) fails its
+row with an error of its own kind ("rate limited: 429 on ..."); with the
+profile's `honour_retry_after` the user then waits as the registry asks and
+sends the request again, as clients do.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import gevent
 import httpx
 from gevent.event import Event
 from locust import task
 from locust.contrib.fasthttp import FAILURE_EXCEPTIONS, FastHttpUser
 from locust.exception import StopUser
 
-from regsuite import flows, protocol
+from regsuite import flows, protocol, retry
 from regsuite import mediatypes as mt
 from regsuite.auth import RegistryAuth
 from regsuite.content import Manifest, canonical_json, image_config
@@ -98,7 +104,23 @@ class RegistryUser(FastHttpUser):
         is not one it expects.
 
         `read` consumes a streamed body (returns the bytes read); the row's time then includes the download.
+        A refusal for load is waited out and sent again when the profile honours Retry-After.
         """
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            try:
+                return self._send_answered(send, body, read)
+            except _Refused as refused:
+                reply = refused.reply
+                assert reply is not None
+                step = retry.next_step(reply.status, reply.header("retry-after"), attempt=attempt, waited=waited)
+                if not PROFILE.honour_retry_after or not isinstance(step, retry.Retry):
+                    raise
+                gevent.sleep(step.wait)
+                waited += step.wait
+
+    def _send_answered(self, send: flows.Send, body: Body, read: Callable[[Any], int] | None) -> Any:
         step = send.step
         url = step.path if "://" in step.path else f"{self.host}{step.path}"
         if self.auth is None:
@@ -142,6 +164,11 @@ class RegistryUser(FastHttpUser):
             if status == 401 and challenge_answered(response):
                 response.success()  # a challenge is part of the protocol; the retry is its own row
                 return response
+            if status not in send.expect and retry.throttled(status, (response.headers or {}).get("retry-after")):
+                refused = _Refused(send, _reply(response))
+                response.failure(str(refused))
+                self._time_phase(send, started, first_byte, ended, refused)
+                raise refused
             if status not in send.expect:
                 failed = flows.FlowFailed(send, _reply(response), "/".join(map(str, send.expect)), row=True)
                 response.failure(str(failed))
@@ -243,6 +270,15 @@ class RegistryUser(FastHttpUser):
             return total
 
         return read
+
+
+class _Refused(flows.FlowFailed):
+    """A row the registry refused for load; its text ("rate limited: 429 on GET /v2/<name>/...") keeps rate
+    limiting apart from other failures in every load report (regsuite.load.stats)."""
+
+    def __init__(self, send: flows.Send, reply: flows.Reply) -> None:
+        super().__init__(send, reply, "an answer, not a refusal for load", row=True)
+        self.args = (retry.refusal(reply.status, f"{send.step.method} {send.step.name}"),)
 
 
 def _body(body: flows.Body) -> tuple[Body, int]:

@@ -25,6 +25,8 @@ import httpx
 from .challenge import Challenge, ChallengeParseError, merge_scopes, parse_response_challenges, parse_scope
 from .errorcodes import MalformedErrorBody, error_codes
 from .judge import answered, sent
+from .optional import ROW as OPTIONAL
+from .optional import Feature
 from .protocol import ROUTE as ROUTE_OF
 from .protocol import Endpoint, Kind
 
@@ -64,17 +66,19 @@ class Route:
         return f"{self.method} {self.path}"
 
 
-def _route(route_id: str, method: str, kind: Kind, access: Access, *actions: str, absent: tuple[int, ...] = (),
-           query: str = "") -> Route:
-    return Route(route_id, Endpoint(method, kind), access, frozenset(actions), frozenset(absent), query)
+def _route(route_id: str, method: str, kind: Kind, access: Access, *actions: str,
+           absent: frozenset[int] = frozenset(), query: str = "") -> Route:
+    return Route(route_id, Endpoint(method, kind), access, frozenset(actions), absent, query)
 
 
-NOT_FOUND, DELETES_OFF = (404,), (405,)  # no catalog or referrers API; deletes disabled (405 UNSUPPORTED)
+# What a registry without the catalog or referrers API, or with deletes disabled, answers (regsuite.optional)
+NO_CATALOG, NO_REFERRERS, DELETES_OFF = (OPTIONAL[f].statuses for f in (Feature.CATALOG, Feature.REFERRERS,
+                                                                         Feature.DELETES))
 
 
 ROUTES: tuple[Route, ...] = (
     _route("base", "GET", Kind.BASE, Access.BASE),
-    _route("catalog", "GET", Kind.CATALOG, Access.CATALOG, "*", absent=NOT_FOUND),
+    _route("catalog", "GET", Kind.CATALOG, Access.CATALOG, "*", absent=NO_CATALOG),
     _route("tags-list", "GET", Kind.TAGS, Access.READ, "pull"),
     _route("manifest-get", "GET", Kind.MANIFESTS, Access.READ, "pull"),
     _route("manifest-head", "HEAD", Kind.MANIFESTS, Access.READ, "pull"),
@@ -90,7 +94,7 @@ ROUTES: tuple[Route, ...] = (
     # no spec line says which action cancelling an upload needs: distribution asks for delete, others for push
     _route("upload-delete", "DELETE", Kind.UPLOAD, Access.WRITE, "delete", "push"),
     _route("mount", "POST", Kind.UPLOADS, Access.WRITE, "push", query="?mount=<digest>&from=<other>"),
-    _route("referrers", "GET", Kind.REFERRERS, Access.READ, "pull", absent=NOT_FOUND),
+    _route("referrers", "GET", Kind.REFERRERS, Access.READ, "pull", absent=NO_REFERRERS),
 )
 ROUTE = {r.id: r for r in ROUTES}
 

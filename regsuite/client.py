@@ -5,22 +5,30 @@ header; whole operations (`push_blob`, `push_image`, `pages`, `all_tags`, ...)
 run regsuite.flows and raise `flows.FlowFailed` naming the exchange when an
 answer leaves them nowhere to go. Every exchange lands in `self.transcript`,
 redacted.
+
+A registry refusing for load (429, or 503 with Retry-After: `regsuite.retry`)
+has not answered the request: `request` waits as it asks and sends the same
+request again, within the run's budget (`regsuite.pace.Pace`); the refusals
+stay in the transcript before the answer that counts. When the budget runs
+out, `retry.RateLimited` (a transport error: the check's verdict is `error`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
 
-from . import flows, protocol
+from . import flows, protocol, retry
 from . import mediatypes as mt
 from .auth import RegistryAuth
-from .circuit import Circuit, NotSent, timed_out
+from .circuit import Circuit, NotSent, endpoint_of, timed_out
 from .content import Blob, Manifest
 from .namespace import WriteLog
+from .pace import Pace
 from .target import Target
 from .transcript import Transcript
 
@@ -48,10 +56,13 @@ class RegistryClient:
         guard: Callable[[httpx.Request], None] | None = None,
         write_log: WriteLog | None = None,
         circuit: Circuit | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.target = target
         # Shared by a run's clients, so a stalled endpoint is learnt once; a client of its own otherwise.
         self.circuit = circuit if circuit is not None else Circuit()
+        # Shared likewise: the run's courtesy rate, and its waits for a rate-limited registry.
+        self.pace = pace if pace is not None else Pace()
         self.transcript = transcript if transcript is not None else Transcript()
         self.auth = RegistryAuth(target.username, target.password) if auth else None
         self.http = httpx.Client(
@@ -62,8 +73,8 @@ class RegistryClient:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             event_hooks={
-                # The guard runs first: a refused request is never sent, nor recorded as sent.
-                "request": [*([guard] if guard else []), self._record_request],
+                # The guard runs first: a refused request is never sent, nor recorded as sent, nor paced.
+                "request": [*([guard] if guard else []), self.pace.on_request, self._record_request],
                 "response": [self._record_response, *([write_log.on_response] if write_log else [])],
             },
         )
@@ -91,8 +102,31 @@ class RegistryClient:
         """Send one request; `url` is a path on the target or an absolute URL (a Location).
 
         The circuit may refuse it (NotSent, a transport error) when its endpoint stopped answering
-        or the run is stopping; the refusal is in the transcript like any failed exchange.
+        or the run is stopping; the refusal is in the transcript like any failed exchange. A refusal
+        for load is waited out and the request sent again (retry.RateLimited when that takes too long).
         """
+        content = kwargs.get("content")
+        if isinstance(content, Iterator):  # a streamed body, kept to be sent again after a refusal
+            kwargs = {**kwargs, "content": list(content)}
+        began, waited, attempt = time.monotonic(), 0.0, 0
+        while True:
+            attempt += 1
+            response = self._send(method, url, kwargs)
+            step = retry.next_step(response.status_code, response.headers.get("retry-after"), attempt=attempt,
+                                   waited=waited, policy=self.pace.policy, left=self.pace.left())
+            if step is None:
+                return response
+            what = endpoint_of(response.request).label()
+            self.pace.refused(response.status_code, what)
+            if isinstance(step, retry.GiveUp):
+                self.pace.gave_up()
+                message = retry.exhausted(response.status_code, what, attempt, time.monotonic() - began, step.why)
+                raise retry.RateLimited(message, request=response.request)
+            self.pace.wait(step.wait)
+            waited += step.wait
+
+    def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        """One exchange, through the circuit."""
         request = self.http.build_request(
             method, url, **{k: v for k, v in kwargs.items() if k not in ("auth", "follow_redirects")}
         )

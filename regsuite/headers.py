@@ -2,7 +2,8 @@
 
 `ResponseWatch` is an httpx response hook: attached to a session's clients it
 keeps every response carrying a Warning header or a 429 status, so checks can
-judge what the whole run saw, not only their own requests.
+judge what the whole run saw, not only their own requests (the client waits
+out a 429 and asks again, but the hook has seen the 429 first).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 import httpx
 
+from .errorcodes import MalformedErrorBody, error_codes
 from .judge import sent
+from .retry import THROTTLED_CODE, retry_after_seconds
 
 WARNING_BYTES = 4096  # the spec: no more than this much warning data from all headers of a response
 # One warning-value (RFC 7234 5.5): warn-code SP warn-agent SP warn-text [SP warn-date], comma-separated.
@@ -53,13 +55,20 @@ def retry_after_problem(value: str | None) -> str | None:
     """Why a 429's Retry-After is missing or malformed (RFC 9110 10.2.3: delay-seconds or an HTTP-date)."""
     if value is None:
         return "no Retry-After header"
-    if value.strip().isdigit():
-        return None
-    try:
-        parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    if retry_after_seconds(value) is None:
         return f"Retry-After: {value!r} is neither delay-seconds nor an HTTP-date"
     return None
+
+
+def throttled_code_problem(response: httpx.Response) -> str | None:
+    """Why a 429's JSON error body does not say TOOMANYREQUESTS (a body in another format MAY be anything)."""
+    try:
+        codes = error_codes(response)
+    except MalformedErrorBody as exc:
+        return str(exc)
+    if codes is None or THROTTLED_CODE in codes:
+        return None
+    return f"error code {', '.join(codes)}; the spec's code for a 429 is {THROTTLED_CODE}"
 
 
 @dataclass
@@ -67,6 +76,7 @@ class Seen:
     request: str  # METHOD /path?query, long values shortened
     status: int
     values: list[str]  # the header values of interest
+    code_problem: str | None = None  # a 429: what is wrong with its error code (throttled_code_problem)
 
 
 @dataclass
@@ -84,5 +94,8 @@ class ResponseWatch:
             self.responses += 1
             if warnings:
                 self.warnings.append(Seen(sent(response), response.status_code, warnings))
-            if response.status_code == 429:
-                self.throttled.append(Seen(sent(response), 429, response.headers.get_list("Retry-After")))
+        if response.status_code == 429:
+            response.read()  # a small error body; hooks run before the client reads it
+            seen = Seen(sent(response), 429, response.headers.get_list("Retry-After"), throttled_code_problem(response))
+            with self._lock:
+                self.throttled.append(seen)

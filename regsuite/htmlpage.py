@@ -252,7 +252,8 @@ dl.kv dt {
   font-size: 12.5px; overflow-wrap: anywhere;
 }
 .matrix td.cell { text-align: center; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
-.verdict-pass { color: #2e7d32; } .verdict-slo, .verdict-failed { color: #b71c1c; } .verdict-plateau { color: #9a5b00; }
+.verdict-pass { color: #2e7d32; } .verdict-slo, .verdict-failed { color: #b71c1c; }
+.verdict-plateau, .verdict-rate-limited { color: #9a5b00; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 14px; }
 svg.chart { width: 100%; height: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
 svg.chart text { font-family: system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif; }

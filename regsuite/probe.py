@@ -22,6 +22,8 @@ from .errors import (
     TargetUnreachable,
     UsageError,
 )
+from .pace import Pace
+from .retry import RateLimited
 from .target import Target
 from .transcript import Transcript
 
@@ -55,6 +57,9 @@ def classify(exc: BaseException, target: Target, timeout: float | None = None) -
     text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}"
     low = text.lower()
     url = target.url
+    if isinstance(exc, RateLimited):
+        return TargetUnreachable(f"{url} kept refusing the first request for load: {exc}; try again later, or "
+                                 "keep the run under the registry's limit with --max-rate")
     if isinstance(exc, httpx.TimeoutException):
         within = f"{timeout:g}s (--request-timeout)" if timeout else "the timeout"
         return TargetUnreachable(f"{url} did not answer within {within}: check the host, the port and any firewall")
@@ -107,14 +112,15 @@ def _challenges(response: httpx.Response) -> bool:
         return False
 
 
-def probe(target: Target, *, timeout: float = 10.0, transcript: Transcript | None = None) -> httpx.Response:
+def probe(target: Target, *, timeout: float = 10.0, transcript: Transcript | None = None,
+          pace: Pace | None = None) -> httpx.Response:
     """GET /v2/ with the target's credentials; raise TargetError when unusable.
 
     `transcript` collects the exchanges (the report of a run whose first contact failed shows them).
     A 401 without a challenge is returned, not raised: the missing challenge is the registry's
-    failure to report (auth.challenge-syntax), not a reason to stop.
+    failure to report (auth.challenge-syntax), not a reason to stop. `pace`: the run's (its courtesy rate).
     """
-    client = RegistryClient(target, timeout=request_timeout(timeout), transcript=transcript)
+    client = RegistryClient(target, timeout=request_timeout(timeout), transcript=transcript, pace=pace)
     try:
         try:
             response = client.ping()

@@ -104,6 +104,8 @@ class RunStatus:
     selected: int | None = None  # checks selected for the run, when known
     refused_writes: list[str] = field(default_factory=list)  # requests the namespace guard refused
     cleanup: dict[str, Any] | None = None  # {"written", "problems", "left"}; None: no cleanup ran
+    # rate limiting the run met (regsuite.pace.RateLimits.to_dict): refusals by status, seconds waited, given up
+    rate_limits: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:

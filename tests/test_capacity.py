@@ -30,6 +30,7 @@ from regsuite.capacity.search import (
     BEHIND,
     BREACH,
     GENERATOR,
+    LIMITED,
     PASS,
     PLATEAU,
     CapacityOptions,
@@ -85,6 +86,25 @@ def test_search_finds_the_knee_the_proxy_plants(shared_distribution: Target, fau
     doc = json.loads(paths["json"].read_text())
     assert doc["schema"] == "regsuite.capacity/1" and doc["knee"]["users"] == result.knee.users
     assert paths["text"].read_text().startswith(f"Capacity of {proxy.url}")
+
+
+def test_search_stops_at_the_registry_rate_limit(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
+    """A registry that answers 429 beyond 3 requests in flight: a limit it sets, not a failed step."""
+    limit, proxies = 3, []
+    limiter = Mutation("429 beyond 3 in flight", when=lambda _: proxies[0].in_flight > limit,
+                       respond=(429, {"Retry-After": "1"}, b""))
+    proxies.append(fault_proxy(Mutation("0.1 s per request", delay=0.1), limiter))
+    plan = SearchPlan(start_users=2, step_users=4, max_users=10, step_seconds=3, max_steps=4, max_seconds=150,
+                      refine=1)
+    result = search(CapacityOptions(replace(shared_distribution, url=proxies[0].url), listing(), plan, tmp_path,
+                                    "limited"))
+
+    assert result.stop_reason == LIMITED, ticket_text(result)
+    assert result.knee is not None and result.knee.users <= limit and result.knee.rate_limited == 0
+    limited = [s for s in result.steps if s.verdict == LIMITED]
+    assert limited and all(s.rate_limited > 0 and not s.problems for s in limited), ticket_text(result)
+    assert result.limited_by.startswith("the registry's rate limit") and result.exit_code == 0
+    assert "rate limited" in write_reports(result, Path(result.run_dir))["html"].read_text()
 
 
 def test_master_and_workers_search_and_merge(shared_distribution: Target, fault_proxy, tmp_path: Path) -> None:
@@ -216,6 +236,17 @@ def test_breach_is_bisected_within_the_refine_budget() -> None:
     steps.append(judged([step(8, 299, breaches=["p95 over"])])[0])
     assert next_level(steps, plan, refined=1) == 7
     assert next_level(steps, plan, refined=2) is None  # the budget is spent
+
+
+def test_a_rate_limited_step_is_bisected_like_a_breach() -> None:
+    plan = SearchPlan(start_users=2, step_users=4, refine=1)
+    limited = step(10, 320, breaches=["rate limited: the registry refused 40 of 3200 requests for load"])
+    limited.rate_limited = 40
+    steps = judged([step(2, 100), step(6, 290), limited])
+    assert [s.verdict for s in steps] == [PASS, PASS, LIMITED]
+    assert next_level(steps, plan, refined=0) == 8
+    result = CapacityResult("s", "", {}, Slo(), plan, steps, LIMITED, "", 0, 0)
+    assert result.knee is steps[1] and result.exit_code == 0
 
 
 def test_bounds_stop_a_search_without_a_knee() -> None:

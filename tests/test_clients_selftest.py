@@ -284,3 +284,18 @@ def test_docker_login_refused_for_the_right_password_fails_in_dockers_words(logi
     run = _logins_through(login_stack, tmp_path, refuse)
     _expect(run, usable, {"clients.docker-login": (Outcome.FAILED, "401 Unauthorized"),
                           "clients.docker-login-refused": (Outcome.SKIPPED, "see clients.docker-login")})
+
+
+def test_a_client_refused_for_load_is_an_error_not_a_failure(fault_proxy, usable: set[str], tmp_path: Path) -> None:
+    """The registry rate-limits the client programs (not regsuite's own client, which would wait it out).
+
+    skopeo waits out Retry-After itself (at most 60 s, 5 times): a short one lets it give up within the check."""
+    refused = Mutation(
+        "429 to the client programs", path=r"/manifests/",
+        when=lambda request: not request.headers.get("user-agent", "").startswith("python-httpx/"),
+        respond=(429, {"Retry-After": "1", "Content-Type": "application/json"},
+                 b'{"errors": [{"code": "TOOMANYREQUESTS", "message": "too many requests"}]}'),
+    )
+    checks = ["clients.docker-pull", "clients.skopeo-copy-from-registry", "clients.oras-pull"]
+    run = _through(fault_proxy, tmp_path, checks, refused)
+    _expect(run, usable, {check_id: (Outcome.ERROR, "rate limited: `") for check_id in checks})

@@ -31,7 +31,7 @@ from regsuite.load.schedule import users_at
 from regsuite.load.slo import evaluate
 from regsuite.load.stats import Row, RunStats
 from regsuite.target import Target
-from regsuite.testing.faultproxy import Mutation, ProxyRequest
+from regsuite.testing.faultproxy import Mutation, ProxyRequest, throttle
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "loadtest" / "profiles.yml"
@@ -111,6 +111,27 @@ def test_request_budget_stops_the_run_early(shared_distribution: Target, tmp_pat
     # The shape looks at the budget once a second, so up to a second of load may pass it.
     assert result.stats.total_requests >= 200
     assert result.stats.seconds < 5 and time.monotonic() - started < 25, "the run went on past its budget"
+
+
+def test_refusals_for_load_are_their_own_error_and_honoured_on_request(shared_distribution: Target, fault_proxy,
+                                                                      tmp_path: Path) -> None:
+    refusals = throttle("one manifest GET in four", every=4, retry_after="0", method="GET", path=r"/manifests/")
+    target = replace(shared_distribution, url=fault_proxy(refusals).url)
+    pulls = replace(smoke(duration=3), mix={"pull": 1}, slo=Slo(max_error_rate=0.01))
+
+    measured = run(target, pulls, tmp_path / "measured")
+    honoured = run(target, replace(pulls, honour_retry_after=True), tmp_path / "honoured")
+
+    for result in (measured, honoured):
+        stats = result.stats
+        assert stats.rate_limited > 0 and stats.failure_rate == 0, stats.errors
+        assert all(e.error.startswith("rate limited: 429 on ") for e in stats.errors if e.kind == "GET")
+        assert result.breaches[0].startswith("rate limited: the registry refused "), result.breaches
+        assert result.exit_code == 1
+    assert measured.stats.by_type()["image-pull"].failures > 0, "a refused pull fails when Retry-After is not honoured"
+    assert honoured.stats.by_type()["image-pull"].failures == 0, honoured.stats.errors
+    summary = (honoured.run_dir / "summary.html").read_text()
+    assert "rate limited (429, or 503 with Retry-After)" in summary
 
 
 def test_slo_breach_exits_non_zero_with_one_line(shared_distribution: Target, tmp_path: Path) -> None:
@@ -267,6 +288,23 @@ def test_slo_gate_names_each_breach() -> None:
         "throughput 10.0 req/s < 50 req/s",
     ]
     assert evaluate(Slo(p95_ms={"image-pull": 1000}), stats) == []
+
+
+def test_slo_names_the_rate_limit_apart_from_errors() -> None:
+    from regsuite.load.stats import ErrorKind
+
+    get = Row("GET", "/v2/_catalog", requests=100, failures=7)
+    refused = ErrorKind("GET", "/v2/_catalog", "rate limited: 429 on GET /v2/_catalog", 5)
+    broken = ErrorKind("GET", "/v2/_catalog", "GET /v2/_catalog: expected 200, got 500", 2)
+    in_transactions = ErrorKind("image-pull", "1KiB", "rate limited: 429 on GET /v2/[repo]/manifests/[ref]", 9)
+    stats = RunStats([get], [], {}, [refused, broken, in_transactions], seconds=10.0)
+    assert stats.rate_limited == 5 and stats.failure_rate == 0.02 and stats.error_rate == 0.07
+    assert evaluate(Slo(max_error_rate=0.01), stats) == [
+        "rate limited: the registry refused 5 of 100 requests for load (429, or 503 with Retry-After): "
+        "its limit is below this load",
+        "error rate 2.00% (2/100) > 1.00%",
+    ]
+    assert stats.to_dict()["total"]["rate_limited"] == 5
 
 
 def test_summary_warns_when_the_generator_was_saturated(tmp_path: Path) -> None:

@@ -12,15 +12,20 @@ has a failing self-test is tests/test_every_check_can_fail.py's job.
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.results import Outcome
 from regsuite.target import Target
-from regsuite.testing.faultproxy import Mutation, ProxyRequest, ProxyResponse
+from regsuite.testing.faultproxy import FaultProxy, Mutation, ProxyRequest, ProxyResponse
 from tests.expected_verdicts import verdict_mismatches
 from tests.mutation_table import Row, each_row, run_row
-from tests.registry_fixes import paginated_tags
+from tests.registry_fixes import error_body, paginated_tags
 from tests.support import run_conformance
 
 TAG_CHECKS = (
@@ -41,6 +46,7 @@ CATALOG_CHECKS = (
     "discovery.catalog-n-zero",
 )
 TAGS = r"/discovery-tags/tags/list"
+JSON = {"Content-Type": "application/json"}
 
 
 def _with_last_included(key: str):  # noqa: ANN202 - a response callable
@@ -193,9 +199,57 @@ ROWS = [
 ]
 
 
+# The catalog is not in the OCI spec (regsuite.optional): a registry that does not offer it makes its checks
+# unsupported, one that offers it is judged in full.
+ROWS += [
+    Row(
+        "catalog answers 404 UNSUPPORTED",
+        lambda _: [Mutation("404", method="GET", path=r"^/v2/_catalog",
+                            respond=(404, JSON, error_body("UNSUPPORTED", "catalog not offered")))],
+        unsupported=CATALOG_CHECKS,
+    ),
+    Row(
+        "catalog answers 405",
+        lambda _: [Mutation("405", method="GET", path=r"^/v2/_catalog", respond=(405, {}, b""))],
+        unsupported=CATALOG_CHECKS,
+    ),
+    Row(
+        "catalog answers 403 to an anonymous client",  # not a user who may pull: the refusal says nothing
+        lambda _: [Mutation("403", method="GET", path=r"^/v2/_catalog", respond=(403, JSON, error_body("DENIED")))],
+        fail=CATALOG_CHECKS,
+    ),
+    Row(
+        "catalog offered, its pages refused",
+        lambda _: [Mutation("404 with n", method="GET", path=r"^/v2/_catalog\?.*n=", respond=(404, {}, b""))],
+        fail=CATALOG_CHECKS,
+    ),
+]
+
+
 @each_row(ROWS)
 def test_mutation(row: Row, fault_proxy, shared_distribution: Target, tmp_path: Path) -> None:
     run_row(fault_proxy, shared_distribution.url, row, tmp_path)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_catalog_kept_from_a_user_who_may_pull_is_not_offered(
+        status: int, registry_factory: Callable[..., Target], htpasswd_file: Callable[..., Path], tmp_path: Path,
+) -> None:
+    """Harbor-style: the catalog refused to an authenticated user whose pushes and pulls work."""
+    user, password = "catalog-user", "Catalog-" + secrets.token_urlsafe(12)
+    upstream = registry_factory(RegistryConfig(auth=HtpasswdAuth(htpasswd_file({user: password}))))
+    refusal = {"WWW-Authenticate": 'Basic realm="registry"', **JSON} if status == 401 else JSON
+    code = "UNAUTHORIZED" if status == 401 else "DENIED"
+    with FaultProxy(upstream.url, [Mutation(str(status), method="GET", path=r"^/v2/_catalog",
+                                            respond=(status, refusal, error_body(code)))]) as proxy:
+        docker_config = tmp_path / "docker-config"
+        docker_config.mkdir()
+        env = {"REGSUITE_USERNAME": user, "REGSUITE_PASSWORD": password, "DOCKER_CONFIG": str(docker_config)}
+        run = run_conformance(proxy.url, tmp_path / "reports", checks=list(CATALOG_CHECKS), env=env, timeout=120)
+    for check_id in CATALOG_CHECKS:
+        record = run.record(check_id)
+        assert record.outcome == Outcome.UNSUPPORTED, f"{check_id}: {record.outcome}: {record.message[:300]}"
+        assert f"GET /v2/_catalog -> {status}" in record.message and code in record.message, record.message
 
 
 # -- distribution 2.8.2 as it is ------------------------------------------------
@@ -208,6 +262,7 @@ SKIPS = (
     "errors.unsupported-code",  # the delete was not refused
     "errors.warning-header",  # no Warning header in the run
     "errors.retry-after",  # no 429 in the run
+    "errors.throttled-code",
     "management.delete-dataset[non-distributable]",  # data sets 2.8 refuses to store (push.manifest-put fails)
     "management.delete-dataset[sha512]",
 )

@@ -90,15 +90,24 @@ ROWS = [
         ],
         fail=("errors.warning-header",),
     ),
+    # The client waits out a 429 and asks again: one refusal each, seen by the whole-run checks all the same.
     Row(
         "429 with Retry-After",
-        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), respond=(429, {"Retry-After": "5"}, b""))],
-        passes=("errors.retry-after",),
+        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), times=1,
+                            respond=(429, {"Retry-After": "1", **JSON}, error_body("TOOMANYREQUESTS")))],
+        passes=("errors.retry-after", "errors.throttled-code"),
     ),
     Row(
-        "429 without Retry-After",
-        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), respond=(429, {}, b""))],
-        fail=("errors.retry-after",),
+        "429 without Retry-After, its code another",
+        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), times=1,
+                            respond=(429, JSON, error_body("DENIED")))],
+        fail=("errors.retry-after", "errors.throttled-code"),
+    ),
+    Row(
+        "429 in plain text",
+        lambda _: [Mutation("429", path=r"^/v2/$", when=_after_probe(), times=1,
+                            respond=(429, {"Retry-After": "1", "Content-Type": "text/plain"}, b"slow down"))],
+        passes=("errors.throttled-code",),
     ),
 ]
 

@@ -18,7 +18,7 @@ from ..load.server import RouteComparison
 from ..load.sides import MIB, phases_table, server_section
 from ..load.slo import describe
 from ..load.trend import Figure, transaction_figures, write_benchmark
-from .search import PASS, CapacityResult, StepResult
+from .search import LIMITED, PASS, CapacityResult, StepResult
 
 if TYPE_CHECKING:
     from ..load.server import ServerSide
@@ -161,6 +161,8 @@ def _verdict_text(step: StepResult) -> str:
         return f"plateau ({(step.gain or 0):+.1%})"
     if step.verdict == "behind":
         return f"behind ({step.achieved_rate or 0:.1f}/s of {step.rate or 0:g}/s)"
+    if step.verdict == LIMITED:
+        return f"rate limited ({step.rate_limited} refused)"
     if step.verdict == "failed":
         return f"failed: {step.problems[0]}" if step.problems else "failed"
     return f"SLO: {step.breaches[0]}" if step.breaches else "SLO"

@@ -15,8 +15,13 @@ Every step is one bounded load run (`regsuite.load.runner.run_profile`).
   step (regsuite.replay), judged as the open model; the knee is the highest
   multiple of the recorded traffic the deployment holds.
 
-The search stops at the first step that breaches the SLO or falls behind
-(then bisects between the last passing and that load, `refine` times), at
+A step where the registry refused requests for load (429, or 503 with
+Retry-After) is *rate-limited*: the registry set a limit there, which ends the
+climb like an SLO breach (never a failed step).
+
+The search stops at the first step that breaches the SLO, is rate-limited or
+falls behind (then bisects between the last passing and that load, `refine`
+times), at
 the first plateau, or at a bound: `max_users`/`max_rate`, `max_steps`,
 `max_seconds`. The knee is the passing step with the most load: the most
 users, or the highest rate held.
@@ -50,8 +55,10 @@ from .saturation import first_saturation
 from .scenarios import FINAL_PUT_ROW
 
 PASS, BREACH, PLATEAU, BEHIND, FAILED = "pass", "slo", "plateau", "behind", "failed"
+LIMITED = "rate-limited"  # the registry refused requests for load: its limit, not a crash
 LOST = "workers-lost"  # a generator worker was lost during the step (or never came): the search ends, exit 30
-STOPS = (BREACH, PLATEAU, BEHIND)  # verdicts that end the climb (the knee is below)
+STOPS = (BREACH, LIMITED, PLATEAU, BEHIND)  # verdicts that end the climb (the knee is below)
+BELOW = (BREACH, LIMITED, BEHIND)  # stops the search bisects towards (a plateau is the knee's neighbour already)
 MODELS = ("closed", "open", "replay")
 GENERATOR = "generator"  # stop reason: the generator saturated before the registry gave in
 _STEP_OVERHEAD = 15.0  # seconds a step costs beyond its load (seeding, locust start and stop), first guess
@@ -185,6 +192,7 @@ class StepResult:
     server: ServerSide | None = None  # the registry's own view (--metrics-url)
     routes: list[dict[str, Any]] = field(default_factory=list)  # per route: client and server side by side
     phases: dict[str, Any] = field(default_factory=dict)  # pull and push phases: TTFB and total percentiles
+    rate_limited: int = 0  # requests the registry refused for load (429, or 503 with Retry-After)
     speed: float | None = None  # replay: the multiple of the log's recorded rate
     replayed: str = ""  # replay: the part of the log replayed, as times
     lateness_p95_ms: float | None = None  # replay: start of each operation against its time in the log
@@ -258,6 +266,8 @@ class CapacityResult:
             return GENERATOR_LIMIT
         if self.stop_reason in ("max-users", "max-rate", "max-speed", "max-steps", "time"):
             return "search bounds (no knee reached)"
+        if self.stop_reason == LIMITED:
+            return "the registry's rate limit (429, or 503 with Retry-After)"
         server = self.server_limit
         if self.stop_reason in (PLATEAU, BEHIND) and self._machine_busy():
             # Throughput stopped rising while every core was busy: the cores set the limit.
@@ -381,6 +391,8 @@ def step_verdict(step: StepResult, previous: StepResult | None, min_gain: float)
     if step.problems:
         return FAILED, None
     gain = step.rps / previous.rps - 1 if previous and previous.rps > 0 else None
+    if step.rate_limited:
+        return LIMITED, gain
     if step.breaches:
         return BREACH, gain
     if step.rate is not None:  # open model: the rate is the load; throughput follows it or falls behind
@@ -401,7 +413,7 @@ def next_level(steps: list[StepResult], plan: SearchPlan, refined: int) -> float
         return None  # more load would measure the generator, not the registry
     if failing:
         low = min(s.level for s in failing)
-        breach = any(s.verdict in (BREACH, BEHIND) and s.level == low for s in failing)
+        breach = any(s.verdict in BELOW and s.level == low for s in failing)
         # Bisection only below a breach: a plateau is already the knee's neighbour.
         if breach and refined < plan.refine and best:
             return plan.between(best, low)
@@ -475,6 +487,9 @@ def _why_stopped(steps: list[StepResult], plan: SearchPlan) -> tuple[str, str]:
     first = min((s for s in steps if s.verdict in STOPS), key=lambda s: s.level, default=None)
     if first is not None and first.verdict == BREACH:
         return BREACH, f"SLO breached at {first.level_text}: {first.breaches[0]}"
+    if first is not None and first.verdict == LIMITED:
+        return LIMITED, (f"the registry refused load at {first.level_text}: {first.rate_limited} of "
+                         f"{first.requests} requests rate limited (429, or 503 with Retry-After)")
     if first is not None and first.verdict == BEHIND:
         return BEHIND, (f"the registry fell behind at {first.level_text}: {first.achieved_rate or 0:.1f}/s achieved, "
                         f"less than {HELD_SHARE:.0%} of the intended rate")
@@ -572,7 +587,7 @@ def measure(result: LoadResult, index: int, users: int, *, registry_cpu: float |
         achieved_rate=None if result.achieved_rate is None else round(result.achieved_rate, 3),
         workers=_worker_steps(result), workers_lost=_lost_lines(result),
         server=result.server, routes=[r.to_dict() for r in result.route_comparison()],
-        phases=phase_figures(stats.rows),
+        phases=phase_figures(stats.rows), rate_limited=stats.rate_limited,
     )
 
 

@@ -57,4 +57,12 @@ CHECKS = [
         RFC6585,
         "beyond",
     ),
+    CheckInfo(
+        "errors.throttled-code",
+        "Every 429 answer with a JSON error body says TOOMANYREQUESTS",
+        "errors",
+        Level.SHOULD,
+        "error-codes",
+        CODES,
+    ),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -13,6 +14,9 @@ from ..redact import redact_text
 from ..target import Target
 
 MESSAGE_LINES = 12  # the tail of stderr shown as "the client's message"
+# How docker, skopeo and oras-py word a registry's refusal for load ("toomanyrequests: ...", "error parsing
+# HTTP 429 response body", "429 Client Error: Too Many Requests")
+_RATE_LIMITED = re.compile(r"\b429\b|toomanyrequests|too many requests", re.IGNORECASE)
 
 
 class ClientUnavailable(Exception):
@@ -40,6 +44,14 @@ class ClientResult:
         """The client's own words about what went wrong: the end of its stderr (or stdout)."""
         text = self.stderr.strip() or self.stdout.strip()
         return "\n".join(text.splitlines()[-MESSAGE_LINES:])
+
+    @property
+    def rate_limited(self) -> str | None:
+        """The line of a failed program's message that shows the registry refused it for load (a 429), if any."""
+        if self.ok:
+            return None
+        lines = (self.stderr + "\n" + self.stdout).splitlines()
+        return next((line.strip() for line in reversed(lines) if _RATE_LIMITED.search(line)), None)
 
     def describe(self) -> str:
         how = "timed out" if self.returncode is None else f"exited {self.returncode}"

@@ -28,9 +28,11 @@ from .load import (
     add_master_arguments,
     add_metrics_arguments,
     add_replay_arguments,
+    add_retry_argument,
     add_target_arguments,
     embedded_registry,
     external_target,
+    honouring,
     master_options,
     metrics_urls,
     replay_spec,
@@ -79,6 +81,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help=f"--replay: highest multiple tried (default {default.max_speed:g})")
     add_replay_arguments(p, speed=False, max_users=False)
     add_target_arguments(p)
+    add_retry_argument(p)
     add_metrics_arguments(p)
     add_generator_arguments(p)
     add_master_arguments(p, min_workers=False)
@@ -117,7 +120,7 @@ def profile_from(args: argparse.Namespace) -> Profile:
     slo = parse_slo(args.slo, profile.slo)
     if slo.is_empty():
         raise UsageError(f"scenario {args.scenario!r} has no SLO: give one with --slo, e.g. p95:image-pull=500")
-    return replace(profile, slo=slo)
+    return honouring(args, replace(profile, slo=slo))
 
 
 def replay_from(args: argparse.Namespace) -> tuple[Profile, ReplaySpec]:

@@ -37,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-content", action="store_true",
                    help="leave what the run pushed (by default it is deleted where the registry allows deletes)")
     add_target_arguments(p)
+    add_retry_argument(p)
     add_metrics_arguments(p)
     add_generator_arguments(p)
     add_master_arguments(p)
@@ -67,6 +68,19 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
     auth.add_argument("--registry-ca", type=Path, default=os.environ.get("REGSUITE_REGISTRY_CA"),
                       help="CA bundle (PEM) to trust")
     auth.add_argument("--registry-insecure", action="store_true", help="do not verify the registry's TLS certificate")
+
+
+def add_retry_argument(p: argparse.ArgumentParser) -> None:
+    """--honour-retry-after (shared with `regsuite capacity`)."""
+    p.add_argument("--honour-retry-after", action="store_true", default=None,
+                   help="users wait out a 429 (or a 503 with Retry-After) as the registry asks and send the request "
+                        "again, as clients do; each refusal still counts, as rate limited (default: the profile's "
+                        "honour_retry_after, else off)")
+
+
+def honouring(args: argparse.Namespace, profile: Profile) -> Profile:
+    """The profile with --honour-retry-after applied."""
+    return replace(profile, honour_retry_after=True) if args.honour_retry_after else profile
 
 
 def add_replay_arguments(p: argparse.ArgumentParser, *, speed: bool = True, max_users: bool = True) -> None:
@@ -187,7 +201,7 @@ def profile_from(args: argparse.Namespace) -> Profile:
         if args.rate <= 0:
             raise UsageError("--rate takes a positive number of iterations per second")
         shape = replace(shape, rate=args.rate)
-    profile = replace(profile, shape=shape, max_requests=args.max_requests or profile.max_requests)
+    profile = honouring(args, replace(profile, shape=shape, max_requests=args.max_requests or profile.max_requests))
     return profile.with_slo(
         p95_ms={**profile.slo.p95_ms, **_limits(args.slo_p95, "--slo-p95")},
         p99_ms={**profile.slo.p99_ms, **_limits(args.slo_p99, "--slo-p99")},

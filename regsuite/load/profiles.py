@@ -145,6 +145,7 @@ class Profile:
     push: PushSpec = field(default_factory=PushSpec)
     count_token_fetches: bool = False
     slo: Slo = field(default_factory=Slo)
+    honour_retry_after: bool = False  # users wait out a 429 (or 503 with Retry-After) and ask again, as clients do
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -185,6 +186,7 @@ def from_dict(raw: dict[str, Any]) -> Profile:
             ),
             count_token_fetches=bool(raw.get("count_token_fetches", False)),
             slo=Slo(**(raw.get("slo") or {})),
+            honour_retry_after=bool(raw.get("honour_retry_after", False)),
         )
     except TypeError as exc:
         raise UsageError(f"{where}: {exc}".replace("__init__() ", "")) from None

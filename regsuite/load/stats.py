@@ -5,6 +5,9 @@ requests per second), `<prefix>_stats_history.csv` (user count and window
 percentiles every second), `<prefix>_failures.csv`
 (errors by type). Percentiles are computed from locust's histogram, which
 rounds response times to about two significant figures.
+
+Refusals for load (429, or 503 with Retry-After) are an error kind of their
+own ("rate limited: ..."): the registry's limit, not a crash.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..retry import is_rate_limited
 from . import INTENDED, INTENDED_TYPES, NOT_REQUESTS, PHASE_TYPES, TRANSACTION_TYPES, intended_type
 
 MB = 1_000_000.0
@@ -115,6 +119,11 @@ class ErrorKind:
     occurrences: int
 
     @property
+    def rate_limited(self) -> bool:
+        """The registry refused the request for load (429, or 503 with Retry-After)."""
+        return is_rate_limited(self.error)
+
+    @property
     def label(self) -> str:
         """The error with its row, once (step failures already name their row)."""
         return self.error if self.error.startswith(f"{self.kind} ") else f"{self.kind} {self.name}: {self.error}"
@@ -156,6 +165,17 @@ class RunStats:
     @property
     def error_rate(self) -> float:
         return self.total_failures / self.total_requests if self.total_requests else 0.0
+
+    @property
+    def rate_limited(self) -> int:
+        """Requests the registry refused for load: a limit it set, counted apart from other failures."""
+        return sum(e.occurrences for e in self.errors if e.rate_limited and e.kind not in NOT_REQUESTS)
+
+    @property
+    def failure_rate(self) -> float:
+        """The failed share of requests, refusals for load left out (the SLO's error rate)."""
+        failed = self.total_failures - self.rate_limited
+        return failed / self.total_requests if self.total_requests else 0.0
 
     def throughput(self) -> list[tuple[float, int, int]]:
         """(unix second, requests, failures) for every second of the run, from exact counts."""
@@ -239,7 +259,8 @@ class RunStats:
         return {
             "seconds": round(s, 2),
             "total": {"requests": self.total_requests, "failures": self.total_failures,
-                      "rps": round(self.total_rps, 2), "error_rate": round(self.error_rate, 5)},
+                      "rps": round(self.total_rps, 2), "error_rate": round(self.error_rate, 5),
+                      "rate_limited": self.rate_limited},
             "transactions": {kind: row.summary(s) for kind, row in self.by_type().items()},
             "intended": {kind: row.summary(s) for kind, row in self.intended_by_type().items()},
             "rows": [row.summary(s) for row in self.rows if not row.is_phase],

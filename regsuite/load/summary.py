@@ -151,6 +151,9 @@ def _cards(result: LoadResult) -> str:
         Card(f"{stats.total_rps:,.1f}", "requests/s"),
         Card(f"{stats.error_rate:.2%}", f"errors ({stats.total_failures})", BAD if stats.total_failures else GOOD),
     ]
+    if stats.rate_limited:
+        items.append(Card(f"{stats.rate_limited:,}", "rate limited (429, or 503 with Retry-After): the registry's "
+                          "limit, counted among the errors", BAD))
     if result.intended_rate is not None:
         items.append(Card(f"{result.achieved_rate or 0:,.2f} / {result.intended_rate:,.2f}",
                           "iterations/s achieved / intended", BAD if result.keep_up_notice() else INK))

@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from ..htmlpage import INK, Card, Header, alert, cards, esc, page
+from ..pace import RateLimits
 from ..results import CheckResult, Outcome, RunResults, RunState
 from .access_matrix import render_access_matrix
 from .expectations import Gate, gate_of
@@ -194,6 +195,7 @@ def _about(results: RunResults, gate: Gate) -> str:
         "duration": f"{results.duration:.1f} s",
         "expectations": gate.source or "none (every failure fails the run)",
         "stale expectations": "fail the run (strict)" if gate.strict else "warn",
+        "rate limiting": _rate_limiting(results),
     }
     config = {k: v for k, v in results.config.items() if k != "sources"}
     return (
@@ -204,6 +206,12 @@ def _about(results: RunResults, gate: Gate) -> str:
         f"{_kv(config)}</details>"
         "</div></div>"
     )
+
+
+def _rate_limiting(results: RunResults) -> str:
+    """How much the registry refused for load (the checks judged the answers after each wait)."""
+    limits = RateLimits.merged([results.run.rate_limits]) if results.run.rate_limits else None
+    return limits.line() if limits is not None and limits.refusals else "none met"
 
 
 def _kv(data: dict[str, Any]) -> str:

@@ -7,7 +7,9 @@ a body, a delay, or an answer given without asking upstream. Location and
 Link headers are rewritten so clients keep talking through the proxy.
 
 Self-tests prove that a check can fail: run it through a proxy whose single
-mutation breaks the rule the check enforces, and see it fail.
+mutation breaks the rule the check enforces, and see it fail. `throttle` makes
+a registry shed load as hosted ones do: some requests refused with a 429 (or
+a 503) and never forwarded.
 """
 
 from __future__ import annotations
@@ -295,6 +297,37 @@ class FaultProxy:
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
+
+
+def throttle(name: str, *, every: int = 0, burst: tuple[float, float] | None = None, status: int = 429,
+             retry_after: str | None = "1", method: str | None = None, path: str | None = None) -> Mutation:
+    """Refuse requests for load without forwarding them (a refused request was not processed, RFC 6585 4).
+
+    `every`: each `every`-th matching request; `burst`: (period, length) seconds, every request in the first
+    `length` seconds of each `period` (counted from the first matching request), as a limiter refusing everything
+    for a while. A 429 carries a TOOMANYREQUESTS body; `retry_after` None sends no Retry-After.
+    """
+    seen = [0]
+    started: list[float] = []
+    lock = threading.Lock()
+
+    def when(_: ProxyRequest) -> bool:
+        with lock:
+            seen[0] += 1
+            now = time.monotonic()
+            if not started:
+                started.append(now)
+            if burst is not None and (now - started[0]) % burst[0] < burst[1]:
+                return True
+            return bool(every) and seen[0] % every == 0
+
+    if status == 429:
+        ctype, body = "application/json", json.dumps({"errors": [{"code": "TOOMANYREQUESTS",
+                                                                  "message": "too many requests"}]}).encode()
+    else:
+        ctype, body = "text/html", b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+    headers = {"Content-Type": ctype, **({"Retry-After": retry_after} if retry_after else {})}
+    return Mutation(name, method=method, path=path, when=when, respond=(status, headers, body))
 
 
 def _joined(items: list[tuple[str, str]]) -> dict[str, str]:
