@@ -142,11 +142,12 @@ class RegistryClient:
             self.transcript.on_error(request, refused)
             raise
         try:
-            response = self.http.send(
-                request,
-                auth=auth,
-                follow_redirects=kwargs.get("follow_redirects", False),
-            )
+            with self.pace.in_flight():
+                response = self.http.send(
+                    request,
+                    auth=auth,
+                    follow_redirects=kwargs.get("follow_redirects", False),
+                )
         except httpx.TimeoutException as exc:
             self.circuit.record(request, exc)
             described = timed_out(request, exc)
@@ -162,7 +163,7 @@ class RegistryClient:
 
     @contextmanager
     def stream(self, method: str, url: str, **kwargs: Any) -> Iterator[httpx.Response]:
-        with self.http.stream(method, url, **kwargs) as response:
+        with self.pace.in_flight(), self.http.stream(method, url, **kwargs) as response:
             yield response
 
     def resolve(self, response: httpx.Response, location: str | None = None) -> str:

@@ -7,6 +7,9 @@
 - The waits a rate-limited registry asks for (`regsuite.retry` decides how
   long; `wait` sleeps), never past the run's deadline and cut short when the
   run stops.
+- How many requests may be on the wire at once (`--concurrency`): a slot is
+  held for one whole exchange, its auth round trips included, so a check
+  running ahead never adds to a registry's load past the bound.
 - A tally of the rate limiting the run met, for its summary.
 
 Thread-safe. No pytest, no locust.
@@ -17,6 +20,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,9 +68,16 @@ class RateLimits:
         return f"rate limited {self.refusals} times ({statuses}), waited {self.waited:.1f} s in all, {gave_up}"
 
 
+DEFAULT_CONCURRENCY = 16  # requests on the wire at once: what 16 parallel `docker pull`s send, well within any
+# registry's connection limits, and enough to hide a 50 ms round trip (benchmarks/results/conformance_distance.md)
+
+
 class Pace:
-    def __init__(self, *, max_rate: float | None = None, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+    def __init__(self, *, max_rate: float | None = None, concurrency: int = DEFAULT_CONCURRENCY,
+                 policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self.max_rate = max_rate  # requests per second for the whole run (this process's share); None: unbounded
+        self.concurrency = concurrency  # requests on the wire at once (this process's share)
+        self._slots = threading.BoundedSemaphore(concurrency)
         self.policy = policy
         self.deadline: float | None = None  # wall time the run ends; waits never pass it
         self.limits = RateLimits()
@@ -85,6 +97,14 @@ class Pace:
     def left(self) -> float | None:
         """Seconds until the run's deadline (None: no deadline)."""
         return None if self.deadline is None else max(self.deadline - time.time(), 0.0)
+
+    # -- around each exchange: the bound on requests in flight
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Hold one of the run's slots for an exchange (blocks while `concurrency` are on the wire)."""
+        with self._slots:
+            yield
 
     # -- before each request on the wire: the courtesy rate
 
