@@ -10,7 +10,7 @@ import pytest
 
 from regsuite.fixtures.ahead import Lanes
 from regsuite.fixtures.content import content_fixture
-from regsuite.fixtures.run import STOP_KEY, Run, xdist_worker
+from regsuite.fixtures.run import STOP_KEY, in_turn_only
 from regsuite.fixtures.store import ContentStore
 
 
@@ -26,7 +26,5 @@ def background_work(request: pytest.FixtureRequest) -> None:
         return
     content_store: ContentStore = request.getfixturevalue("content_store")
     regsuite_lanes: Lanes = request.getfixturevalue("regsuite_lanes")
-    run: Run = request.getfixturevalue("regsuite_run")
-    # Under xdist, and with --concurrency 1, each check does its own work in its turn.
-    if xdist_worker(request.config) is None and not run.one_at_a_time:
+    if not in_turn_only(request.config, request.getfixturevalue("regsuite_run")):
         regsuite_lanes.start(request.session.items, after=content_store.settle, request=request)
