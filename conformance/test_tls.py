@@ -24,6 +24,7 @@ from regsuite.fixtures.checks import NOTE_PROPERTY, check
 from regsuite.fixtures.tls import TLSDeployment
 from regsuite.tlsprobe import (
     ClientCannotOffer,
+    Endpoint,
     Handshake,
     Served,
     chain_handshake,
@@ -78,6 +79,18 @@ def _where(deployment: TLSDeployment) -> str:
 
 def _outcome(result: Handshake) -> str:
     return f"accepted ({result.version}, {result.cipher})" if result.ok else f"refused: {result.error}"
+
+
+def _offered_alone(deployment: TLSDeployment, key: str, name: str,
+                   handshake: Callable[[Endpoint, ssl.TLSVersion], Handshake], version: ssl.TLSVersion) -> Handshake:
+    """One handshake offering only `version`, kept as evidence under `key`; a skip when this client cannot offer
+    it (a check of the registry must not fail for the local OpenSSL)."""
+    try:
+        result = handshake(deployment.endpoint, version)
+    except ClientCannotOffer as exc:
+        pytest.skip(f"unsupported by this client: the local OpenSSL cannot offer {name} ({exc})")
+    deployment.evidence.attempt(key, f"{name} offered alone", _outcome(result))
+    return result
 
 
 def _faults(faults: list[Fault], point_at: PointAt, then: str) -> None:
@@ -206,11 +219,7 @@ test_intermediate_expiry = _chain_rule("tls.intermediate-expiry", short_intermed
 
 @check("tls.tls13-offered")
 def test_tls13_offered(tls_deployment: TLSDeployment, point_at: PointAt) -> None:
-    try:
-        result = version_handshake(tls_deployment.endpoint, ssl.TLSVersion.TLSv1_3)
-    except ClientCannotOffer as exc:
-        pytest.skip(f"unsupported by this client: the local OpenSSL cannot offer TLS 1.3 ({exc})")
-    tls_deployment.evidence.attempt("tls1.3", "TLS 1.3 offered alone", _outcome(result))
+    result = _offered_alone(tls_deployment, "tls1.3", "TLS 1.3", version_handshake, ssl.TLSVersion.TLSv1_3)
     assert result.ok, (
         f"{tls_deployment.endpoint.address} refused a handshake offering only TLS 1.3: {result.error} "
         f"({point_at('attempts', 'tls1.3')}); RFC 9325 asks servers to support it (a terminator's ssl_protocols, "
@@ -240,12 +249,7 @@ def test_cipher_suites(tls_deployment: TLSDeployment, point_at: PointAt) -> None
 def test_legacy_versions_refused(tls_deployment: TLSDeployment, point_at: PointAt) -> None:
     accepted = []
     for name, version in LEGACY.items():
-        try:
-            result = legacy_handshake(tls_deployment.endpoint, version)
-        except ClientCannotOffer as exc:
-            pytest.skip(f"unsupported by this client: the local OpenSSL cannot offer {name} ({exc})")
-        tls_deployment.evidence.attempt(name, f"{name} offered alone", _outcome(result))
-        if result.ok:
+        if _offered_alone(tls_deployment, name, name, legacy_handshake, version).ok:
             accepted.append(name)
     assert not accepted, (
         f"{tls_deployment.endpoint.address} completes a handshake with {' and '.join(accepted)} "
