@@ -8,6 +8,8 @@ that lists referrers must do it fully.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -68,13 +70,21 @@ def _push(client: RegistryClient, repo: str, manifest: content.Manifest, tag: st
         return failure.response
 
 
+Push = Callable[[RegistryClient], httpx.Response]
+
+
 def _push_referrers(regsuite_run: Run, client: RegistryClient) -> Referrers:
+    """The subject and its referrers: first what the others need, then the rest side by side (Run.side_by_side).
+
+    Order matters where the spec speaks of it: the early referrer goes before its subject. Blobs several pushes
+    hold (the empty config, the index's child image) are stored before the pushes holding them run side by side:
+    two uploads of one blob at once can lose it for a moment (distribution 2.8).
+    """
     repo = regsuite_run.namespace.repo("referrers")
+    other = f"{repo}-other"
     subject = content.image(f"referrers-subject/{repo}", layers=0)
     early = content.artifact("referrers-early", EARLY, subject=subject)
     result = Referrers(repo, subject, [], early=early)
-    result.put_responses.append(_push(client, repo, early))  # before its subject: registries MUST accept it
-    _push(client, repo, subject, "subject")
     bundled = content.image(f"referrers-bundled/{repo}", layers=0)
     untyped = content.index([bundled], subject=subject, annotations={"org.regsuite.kind": "untyped"})
     later = [
@@ -84,20 +94,38 @@ def _push_referrers(regsuite_run: Run, client: RegistryClient) -> Referrers:
         content.index([bundled], artifact_type=BUNDLE, subject=subject, annotations={"org.regsuite.kind": "bundle"}),
         untyped,
     ]
-    for manifest in later:
-        result.put_responses.append(_push(client, repo, manifest))  # by digest: referrers need no tag
-    result.referrers, result.untyped_index = [early, *later], untyped
     missing = content.image(f"referrers-never-pushed/{repo}", layers=0)
     orphan = content.artifact("referrers-orphan", SBOM, subject=missing)
-    result.orphan = (missing, orphan, _push(client, repo, orphan))
     index_subject = content.index([bundled], annotations={"org.regsuite.kind": "subject"})
-    _push(client, repo, index_subject)
     on_index = content.artifact("referrers-on-index", SIGNATURE, subject=index_subject)
-    _push(client, repo, on_index)
-    result.index_subject = (index_subject, on_index)
-    other = f"{repo}-other"
     stranger = content.artifact("referrers-other-repository", SBOM, subject=subject)
-    _push(client, other, stranger)
+
+    def first(c: RegistryClient) -> httpx.Response:
+        early_put = _push(c, repo, early)  # before its subject: registries MUST accept it
+        _push(c, repo, subject, "subject")
+        _push(c, repo, bundled)
+        return early_put
+
+    def then(c: RegistryClient, manifest: content.Manifest) -> httpx.Response:
+        """Push `manifest` by digest (referrers need no tag). An index's child is in already: pushed again by
+        several at once, distribution 2.8 fails the reads of it the others' PUTs make."""
+        if manifest.media_type == mt.OCI_INDEX:
+            return c.put_manifest(repo, manifest.digest, manifest)
+        return _push(c, repo, manifest)
+
+    def on_an_index(c: RegistryClient) -> httpx.Response:
+        then(c, index_subject)
+        return _push(c, repo, on_index)
+
+    early_put = first(client)
+    round_two: list[Push] = [functools.partial(then, manifest=m) for m in later]
+    round_two += [functools.partial(_push, repo=repo, manifest=orphan), on_an_index,
+                  functools.partial(_push, repo=other, manifest=stranger)]
+    *later_puts, orphan_put, _, _ = regsuite_run.side_by_side(client, round_two)
+    result.put_responses = [early_put, *later_puts]
+    result.referrers, result.untyped_index = [early, *later], untyped
+    result.orphan = (missing, orphan, orphan_put)
+    result.index_subject = (index_subject, on_index)
     result.elsewhere = (other, stranger)
     result.probe = client.referrers(repo, subject.digest)
     return result

@@ -11,6 +11,7 @@ write took effect.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,16 +72,19 @@ class Stage:
         self.image = content.image(self._seed, layers=1, layer_size=256)
         self.layer = self.image.blobs[1]
         self.ready = False
+        self._preparing = threading.Lock()
 
     def prepare(self) -> None:
-        if self.ready:
-            return
-        try:
-            self.pusher.push_image(self.repo, self.image, self.tag)
-            self._pushed(self.pusher.put_manifest(self.repo, self.hidden_tag, self.image), "its second tag")
-        except FlowFailed as failed:
-            raise StageError(f"the push user could not push the content the access matrix reads: {failed}") from None
-        self.ready = True
+        with self._preparing:  # cells run side by side: one pushes, the others wait for it
+            if self.ready:
+                return
+            try:
+                self.pusher.push_image(self.repo, self.image, self.tag)
+                self._pushed(self.pusher.put_manifest(self.repo, self.hidden_tag, self.image), "its second tag")
+            except FlowFailed as failed:
+                raise StageError(
+                    f"the push user could not push the content the access matrix reads: {failed}") from None
+            self.ready = True
 
     def markers(self, scene: Scene) -> dict[str, bytes]:
         """What a refused answer to `scene` must not give away (unless the request itself names it).

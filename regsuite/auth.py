@@ -93,6 +93,9 @@ class RegistryAuth(httpx.Auth):
             request.headers["Authorization"] = f"Bearer {token}"
         elif self._basic and self.username is not None:
             request.headers["Authorization"] = basic_header(self.username, self.password or "")
+        # What this request carried, not what the client knows now: requests sent at once by several threads
+        # meet the first challenge together, and each must answer it.
+        sent_basic = "authorization" in request.headers and token is None
         response = yield request
         if response.status_code != 401:
             return
@@ -100,7 +103,7 @@ class RegistryAuth(httpx.Auth):
             challenges = parse_response_challenges(response.headers.get_list("www-authenticate"))
         except ChallengeParseError:
             challenges = []
-        if not challenges and self.username is not None and token is None and not self._basic:
+        if not challenges and self.username is not None and token is None and not sent_basic:
             if self._blind_basic_failed:
                 return
             # A 401 without a (parseable) challenge: nothing says which scheme; try Basic, as curl -u does.
@@ -110,7 +113,7 @@ class RegistryAuth(httpx.Auth):
             self._blind_basic_failed = not self._basic  # once is enough to know
             return
         for challenge in challenges:
-            if challenge.scheme == "basic" and self.username is not None and not self._basic:
+            if challenge.scheme == "basic" and self.username is not None and not sent_basic:
                 self._basic = True
                 request.headers["Authorization"] = basic_header(self.username, self.password or "")
                 yield request

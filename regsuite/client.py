@@ -27,6 +27,7 @@ from . import mediatypes as mt
 from .auth import RegistryAuth
 from .circuit import Circuit, NotSent, endpoint_of, timed_out
 from .content import Blob, Manifest
+from .httpclient import http_client
 from .namespace import WriteLog
 from .pace import Pace
 from .target import Target
@@ -65,7 +66,7 @@ class RegistryClient:
         self.pace = pace if pace is not None else Pace()
         self.transcript = transcript if transcript is not None else Transcript()
         self.auth = RegistryAuth(target.username, target.password) if auth else None
-        self.http = httpx.Client(
+        self.http = http_client(
             base_url=target.url,
             verify=target.verify(),
             timeout=timeout,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,3 +130,36 @@ class Transcript:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [e.to_dict() for e in self.exchanges]
+
+
+class ThreadTranscripts(Transcript):
+    """Where clients shared by checks running side by side record: into the transcript the current thread named
+    (`to`), else into `fallback`. Each check's exchanges land in its own transcript, whichever thread runs it."""
+
+    def __init__(self, fallback: Transcript) -> None:
+        super().__init__()
+        self._fallback = fallback
+        self._local = threading.local()
+
+    def current(self) -> Transcript:
+        named: Transcript | None = getattr(self._local, "transcript", None)
+        return named if named is not None else self._fallback
+
+    @contextmanager
+    def to(self, transcript: Transcript) -> Iterator[None]:
+        """While in this block, this thread's exchanges go to `transcript`."""
+        previous = getattr(self._local, "transcript", None)
+        self._local.transcript = transcript
+        try:
+            yield
+        finally:
+            self._local.transcript = previous
+
+    def on_request(self, request: httpx.Request) -> None:
+        self.current().on_request(request)
+
+    def on_response(self, response: httpx.Response) -> None:
+        self.current().on_response(response)
+
+    def on_error(self, request: httpx.Request, error: BaseException) -> None:
+        self.current().on_error(request, error)

@@ -7,6 +7,8 @@ or a fault proxy's record) and the registry's answer.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +26,7 @@ from regsuite.providers import HtpasswdAuth, RegistryConfig
 from regsuite.target import Target
 from regsuite.testing.faultproxy import FaultProxy, Mutation
 from regsuite.tokenserver import TokenServer
-from regsuite.transcript import Exchange
+from regsuite.transcript import Exchange, ThreadTranscripts, Transcript
 from tests.token_registry import start_token_registry
 
 
@@ -286,6 +288,37 @@ def test_basic_challenge_answered(registry_factory: Callable[..., Target], htpas
         assert anonymous.ping().status_code == 401
 
 
+def test_basic_challenges_met_at_once_by_several_threads_are_each_answered(
+        registry_factory: Callable[..., Target], htpasswd_file: Callable[..., Path]) -> None:
+    """Clients shared by checks running side by side: two first requests both meet the challenge, and each is
+    sent again with credentials (not only the one that taught the client to use Basic)."""
+    password = secrets.token_urlsafe(12)
+    target = registry_factory(RegistryConfig(auth=HtpasswdAuth(htpasswd_file({"dave": password}))))
+    both_challenged = threading.Barrier(2, timeout=10)
+    second = threading.local()
+
+    def hold_the_401s(response: httpx.Response) -> None:
+        if response.status_code == 401 and "authorization" not in response.request.headers:
+            both_challenged.wait()  # both threads hold their 401 before either answers it
+            if getattr(second, "late", False):
+                time.sleep(0.2)  # the other has answered its challenge by now
+
+    statuses: dict[str, int] = {}
+    with RegistryClient(target.with_credentials("dave", password)) as shared:
+        shared.http.event_hooks["response"].append(hold_the_401s)
+
+        def first_request(name: str, late: bool) -> None:
+            second.late = late
+            statuses[name] = shared.request("GET", "/v2/").status_code
+
+        threads = [threading.Thread(target=first_request, args=(n, n == "b")) for n in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert statuses == {"a": 200, "b": 200}
+
+
 @pytest.fixture
 def token_registry(registry_factory: Callable[..., Target], token_server: Callable[..., TokenServer],
                    tmp_path: Path) -> tuple[Target, TokenServer]:
@@ -315,3 +348,29 @@ def test_bearer_challenge_answered_with_scoped_cached_tokens(token_registry: tup
         assert client.get_manifest("selftest/token", "v1").content == image.body
     with RegistryClient(target.with_credentials("dave", "wrong")) as wrong:
         assert wrong.ping().status_code == 401
+
+
+def test_a_client_shared_by_threads_records_each_threads_exchanges_in_its_own_transcript(
+        shared_distribution: Target, repo: str) -> None:
+    """The access matrix's cells share a deployment's clients and run side by side: each cell's transcript must
+    hold its own requests and no other's."""
+    fallback = Transcript()
+    routed = ThreadTranscripts(fallback)
+    theirs = {name: Transcript() for name in ("a", "b", "c", "d")}
+    with RegistryClient(shared_distribution, transcript=routed) as shared:
+
+        def cell(name: str) -> None:
+            with routed.to(theirs[name]):
+                for _ in range(5):
+                    shared.request("GET", f"/v2/{repo}-{name}/tags/list")
+
+        threads = [threading.Thread(target=cell, args=(name,)) for name in theirs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        shared.ping()
+    for name, transcript in theirs.items():
+        assert [e.url.rsplit("/v2/", 1)[1] for e in transcript.exchanges] == [f"{repo}-{name}/tags/list"] * 5
+        assert all(e.status == 404 for e in transcript.exchanges)
+    assert [e.url for e in fallback.exchanges] == [f"{shared_distribution.url}/v2/"]  # outside any `to`

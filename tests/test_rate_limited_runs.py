@@ -107,9 +107,9 @@ def test_max_rate_is_held_by_the_whole_run(shared_distribution, tmp_path: Path) 
     with FaultProxy(shared_distribution.url, [Mutation("clock", when=clock)]) as proxy:
         run, results = through(proxy, tmp_path, "-m", "discovery or pull", "--max-rate", "25")
     # Requests leave the client 1/25 s apart; on their way (threads waiting for the interpreter on a busy machine,
-    # here and in the proxy) a few may bunch, never more. Unpaced, the same run reaches about 150 requests in its
-    # busiest second here.
-    for window, most in ((1.0, 25 + 6), (5.0, 5 * 25 + 6)):
+    # here and in the proxy) some may bunch, never many: under a full machine up to 9 were seen. Unpaced, the same
+    # run reaches about 150 requests in its busiest second here.
+    for window, most in ((1.0, 25 + 12), (5.0, 5 * 25 + 12)):
         busiest = max(sum(1 for t in sent if start <= t < start + window) for start in sent)
         assert busiest <= most, f"{busiest} requests within {window:g} s under --max-rate 25"
     assert not changed(run, {"discovery", "pull"}), "\n".join(changed(run, {"discovery", "pull"})[:30])

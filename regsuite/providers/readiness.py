@@ -33,7 +33,7 @@ def wait_ready(url: str, *, timeout: float = 15.0, alive: Callable[[], bool] = l
     ctx.verify_mode = ssl.CERT_NONE
     deadline = time.monotonic() + timeout
     delay = 0.02
-    with httpx.Client(verify=ctx, timeout=2.0) as client:
+    with httpx.Client(verify=ctx, timeout=2.0, trust_env=False) as client:  # loopback: no proxy, env unread
         while time.monotonic() < deadline:
             if not alive():
                 return False
