@@ -46,6 +46,7 @@ class Measure:
     cpu: float
     counts: dict[str, int]
     returncode: int
+    failed: list[str]  # pytest's FAILED/ERROR lines: a figure from a run with failures says which
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -65,7 +66,8 @@ def run_tests(side: Side, args: list[str], timeout: float) -> Measure:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     last = next((line for line in reversed(proc.stdout.splitlines()) if " in " in line and SUMMARY.search(line)), "")
     counts = {kind.rstrip("s") if kind.startswith("error") else kind: int(n) for n, kind in SUMMARY.findall(last)}
-    return Measure(wall, cpu, counts, proc.returncode)
+    failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    return Measure(wall, cpu, counts, proc.returncode, failed)
 
 
 def baseline_side(ref: str, scratch: Path) -> Side:
@@ -80,7 +82,9 @@ def baseline_side(ref: str, scratch: Path) -> Side:
 
 def describe(measure: Measure) -> str:
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(measure.counts.items()))
-    return f"{measure.wall:.0f} s wall, {measure.cpu:.0f} CPU-s, {counts or 'no summary'} (exit {measure.returncode})"
+    failed = "".join(f"\n  {line}" for line in measure.failed)
+    summary = counts or "no summary"
+    return f"{measure.wall:.0f} s wall, {measure.cpu:.0f} CPU-s, {summary} (exit {measure.returncode}){failed}"
 
 
 def minutes(seconds: float) -> str:
@@ -106,6 +110,7 @@ def record(out: Path, ref: str, rounds: list[dict[str, Measure]]) -> None:
     for name in names:
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(rounds[0][name].counts.items()))
         lines.append(f"| {name} | {minutes(median[name])} | {cpu[name]:.0f} | {counts} |")
+    lines += [f"- {name}: `{line}`" for name in names for r in rounds for line in r[name].failed]
     lines += [
         "",
         f"Working tree / {ref}: wall {median[here] / median[base]:.2f}, CPU {cpu[here] / cpu[base]:.2f}.",
