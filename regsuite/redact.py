@@ -20,7 +20,10 @@ SECRET_FIELDS = {"token", "access_token", "refresh_token", "password", "client_s
 _MIN_SECRET_LEN = 4  # shorter strings would scrub ordinary text
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+# Replaced whole under the lock and read without it: every header and body of every exchange is redacted,
+# so reading must not copy the set or take a lock.
+_secrets: frozenset[str] = frozenset()
+_longest_first: tuple[str, ...] = ()
 # The value may be cut off by an excerpt's end: an unterminated string is redacted too.
 _JSON_FIELD = re.compile(
     r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\Z)'
@@ -33,20 +36,21 @@ _URL_CREDENTIALS = re.compile(r"://[^/?#@\s:]*:[^/?#\s]*@")
 
 def register_secret(value: str | None) -> None:
     """Remember a secret so that `redact_text` scrubs it from any text."""
-    if value and len(value) >= _MIN_SECRET_LEN:
+    global _secrets, _longest_first
+    if value and len(value) >= _MIN_SECRET_LEN and value not in _secrets:
         with _lock:
-            _secrets.add(value)
+            _secrets = _secrets | {value}
+            _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def known_secrets() -> frozenset[str]:
-    with _lock:
-        return frozenset(_secrets)
+    return _secrets
 
 
 def redact_text(text: str) -> str:
     text = _JSON_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
     text = _URL_CREDENTIALS.sub(f"://{REDACTED}@", text)
-    for secret in sorted(known_secrets(), key=len, reverse=True):
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return _redact_cut_tail(text)
@@ -54,7 +58,7 @@ def redact_text(text: str) -> str:
 
 def _redact_cut_tail(text: str) -> str:
     """Scrub the start of a known secret at the very end of a truncated excerpt."""
-    for secret in known_secrets():
+    for secret in _secrets:
         head = secret[:_MIN_CUT_SECRET]
         at = text.find(head, max(0, len(text) - len(secret) + 1))
         while at != -1:
