@@ -8,6 +8,7 @@ runs. Adding a data set is adding one row to `DATASETS`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,11 +179,23 @@ DATASETS: list[DatasetRow] = [
 DATASET_NAMES = [row.name for row in DATASETS]
 
 
+_built: dict[str, Dataset] = {}
+_building: dict[str, threading.Lock] = {}
+_building_guard = threading.Lock()
+
+
 def build(name: str, seed_prefix: str = "regsuite/dataset") -> Dataset:
-    for row in DATASETS:
-        if row.name == name:
-            return row.build(f"{seed_prefix}/{name}")
-    raise KeyError(f"unknown data set {name!r}; known: {', '.join(DATASET_NAMES)}")
+    """The data set, built once per process: building compresses layers and writes a 4 MB manifest, and the
+    checks of a run ask for the same data sets from many threads at once (data sets are immutable)."""
+    if name not in DATASET_NAMES:
+        raise KeyError(f"unknown data set {name!r}; known: {', '.join(DATASET_NAMES)}")
+    seed = f"{seed_prefix}/{name}"
+    with _building_guard:
+        lock = _building.setdefault(seed, threading.Lock())
+    with lock:
+        if seed not in _built:
+            _built[seed] = next(row for row in DATASETS if row.name == name).build(seed)
+        return _built[seed]
 
 
 @dataclass
