@@ -10,6 +10,7 @@ every other check has read them (session_end).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -153,7 +154,8 @@ def _unshared_blobs(name: str) -> list[str]:
 @check("management.delete-dataset")
 @pytest.mark.session_end
 @pytest.mark.parametrize("dataset", dataset_params(datasets.DATASET_NAMES))
-def test_delete_dataset(writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str) -> None:
+def test_delete_dataset(writable: None, registry: RegistryClient, content_store: ContentStore, dataset: str,
+                        regsuite_run: Run) -> None:
     tagged = content_store.tagged(content_store.repo("datasets"))  # read before the first delete
     push = content_store.dataset(dataset)
     if not push.pushed:
@@ -167,13 +169,13 @@ def test_delete_dataset(writable: None, registry: RegistryClient, content_store:
         response = registry.delete_manifest(repo, ds.tag)
         if not not_offered(Feature.DELETES, response):  # tag deletion MAY be refused; the manifest deletes take it
             _accepted(response, f"DELETE of tag {ds.tag}")
-            _judge_gone(registry, repo, "manifests", ds.tag, [])
+            _judge_gone(regsuite_run, registry, repo, "manifests", ds.tag, [])
 
     def judge_delete(send: flows.Send, response: httpx.Response) -> None:
         kind, reference = send.step.path.rsplit("/", 2)[-2:]
         what = f"DELETE of {kind[:-1]} {reference} of data set {dataset!r} (pushed, and read, by this run)"
         _accepted(response, what)
-        _judge_gone(registry, repo, kind, reference, pointing.get(reference, []))
+        _judge_gone(regsuite_run, registry, repo, kind, reference, pointing.get(reference, []))
 
     entries = [(repo, "manifests", m.digest) for m in manifests]
     entries += [(repo, "blobs", digest) for digest in _unshared_blobs(dataset)]
@@ -188,17 +190,19 @@ def test_delete_dataset(writable: None, registry: RegistryClient, content_store:
         )
 
 
-def _judge_gone(registry: RegistryClient, repo: str, kind: str, reference: str, tags: list[str]) -> None:
-    """HEAD and GET of what was deleted, and of every tag that pointed at it, answer 404."""
+def _judge_gone(run: Run, registry: RegistryClient, repo: str, kind: str, reference: str, tags: list[str]) -> None:
+    """HEAD and GET of what was deleted, and of every tag that pointed at it, answer 404. Read side by side,
+    before the next delete (a later delete could hide what this one left behind)."""
+    reads: list[Callable[[RegistryClient], httpx.Response]]
     if kind == "blobs":
-        reads = [registry.head_blob(repo, reference), registry.get_blob(repo, reference)]
+        reads = [lambda c: c.head_blob(repo, reference), lambda c: c.get_blob(repo, reference)]
     else:
         reads = [
-            r
+            read
             for ref in (reference, *tags)
-            for r in (registry.head_manifest(repo, ref), registry.get_manifest(repo, ref))
+            for read in (lambda c, ref=ref: c.head_manifest(repo, ref), lambda c, ref=ref: c.get_manifest(repo, ref))
         ]
-    for response in reads:
+    for response in run.side_by_side(registry, reads):
         _gone(
             response,
             f"after DELETE of {kind[:-1]} {reference} answered 202, {response.request.method} "
