@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,7 @@ class ClientProgram:
         self.target = target
         self.timeout = timeout
         self._login: ClientResult | None = None
+        self._login_lock = threading.Lock()  # checks run side by side share one login
 
     def ref(self, repo: str, tag_or_digest: str) -> str:
         sep = "@" if ":" in tag_or_digest else ":"
@@ -127,9 +129,10 @@ class ClientProgram:
         """The program's own login, once, when the target has credentials (None when it has none)."""
         if not self.target.username:
             return None
-        if self._login is None or not self._login.ok:
-            self._login = self.run(
-                "login", *self.login_options(), "--username", self.target.username, "--password-stdin",
-                self.target.host, input=self.target.password or "",
-            )  # fmt: skip
-        return self._login
+        with self._login_lock:
+            if self._login is None or not self._login.ok:
+                self._login = self.run(
+                    "login", *self.login_options(), "--username", self.target.username, "--password-stdin",
+                    self.target.host, input=self.target.password or "",
+                )  # fmt: skip
+            return self._login
