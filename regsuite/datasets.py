@@ -187,14 +187,15 @@ _building_guard = threading.Lock()
 def build(name: str, seed_prefix: str = "regsuite/dataset") -> Dataset:
     """The data set, built once per process: building compresses layers and writes a 4 MB manifest, and the
     checks of a run ask for the same data sets from many threads at once (data sets are immutable)."""
-    if name not in DATASET_NAMES:
+    row = next((row for row in DATASETS if row.name == name), None)
+    if row is None:
         raise KeyError(f"unknown data set {name!r}; known: {', '.join(DATASET_NAMES)}")
     seed = f"{seed_prefix}/{name}"
     with _building_guard:
         lock = _building.setdefault(seed, threading.Lock())
     with lock:
         if seed not in _built:
-            _built[seed] = next(row for row in DATASETS if row.name == name).build(seed)
+            _built[seed] = row.build(seed)
         return _built[seed]
 
 

@@ -46,7 +46,7 @@ def _child(request: dict[str, object]) -> None:
 
         code = int(pytest.main(args))
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1  # as the interpreter exits
     except BaseException:  # noqa: BLE001 - shown in the run's output, as a crashed interpreter's would be
         import traceback
 
